@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace portwatch::config {
+
+/// One endpoint to check, as read from a list (or later a YAML) file.
+struct Target {
+    /// The host exactly as written ("db1", "10.0.0.5", "::1", "[::1]"): used in the state
+    /// key and in messages, so they match the seed script byte for byte.
+    std::string host;
+    std::uint16_t port = 0;
+    /// Fields 3.. of the list line joined by single spaces; may be empty.
+    std::string description;
+    /// Where it was defined, for diagnostics: file and 1-based line.
+    std::string file;
+    int line = 0;
+
+    /// "HOST:PORT", the seed's state key.
+    std::string key() const { return host + ":" + std::to_string(port); }
+    /// The host to resolve or connect to: `[::1]` without its brackets.
+    std::string connect_host() const {
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+            return host.substr(1, host.size() - 2);
+        }
+        return host;
+    }
+
+    bool operator==(Target const&) const = default;
+};
+
+}  // namespace portwatch::config

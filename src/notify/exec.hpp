@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "notify/notifier.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace portwatch::notify {
+
+struct ExecOptions {
+    /// The command; the message is appended as one more argument. Never run through a shell.
+    std::vector<std::string> argv;
+    /// Working directory of the child (the list's directory in check mode).
+    std::filesystem::path cwd;
+    /// Bytes of the child's stdout+stderr kept for the log; the rest is read and dropped.
+    std::size_t output_cap = 64 * 1024;
+};
+
+/// Runs a program per notification: `argv... MESSAGE`, with the event in PORTWATCH_*
+/// environment variables. The child gets its own process group, which is killed (SIGKILL)
+/// past the timeout, and it dies with portwatch (PR_SET_PDEATHSIG) so that a killed run never
+/// leaves a notifier behind to deliver out of order.
+class ExecNotifier final : public Notifier {
+public:
+    ExecNotifier(boost::asio::io_context& io, ExecOptions options);
+    ~ExecNotifier() override;
+    void deliver(Notification const& n, std::chrono::milliseconds timeout,
+                 Completion done) override;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+/// The seed's default command for a directory: `python3 DIR/push_msg.py`, or the script
+/// itself when it is executable. Returns an empty vector when there is no push_msg.py.
+std::vector<std::string> default_notify_command(std::filesystem::path const& dir);
+
+}  // namespace portwatch::notify

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace portwatch::util {
+
+/// Replaces path with data so that a crash at any instant leaves either the old or the new
+/// file: write a temp file beside it, fsync it, rename it over path, fsync the directory.
+/// The temp file keeps the mode of the file it replaces (0644 for a new file).
+Result<void> write_file_atomically(std::filesystem::path const& path, std::string_view data);
+
+/// Reads a whole file. A missing file is an error with code no_such_file_or_directory.
+Result<std::string> read_file(std::filesystem::path const& path);
+
+/// Test hook: when the environment variable PORTWATCH_FAULT names a point ("before-rename",
+/// "before-dirsync", "after-commit", ...), the process is killed with SIGKILL when it reaches
+/// it. Reads the environment once.
+void fault_point(std::string_view name);
+
+}  // namespace portwatch::util
