@@ -1,1 +1,155 @@
-int main() { return 0; }
+// portwatch: parse the command line, wire the layers, map the outcome to an exit code.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "config/lst.hpp"
+#include "driver/check.hpp"
+#include "util/log.hpp"
+#include "util/shell_words.hpp"
+
+namespace pw = portwatch;
+using pw::driver::ExitCode;
+
+namespace {
+
+constexpr char const* footer = R"(Examples:
+  portwatch check                          check ./port_check.lst, notify via ./push_msg.py
+  portwatch -C /app/mng check              the same from any directory (cron runs in $HOME)
+  portwatch check --dry-run                probe and show changes; write and notify nothing
+  portwatch check --notify-cmd '/usr/local/bin/notify --channel ops'
+  portwatch validate --list port_check.lst
+
+Crontab (replaces the seed script, nothing else changes):
+  */5 * * * * /usr/local/bin/portwatch -C /app/mng check >> /app/mng/port_checker.log 2>&1
+
+Exit codes:
+  0   run completed and every notification was delivered (even with targets DOWN)
+  2   the list has bad lines (reported as FILE:LINE); the good lines were checked
+  3   some notifications are pending (notifier failed); the next run retries them
+  4   the list file is missing or unreadable; the state file was left untouched
+  5   another run held the state lock longer than --lock-timeout
+  6   the state file could not be read or saved; nothing was notified
+  64  bad command line)";
+
+std::chrono::milliseconds seconds_to_ms(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"portwatch: TCP port monitor, a drop-in for the port_check.lst cron script"};
+    app.footer(footer);
+    app.set_version_flag("--version", std::string("portwatch ") + PORTWATCH_VERSION);
+    app.require_subcommand(1);
+    std::string chdir_to;
+    app.add_option("-C,--directory", chdir_to, "Change to DIR before doing anything");
+
+    pw::driver::CheckOptions opt;
+    std::string list = "port_check.lst";
+    std::string state;
+    double timeout_s = 5.0;
+    double notify_timeout_s = 30.0;
+    double lock_timeout_s = 60.0;
+    double max_age_days = 7.0;
+    std::string notify_cmd;
+    std::string down_template;
+    std::string up_template;
+
+    auto* check = app.add_subcommand("check", "Check every target once, notify changes, save state");
+    check->add_option("-l,--list", list, "Target list (HOST PORT [DESCRIPTION] lines)")
+        ->capture_default_str();
+    check->add_option("-s,--state", state,
+                      "State file (default: port_check_status.json beside the list)");
+    check->add_option("-t,--timeout", timeout_s, "Connect timeout per target, seconds (DNS included)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
+    check->add_option("-j,--concurrency", opt.concurrency, "Most probes in flight at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    check->add_option("--notify-cmd", notify_cmd,
+                      "Notifier command; the message is added as its last argument. Split into "
+                      "words like sh would, but never run by a shell (default: push_msg.py "
+                      "beside the list, with python3 unless executable)");
+    check->add_option("--notify-timeout", notify_timeout_s, "Seconds before a notifier is killed")
+        ->capture_default_str()
+        ->check(CLI::Range(0.01, 86400.0));
+    check->add_option("--notify-concurrency", opt.delivery.concurrency,
+                      "Notifier processes at once (never two for one target)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    check->add_option("--max-age", max_age_days,
+                      "Days an undelivered notification is retried before it is dropped")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3650.0));
+    check->add_flag("--notify-first-up", opt.notify_first_up,
+                    "Announce a first-seen UP target as a recovery (the seed script's behaviour)");
+    check->add_option("--down-template", down_template,
+                      "Failure message; placeholders {description} {host} {port} {key} {time} "
+                      "{reason} {status}");
+    check->add_option("--up-template", up_template, "Recovery message (same placeholders)");
+    check->add_option("--lock-timeout", lock_timeout_s, "Seconds to wait for another run to finish")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
+    check->add_flag("-n,--dry-run", opt.dry_run, "Probe and report; save nothing, notify nothing");
+    check->add_flag("--json", opt.json, "Print a JSON report on stdout instead of log lines");
+    check->add_flag("-q,--quiet", opt.quiet, "Log only changes, notifications and problems");
+
+    auto* validate = app.add_subcommand("validate", "Check a list file for errors; exit 2 if any");
+    validate->add_option("-l,--list", list, "Target list")->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (CLI::ParseError const& e) {
+        int const rc = app.exit(e);
+        return rc == 0 ? 0 : ExitCode::exit_usage;
+    }
+
+    if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
+        pw::util::log::error("cannot change to directory {}: {}", chdir_to, std::strerror(errno));
+        return ExitCode::exit_no_list;
+    }
+
+    if (*validate) {
+        auto loaded = pw::config::load_list(list);
+        if (!loaded) {
+            pw::util::log::error("{}: {}", loaded.error().message, loaded.error().code.message());
+            return ExitCode::exit_no_list;
+        }
+        for (auto const& d : loaded->diagnostics) {
+            std::cerr << d.to_string() << '\n';
+        }
+        std::cout << fmt::format("{}: {} target(s), {} problem(s)\n", list, loaded->targets.size(),
+                                 loaded->diagnostics.size());
+        return loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok;
+    }
+
+    opt.list = list;
+    opt.state = state;
+    opt.timeout = seconds_to_ms(timeout_s);
+    opt.delivery.timeout = seconds_to_ms(notify_timeout_s);
+    opt.lock_timeout = seconds_to_ms(lock_timeout_s);
+    opt.delivery.retry.max_age = std::chrono::seconds(std::llround(max_age_days * 86400.0));
+    if (!notify_cmd.empty()) {
+        auto words = pw::util::split_command(notify_cmd);
+        if (!words || words->empty()) {
+            pw::util::log::error("--notify-cmd: {}", words ? "empty command" : words.error().message);
+            return ExitCode::exit_usage;
+        }
+        opt.notify_cmd = std::move(*words);
+    }
+    if (!down_template.empty()) {
+        opt.templates.down = opt.templates.down_bare = down_template;
+    }
+    if (!up_template.empty()) {
+        opt.templates.up = opt.templates.up_bare = up_template;
+    }
+    return pw::driver::run_check(opt);
+}

@@ -40,7 +40,10 @@ private:
 };
 
 /// The seed's default command for a directory: `python3 DIR/push_msg.py`, or the script
-/// itself when it is executable. Returns an empty vector when there is no push_msg.py.
+/// itself when it is executable by us and starts with "#!" (or is an ELF binary). The path is
+/// absolute. When there is no push_msg.py it returns the path alone, so that each delivery
+/// fails with "cannot execute DIR/push_msg.py: No such file or directory" and the event
+/// stays pending.
 std::vector<std::string> default_notify_command(std::filesystem::path const& dir);
 
 }  // namespace portwatch::notify

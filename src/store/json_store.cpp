@@ -1,1 +1,255 @@
-// placeholder
+#include "store/json_store.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "util/atomic_file.hpp"
+#include "util/utf8.hpp"
+
+namespace portwatch::store {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+eval::TargetState const* State::find(std::string const& key) const {
+    for (auto const& [k, s] : targets) {
+        if (k == key) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+namespace {
+
+constexpr int format_version = 1;
+
+/// Text that is not valid UTF-8 cannot be a JSON string: it is kept as "<name>_hex".
+void put_text(Json& obj, char const* name, std::string const& value) {
+    if (util::is_valid_utf8(value)) {
+        obj[name] = value;
+    } else {
+        obj[std::string(name) + "_hex"] = util::to_hex(value);
+    }
+}
+
+std::string get_text(Json const& obj, char const* name) {
+    if (auto const it = obj.find(name); it != obj.end() && it->is_string()) {
+        return it->get<std::string>();
+    }
+    if (auto const it = obj.find(std::string(name) + "_hex"); it != obj.end() && it->is_string()) {
+        std::string out;
+        if (util::from_hex(it->get<std::string>(), out)) {
+            return out;
+        }
+    }
+    return {};
+}
+
+double get_number(Json const& obj, char const* name, double fallback = 0) {
+    auto const it = obj.find(name);
+    return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+Json time_json(util::TimePoint t) { return util::to_epoch_seconds(t); }
+
+util::TimePoint get_time(Json const& obj, char const* name) {
+    return util::from_epoch_seconds(get_number(obj, name));
+}
+
+Json entry_to_json(OutboxEntry const& e) {
+    Json j = Json::object();
+    j["id"] = e.event.id;
+    j["event"] = eval::event_kind_name(e.event.kind);
+    j["key"] = e.event.key;
+    j["host"] = e.event.host;
+    j["port"] = e.event.port;
+    put_text(j, "description", e.event.description);
+    j["reason"] = e.event.reason;
+    put_text(j, "detail", e.event.detail);
+    j["time"] = time_json(e.event.time);
+    put_text(j, "message", e.message);
+    j["attempts"] = e.attempts;
+    j["next_attempt"] = time_json(e.next_attempt);
+    put_text(j, "last_error", e.last_error);
+    return j;
+}
+
+std::optional<OutboxEntry> entry_from_json(Json const& j) {
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
+        return std::nullopt;
+    }
+    OutboxEntry e;
+    e.event.id = j["id"].get<std::string>();
+    e.event.kind = get_text(j, "event") == "up" ? eval::EventKind::up : eval::EventKind::down;
+    e.event.key = get_text(j, "key");
+    e.event.host = get_text(j, "host");
+    e.event.port = static_cast<std::uint16_t>(get_number(j, "port"));
+    e.event.description = get_text(j, "description");
+    e.event.reason = get_text(j, "reason");
+    e.event.detail = get_text(j, "detail");
+    e.event.time = get_time(j, "time");
+    e.message = get_text(j, "message");
+    e.attempts = static_cast<int>(get_number(j, "attempts"));
+    e.next_attempt = get_time(j, "next_attempt");
+    e.last_error = get_text(j, "last_error");
+    if (e.message.empty()) {
+        return std::nullopt;
+    }
+    return e;
+}
+
+std::optional<eval::Status> status_from(Json const& v) {
+    if (v.is_string()) {
+        auto const& s = v.get_ref<std::string const&>();
+        if (s == "UP") {
+            return eval::Status::up;
+        }
+        if (s == "DOWN") {
+            return eval::Status::down;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string stamp_now() {
+    std::time_t const t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+    return buf;
+}
+
+}  // namespace
+
+std::string JsonStore::serialize(State const& state) {
+    Json root = Json::object();
+    Json targets = Json::object();
+    for (auto const& [key, s] : state.targets) {
+        if (s.status == eval::Status::unknown) {
+            continue;  // the seed's format has no word for it; kept under _portwatch only
+        }
+        root[key] = eval::status_name(s.status);
+    }
+    for (auto const& [key, s] : state.targets) {
+        Json t = Json::object();
+        t["status"] = eval::status_name(s.status);
+        t["since"] = time_json(s.since);
+        t["reason"] = s.reason;
+        t["failures"] = s.consecutive_failures;
+        t["successes"] = s.consecutive_successes;
+        t["last_check"] = time_json(s.last_check);
+        targets[key] = std::move(t);
+    }
+    Json outbox = Json::array();
+    for (auto const& e : state.outbox) {
+        outbox.push_back(entry_to_json(e));
+    }
+    root[reserved_key] = Json{{"version", format_version},
+                              {"targets", std::move(targets)},
+                              {"outbox", std::move(outbox)}};
+    return root.dump(4) + "\n";
+}
+
+util::Result<Loaded> JsonStore::parse(std::string const& text) {
+    Json root;
+    try {
+        root = Json::parse(text);
+    } catch (Json::exception const& e) {
+        return util::Error{fmt::format("not valid JSON: {}", e.what())};
+    }
+    if (!root.is_object()) {
+        return util::Error{"not a JSON object"};
+    }
+    Loaded out;
+    Json const* extra = nullptr;
+    if (auto const it = root.find(reserved_key); it != root.end() && it->is_object()) {
+        extra = &*it;
+    }
+    Json const* extra_targets = nullptr;
+    if (extra != nullptr) {
+        if (auto const it = extra->find("targets"); it != extra->end() && it->is_object()) {
+            extra_targets = &*it;
+        }
+    }
+    for (auto const& [key, value] : root.items()) {
+        if (key == reserved_key) {
+            continue;
+        }
+        auto const status = status_from(value);
+        if (!status) {
+            out.warnings.push_back(
+                fmt::format("state entry \"{}\" has value {}, not \"UP\" or \"DOWN\"; ignored", key,
+                            value.dump()));
+            continue;
+        }
+        eval::TargetState s;
+        s.status = *status;
+        if (extra_targets != nullptr) {
+            if (auto const it = extra_targets->find(key); it != extra_targets->end() && it->is_object()) {
+                // The top level wins: it may have been rewritten by the original script.
+                s.since = get_time(*it, "since");
+                s.reason = get_text(*it, "reason");
+                s.consecutive_failures = static_cast<int>(get_number(*it, "failures"));
+                s.consecutive_successes = static_cast<int>(get_number(*it, "successes"));
+                s.last_check = get_time(*it, "last_check");
+                if (get_text(*it, "status") != eval::status_name(s.status)) {
+                    s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
+                    s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
+                }
+            }
+        }
+        out.state.targets.emplace_back(key, std::move(s));
+    }
+    if (extra != nullptr) {
+        if (auto const it = extra->find("outbox"); it != extra->end() && it->is_array()) {
+            for (auto const& j : *it) {
+                if (auto e = entry_from_json(j)) {
+                    out.state.outbox.push_back(std::move(*e));
+                } else {
+                    out.warnings.push_back("an outbox entry without id or message was ignored: " +
+                                           j.dump().substr(0, 200));
+                }
+            }
+        }
+    }
+    return out;
+}
+
+util::Result<Loaded> JsonStore::load() {
+    auto text = util::read_file(path_);
+    if (!text) {
+        if (text.error().code == std::errc::no_such_file_or_directory) {
+            return Loaded{};
+        }
+        return text.error();  // permission denied, a directory: leave it for a human
+    }
+    auto parsed = parse(*text);
+    if (parsed) {
+        return parsed;
+    }
+    // Corrupt: keep it aside for a human, start afresh, and say so loudly.
+    fs::path const aside = path_.string() + ".corrupt-" + stamp_now();
+    if (std::rename(path_.c_str(), aside.c_str()) != 0) {
+        return util::errno_error(fmt::format("state file {} is unusable ({}) and cannot be moved "
+                                             "aside to {}",
+                                             path_.string(), parsed.error().message, aside.string()),
+                                 errno);
+    }
+    Loaded out;
+    out.warnings.push_back(fmt::format(
+        "state file {} was unusable ({}); moved it to {} and started from an empty state",
+        path_.string(), parsed.error().message, aside.string()));
+    return out;
+}
+
+util::Result<void> JsonStore::commit(State const& state) {
+    return util::write_file_atomically(path_, serialize(state));
+}
+
+}  // namespace portwatch::store

@@ -40,4 +40,12 @@ std::string format_iso_local(TimePoint t) {
                        off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
 }
 
+std::string format_log_time(TimePoint t) {
+    std::tm const tm = local_tm(t);
+    auto const ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
 }  // namespace portwatch::util

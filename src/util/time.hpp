@@ -19,4 +19,7 @@ std::string format_seed_time(TimePoint t);
 /// "YYYY-MM-DDTHH:MM:SS.mmm+ZZZZ" in local time, for log lines and environment variables.
 std::string format_iso_local(TimePoint t);
 
+/// "YYYY-MM-DD HH:MM:SS.mmm" in local time, for log lines.
+std::string format_log_time(TimePoint t);
+
 }  // namespace portwatch::util

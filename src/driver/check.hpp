@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "driver/delivery.hpp"
+#include "notify/message.hpp"
+
+namespace portwatch::driver {
+
+/// Exit codes of `portwatch check` (documented in the README and --help).
+enum ExitCode : int {
+    exit_ok = 0,              ///< run completed, every notification delivered
+    exit_config_errors = 2,   ///< bad lines in the list; the good ones were checked
+    exit_pending = 3,         ///< some notifications are still pending (kept for the next run)
+    exit_no_list = 4,         ///< the list file is missing or unreadable; state untouched
+    exit_lock_timeout = 5,    ///< another run held the state lock too long
+    exit_store_error = 6,     ///< the state could not be saved; nothing was notified
+    exit_usage = 64,          ///< bad command line
+};
+
+struct CheckOptions {
+    std::filesystem::path list = "port_check.lst";
+    std::filesystem::path state;  ///< default: port_check_status.json beside the list
+    std::chrono::milliseconds timeout{5000};
+    std::size_t concurrency = 1000;
+    /// Notifier argv (the message is appended); empty: push_msg.py beside the list.
+    std::vector<std::string> notify_cmd;
+    DeliveryOptions delivery;
+    notify::MessageTemplates templates;
+    std::chrono::milliseconds lock_timeout{60000};
+    bool notify_first_up = false;
+    bool dry_run = false;  ///< probe and report; no state written, nothing notified
+    bool json = false;     ///< print a JSON report on stdout instead of log lines
+    bool quiet = false;    ///< log only changes, notifications and problems
+};
+
+/// One seed-compatible run: read the list, probe every target, commit the new state with
+/// its events, deliver the outbox. Returns an ExitCode.
+int run_check(CheckOptions const& options);
+
+}  // namespace portwatch::driver

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace portwatch::store {
+
+/// The seed-compatible state file. Its top level stays the seed's flat
+/// {"HOST:PORT": "UP" | "DOWN"} (indent 4, list order), so a file written by the original
+/// script loads with no spurious alert and the original can still read ours. Everything more
+/// (per-target since/reason/counters and the outbox) lives under the one reserved key
+/// "_portwatch", which can never clash with a "HOST:PORT" key since it has no colon.
+class JsonStore final : public Store {
+public:
+    explicit JsonStore(std::filesystem::path path) : path_(std::move(path)) {}
+
+    /// A missing file is an empty state. An unreadable or corrupt one is renamed to
+    /// PATH.corrupt-YYYYMMDD-HHMMSS and an empty state is returned with a warning.
+    util::Result<Loaded> load() override;
+    util::Result<void> commit(State const& state) override;
+    std::string describe() const override { return path_.string(); }
+
+    /// The file's bytes for a state (pure; exposed for tests).
+    static std::string serialize(State const& state);
+    /// Parses file content; an error names what is wrong.
+    static util::Result<Loaded> parse(std::string const& text);
+
+    static constexpr char const* reserved_key = "_portwatch";
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace portwatch::store
