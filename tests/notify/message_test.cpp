@@ -1,0 +1,66 @@
+#include "notify/message.hpp"
+
+#include <cstdlib>
+#include <ctime>
+
+#include <gtest/gtest.h>
+
+namespace portwatch::notify {
+namespace {
+
+using namespace std::chrono_literals;
+
+class MessageTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ::setenv("TZ", "Asia/Seoul", 1);
+        ::tzset();
+    }
+    void TearDown() override {
+        ::unsetenv("TZ");
+        ::tzset();
+    }
+    // 2025-07-05 06:30:00 UTC = 15:30:00 in Seoul, as in the seed README.
+    eval::Event event(eval::EventKind kind, std::string description) {
+        return eval::Event{.kind = kind, .key = "1.2.3.4:80", .host = "1.2.3.4", .port = 80,
+                           .description = std::move(description), .reason = "refused",
+                           .time = util::TimePoint(1'751'697'000s)};
+    }
+};
+
+TEST_F(MessageTest, SeedFailureByteForByte) {
+    EXPECT_EQ(render_message(event(eval::EventKind::down, "My Web Server")),
+              "My Web Server (1.2.3.4:80) \xEC\x9E\xA5\xEC\x95\xA0 (2025.07.05 15:30:00)");
+}
+
+TEST_F(MessageTest, SeedRecoveryByteForByte) {
+    EXPECT_EQ(render_message(event(eval::EventKind::up, "My Web Server")),
+              "My Web Server (1.2.3.4:80) \xEB\xB3\xB5\xEA\xB5\xAC (2025.07.05 15:30:00)");
+}
+
+TEST_F(MessageTest, NoDescription) {
+    EXPECT_EQ(render_message(event(eval::EventKind::down, "")), "1.2.3.4:80 장애 (2025.07.05 15:30:00)");
+    EXPECT_EQ(render_message(event(eval::EventKind::up, "")), "1.2.3.4:80 복구 (2025.07.05 15:30:00)");
+}
+
+TEST_F(MessageTest, Ipv6HostAsWritten) {
+    auto e = event(eval::EventKind::down, "SSH");
+    e.host = "::1";
+    e.port = 22;
+    EXPECT_EQ(render_message(e), "SSH (::1:22) 장애 (2025.07.05 15:30:00)");
+    e.host = "[::1]";
+    EXPECT_EQ(render_message(e), "SSH ([::1]:22) 장애 (2025.07.05 15:30:00)");
+}
+
+TEST_F(MessageTest, DescriptionIsNeverInterpreted) {
+    auto const e = event(eval::EventKind::down, "{host} $(x) {nope} {");
+    EXPECT_EQ(render_message(e), "{host} $(x) {nope} { (1.2.3.4:80) 장애 (2025.07.05 15:30:00)");
+}
+
+TEST_F(MessageTest, CustomTemplate) {
+    auto const e = event(eval::EventKind::down, "W");
+    EXPECT_EQ(render_template("[{status}] {key} {reason} {unknown} {", e), "[장애] 1.2.3.4:80 refused {unknown} {");
+}
+
+}  // namespace
+}  // namespace portwatch::notify

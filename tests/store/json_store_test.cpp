@@ -1,0 +1,150 @@
+#include "store/json_store.hpp"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace portwatch::store {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+util::TimePoint const t0 = util::TimePoint(1'750'000'000'123'456us);
+
+OutboxEntry entry(std::string key, std::string message) {
+    eval::Event ev{.id = "id-" + key, .kind = eval::EventKind::down, .key = key, .host = "h",
+                   .port = 1, .description = "d", .reason = "refused", .detail = "x", .time = t0};
+    return OutboxEntry{.event = ev, .message = std::move(message), .attempts = 2,
+                       .next_attempt = t0 + 60s, .last_error = "exit status 1"};
+}
+
+TEST(JsonStore, OriginalFileLoadsAsState) {
+    // As the seed script writes it: flat, indent 4, ensure_ascii escapes.
+    auto const loaded = JsonStore::parse(
+        "{\n    \"a:1\": \"UP\",\n    \"\\uc6f9:2\": \"DOWN\"\n}");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), 2u);
+    EXPECT_EQ(loaded->state.targets[0].first, "a:1");
+    EXPECT_EQ(loaded->state.targets[0].second.status, eval::Status::up);
+    EXPECT_EQ(loaded->state.targets[1].first, "웹:2");
+    EXPECT_EQ(loaded->state.targets[1].second.status, eval::Status::down);
+    EXPECT_TRUE(loaded->warnings.empty());
+}
+
+TEST(JsonStore, TopLevelStaysSeedFormat) {
+    State s;
+    s.targets.push_back({"b:2", eval::TargetState{.status = eval::Status::down}});
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::up}});
+    auto const text = JsonStore::serialize(s);
+    EXPECT_EQ(text.rfind("{\n    \"b:2\": \"DOWN\",\n    \"a:1\": \"UP\",\n    \"_portwatch\": {", 0), 0u)
+        << text;
+}
+
+TEST(JsonStore, RoundTripsEverything) {
+    State s;
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::down, .since = t0,
+                                                 .reason = "timeout", .consecutive_failures = 3,
+                                                 .last_check = t0 + 5s}});
+    s.outbox.push_back(entry("a:1", "d (a:1) 장애 (2025.06.15 12:00:00)"));
+    s.outbox.push_back(entry("b:2", std::string("bad \xff\xfe bytes")));
+    s.outbox[1].event.description = "\xc3";
+    auto const loaded = JsonStore::parse(JsonStore::serialize(s));
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->state, s);
+}
+
+TEST(JsonStore, TopLevelWinsOverStaleExtra) {
+    // The original script rewrote the top level (a:1 now UP) and kept our extra data.
+    State s;
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::down,
+                                                 .consecutive_failures = 4}});
+    std::string text = JsonStore::serialize(s);
+    text.replace(text.find("\"DOWN\""), 6, "\"UP\"");
+    auto const loaded = JsonStore::parse(text);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->state.targets[0].second.status, eval::Status::up);
+    EXPECT_EQ(loaded->state.targets[0].second.consecutive_failures, 0);
+}
+
+TEST(JsonStore, UnknownValuesWarnedAndSkipped) {
+    auto const loaded = JsonStore::parse(R"({"a:1": "MAYBE", "b:2": 3, "c:3": "UP"})");
+    ASSERT_TRUE(loaded);
+    ASSERT_EQ(loaded->state.targets.size(), 1u);
+    EXPECT_EQ(loaded->warnings.size(), 2u);
+}
+
+TEST(JsonStore, NotAnObjectIsAnError) {
+    EXPECT_FALSE(JsonStore::parse("[1,2]"));
+    EXPECT_FALSE(JsonStore::parse("{\"a:1\": \"UP\""));
+    EXPECT_FALSE(JsonStore::parse(""));
+}
+
+TEST(JsonStore, MissingFileIsEmpty) {
+    test::TempDir dir;
+    JsonStore store(dir / "s.json");
+    auto const loaded = store.load();
+    ASSERT_TRUE(loaded);
+    EXPECT_TRUE(loaded->state.targets.empty());
+    EXPECT_FALSE(fs::exists(dir / "s.json"));
+}
+
+TEST(JsonStore, CorruptFileSetAsideAndStartsEmpty) {
+    test::TempDir dir;
+    dir.write("s.json", "{\"a:1\": \"UP\", garbage");
+    JsonStore store(dir / "s.json");
+    auto const loaded = store.load();
+    ASSERT_TRUE(loaded);
+    EXPECT_TRUE(loaded->state.targets.empty());
+    ASSERT_EQ(loaded->warnings.size(), 1u);
+    EXPECT_NE(loaded->warnings[0].find("corrupt-"), std::string::npos);
+    EXPECT_FALSE(fs::exists(dir / "s.json"));
+    int aside = 0;
+    for (auto const& e : fs::directory_iterator(dir.path())) {
+        if (e.path().filename().string().rfind("s.json.corrupt-", 0) == 0) {
+            ++aside;
+            EXPECT_EQ(dir.read(e.path().filename().string()), "{\"a:1\": \"UP\", garbage");
+        }
+    }
+    EXPECT_EQ(aside, 1);
+}
+
+TEST(JsonStore, DirectoryInPlaceIsAnErrorAndUntouched) {
+    test::TempDir dir;
+    fs::create_directory(dir / "s.json");
+    JsonStore store(dir / "s.json");
+    EXPECT_FALSE(store.load());
+    EXPECT_FALSE(store.commit(State{}));
+    EXPECT_TRUE(fs::is_directory(dir / "s.json"));
+}
+
+TEST(JsonStore, CommitIsAtomicAndLeavesNoTempFile) {
+    test::TempDir dir;
+    JsonStore store(dir / "s.json");
+    State s;
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::up}});
+    ASSERT_TRUE(store.commit(s));
+    auto const loaded = store.load();
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->state.targets.size(), 1u);
+    int files = 0;
+    for ([[maybe_unused]] auto const& e : fs::directory_iterator(dir.path())) ++files;
+    EXPECT_EQ(files, 1);
+}
+
+TEST(JsonStore, ReadOnlyDirectoryKeepsOldState) {
+    if (::geteuid() == 0) {
+        GTEST_SKIP() << "root ignores directory permissions; covered by the ENOSPC test";
+    }
+    test::TempDir dir;
+    JsonStore store(dir / "s.json");
+    ASSERT_TRUE(store.commit(State{}));
+    ::chmod(dir.path().c_str(), 0555);
+    EXPECT_FALSE(store.commit(State{}));
+    ::chmod(dir.path().c_str(), 0755);
+}
+
+}  // namespace
+}  // namespace portwatch::store

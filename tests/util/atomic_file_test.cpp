@@ -1,0 +1,37 @@
+#include "util/atomic_file.hpp"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace portwatch::util {
+namespace {
+
+TEST(AtomicFile, WritesAndReplacesKeepingMode) {
+    test::TempDir dir;
+    auto const p = dir / "f";
+    ASSERT_TRUE(write_file_atomically(p, "one"));
+    ::chmod(p.c_str(), 0600);
+    ASSERT_TRUE(write_file_atomically(p, "two"));
+    EXPECT_EQ(dir.read("f"), "two");
+    struct stat st {};
+    ASSERT_EQ(::stat(p.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(AtomicFile, ReadMissing) {
+    test::TempDir dir;
+    auto const r = read_file(dir / "nope");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, std::errc::no_such_file_or_directory);
+}
+
+TEST(AtomicFile, MissingDirectoryIsAnError) {
+    test::TempDir dir;
+    EXPECT_FALSE(write_file_atomically(dir / "no" / "f", "x"));
+}
+
+}  // namespace
+}  // namespace portwatch::util
