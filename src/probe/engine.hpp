@@ -21,7 +21,7 @@ struct EngineOptions {
 /// Runs probes on one Asio event loop: each probe has its own deadline (DNS + connect),
 /// at most `concurrency` are in flight, names resolve through c-ares with a cache.
 class Engine {
-public:
+  public:
     using Completion = std::function<void(ProbeResult)>;
 
     Engine(boost::asio::io_context& io, EngineOptions options);
@@ -41,7 +41,7 @@ public:
     /// Cancels queued and in-flight probes (their completions still run, with an error).
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

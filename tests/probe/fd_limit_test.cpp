@@ -1,0 +1,130 @@
+// Probing under a low RLIMIT_NOFILE, in a forked child so the test process keeps its limit.
+#include "probe/engine.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "support/listener.hpp"
+
+namespace portwatch::probe {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs fn in a child process (fn returns the exit code); waits at most `bound`.
+int run_in_child(int (*fn)(void*), void* arg, std::chrono::seconds bound) {
+    std::fflush(nullptr);
+    pid_t const pid = ::fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        ::_exit(fn(arg));
+    }
+    auto const until = std::chrono::steady_clock::now() + bound;
+    int status = 0;
+    for (;;) {
+        pid_t const w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() > until) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return -2;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool set_soft_nofile(rlim_t n) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return false;
+    }
+    rl.rlim_cur = n;
+    return ::setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
+struct Ports {
+    std::uint16_t up;
+    std::uint16_t refused;
+    bool fill_fds;  // take most free fds so that socket() hits EMFILE
+};
+
+int low_limit_child(void* arg) {
+    auto const& ports = *static_cast<Ports*>(arg);
+    if (!set_soft_nofile(64)) {
+        std::fprintf(stderr, "setrlimit failed\n");
+        return 10;
+    }
+    {
+        boost::asio::io_context io;
+        Engine engine(io, {.concurrency = 1000});
+        if (engine.concurrency() != 32) {
+            std::fprintf(stderr, "cap %zu, want 64 - 32\n", engine.concurrency());
+            return 11;
+        }
+    }
+    std::vector<int> held;
+    if (ports.fill_fds) {
+        // Leave only a handful of descriptors: the engine must adapt, not report DOWN.
+        for (;;) {
+            int const fd = ::dup(0);
+            if (fd < 0) {
+                break;
+            }
+            held.push_back(fd);
+        }
+        for (int i = 0; i < 12 && !held.empty(); ++i) {
+            ::close(held.back());
+            held.pop_back();
+        }
+    }
+    std::vector<ProbeRequest> reqs;
+    for (std::size_t i = 0; i < 2000; ++i) {
+        reqs.push_back({.host = "127.0.0.1",
+                        .port = i % 4 == 0 ? ports.refused : ports.up,
+                        .timeout = 5000ms});
+    }
+    auto const results = probe_all(reqs, {});
+    int wrong = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        bool const ok = i % 4 == 0 ? (!results[i].up && results[i].error == ProbeError::refused)
+                                   : results[i].up;
+        if (!ok && ++wrong <= 5) {
+            std::fprintf(stderr, "target %zu: up=%d error=%s detail=%s\n", i, int(results[i].up),
+                         probe_error_name(results[i].error), results[i].detail.c_str());
+        }
+    }
+    return wrong == 0 ? 0 : 1;
+}
+
+TEST(FdLimit, CapIsClampedAndEveryTargetClassifiedUnderUlimit64) {
+    test::LoopbackListener server;
+    ASSERT_TRUE(server.ok()) << server.error();
+    test::ClosedPort closed;
+    Ports ports{server.port(), closed.port(), false};
+    EXPECT_EQ(run_in_child(&low_limit_child, &ports, 120s), 0);
+}
+
+TEST(FdLimit, SocketExhaustionRequeuesInsteadOfDown) {
+    test::LoopbackListener server;
+    ASSERT_TRUE(server.ok()) << server.error();
+    test::ClosedPort closed;
+    Ports ports{server.port(), closed.port(), true};
+    EXPECT_EQ(run_in_child(&low_limit_child, &ports, 120s), 0);
+}
+
+}  // namespace
+}  // namespace portwatch::probe
