@@ -21,6 +21,15 @@
 #include "notify/process.hpp"
 #include "util/time.hpp"
 
+// How a delivery runs: spawn() forks the child (see process.hpp); the parent then waits for
+// three things on the loop: the pidfd turning readable (exit), the output pipe (read and kept
+// up to output_cap, the rest dropped, so the child never blocks on a full pipe), and the
+// deadline. Exit completes the delivery: what is already in the pipe is drained and the pipe
+// closed, whoever else still holds it. Past the deadline the whole process group gets
+// SIGKILL and the child is reaped before `done` runs. After a normal exit the group is left
+// alone: a notifier may legitimately leave a background job (it is then outside our control,
+// as it would be under the seed script).
+
 namespace portwatch::notify {
 
 namespace asio = boost::asio;

@@ -27,6 +27,13 @@ struct ExecOptions {
 /// environment variables. The child gets its own process group, which is killed (SIGKILL)
 /// past the timeout, and it dies with portwatch (PR_SET_PDEATHSIG) so that a killed run never
 /// leaves a notifier behind to deliver out of order.
+///
+/// A delivery completes when the child exits (not at EOF of its output), so a background job
+/// it leaves holding stdout does not hang it; such a job is not killed after a normal exit
+/// (only on timeout, with the group). Call deliver() on the io_context's thread (PDEATHSIG is
+/// tied to the thread that forks). Destroy the notifier before its io_context: children still
+/// running are then killed and reaped, and their completions posted with ok=false
+/// ("cancelled: notifier shut down").
 class ExecNotifier final : public Notifier {
 public:
     ExecNotifier(boost::asio::io_context& io, ExecOptions options);
