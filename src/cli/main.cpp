@@ -6,8 +6,8 @@
 #include <cstring>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "config/lst.hpp"
 #include "driver/check.hpp"
@@ -63,12 +63,15 @@ int main(int argc, char** argv) {
     std::string down_template;
     std::string up_template;
 
-    auto* check = app.add_subcommand("check", "Check every target once, notify changes, save state");
+    auto* check =
+        app.add_subcommand("check", "Check every target once, notify changes, save state");
     check->add_option("-l,--list", list, "Target list (HOST PORT [DESCRIPTION] lines)")
         ->capture_default_str();
     check->add_option("-s,--state", state,
                       "State file (default: port_check_status.json beside the list)");
-    check->add_option("-t,--timeout", timeout_s, "Connect timeout per target, seconds (DNS included)")
+    check
+        ->add_option("-t,--timeout", timeout_s,
+                     "Connect timeout per target, seconds (DNS included)")
         ->capture_default_str()
         ->check(CLI::Range(0.001, 3600.0));
     check->add_option("-j,--concurrency", opt.concurrency, "Most probes in flight at once")
@@ -81,12 +84,14 @@ int main(int argc, char** argv) {
     check->add_option("--notify-timeout", notify_timeout_s, "Seconds before a notifier is killed")
         ->capture_default_str()
         ->check(CLI::Range(0.01, 86400.0));
-    check->add_option("--notify-concurrency", opt.delivery.concurrency,
-                      "Notifier processes at once (never two for one target)")
+    check
+        ->add_option("--notify-concurrency", opt.delivery.concurrency,
+                     "Notifier processes at once (never two for one target)")
         ->capture_default_str()
         ->check(CLI::Range(1, 256));
-    check->add_option("--max-age", max_age_days,
-                      "Days an undelivered notification is retried before it is dropped")
+    check
+        ->add_option("--max-age", max_age_days,
+                     "Days an undelivered notification is retried before it is dropped")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3650.0));
     check->add_flag("--notify-first-up", opt.notify_first_up,
@@ -140,7 +145,8 @@ int main(int argc, char** argv) {
     if (!notify_cmd.empty()) {
         auto words = pw::util::split_command(notify_cmd);
         if (!words || words->empty()) {
-            pw::util::log::error("--notify-cmd: {}", words ? "empty command" : words.error().message);
+            pw::util::log::error("--notify-cmd: {}",
+                                 words ? "empty command" : words.error().message);
             return ExitCode::exit_usage;
         }
         opt.notify_cmd = std::move(*words);

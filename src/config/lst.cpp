@@ -119,7 +119,8 @@ ListFile parse_list(std::string_view text, std::string const& file) {
         }
         auto const fields = util::split_python_whitespace(line);
         if (fields.size() < 2) {
-            error(line_no, fmt::format("expected 'HOST PORT [DESCRIPTION]', got '{}'", printable(line)));
+            error(line_no,
+                  fmt::format("expected 'HOST PORT [DESCRIPTION]', got '{}'", printable(line)));
             continue;
         }
         std::uint16_t port = 0;
@@ -143,8 +144,9 @@ ListFile parse_list(std::string_view text, std::string const& file) {
         if (!inserted) {
             out.diagnostics.push_back(
                 {Diagnostic::Severity::warning, file, line_no,
-                 fmt::format("duplicate target {} (first at line {}); checked once, as line {} says",
-                             printable(t.key()), it->second, it->second)});
+                 fmt::format(
+                     "duplicate target {} (first at line {}); checked once, as line {} says",
+                     printable(t.key()), it->second, it->second)});
             continue;
         }
         out.targets.push_back(std::move(t));

@@ -30,7 +30,9 @@ std::string label(config::Target const& t) {
     return t.description.empty() ? t.key() : fmt::format("{} ({})", t.key(), t.description);
 }
 
-std::string ms(std::chrono::microseconds us) { return fmt::format("{:.1f} ms", us.count() / 1000.0); }
+std::string ms(std::chrono::microseconds us) {
+    return fmt::format("{:.1f} ms", us.count() / 1000.0);
+}
 
 std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    std::vector<config::Target> const& targets,
@@ -113,7 +115,8 @@ int run_check(CheckOptions const& options) {
     for (auto const& d : list.diagnostics) {
         log::warn("{}", d.to_string());
     }
-    fs::path const dir = options.list.has_parent_path() ? options.list.parent_path() : fs::path(".");
+    fs::path const dir =
+        options.list.has_parent_path() ? options.list.parent_path() : fs::path(".");
     fs::path const state_path =
         options.state.empty() ? dir / "port_check_status.json" : options.state;
 
@@ -159,8 +162,8 @@ int run_check(CheckOptions const& options) {
         if (ev.event) {
             c.changed = true;
             std::string message = notify::render_message(*ev.event, options.templates);
-            next.outbox.push_back(store::OutboxEntry{.event = std::move(*ev.event),
-                                                     .message = std::move(message)});
+            next.outbox.push_back(
+                store::OutboxEntry{.event = std::move(*ev.event), .message = std::move(message)});
             ++new_events;
         }
         log_result(c, options.quiet);
@@ -187,7 +190,8 @@ int run_check(CheckOptions const& options) {
             if (argv.empty()) {
                 argv = notify::default_notify_command(fs::absolute(dir));
             }
-            notify::ExecNotifier notifier(io, notify::ExecOptions{.argv = argv, .cwd = fs::absolute(dir)});
+            notify::ExecNotifier notifier(
+                io, notify::ExecOptions{.argv = argv, .cwd = fs::absolute(dir)});
             stats = deliver_outbox(
                 io, notifier, next, [&store](store::State const& s) { return store.commit(s); },
                 options.delivery, [] { return util::Clock::now(); });
@@ -204,19 +208,19 @@ int run_check(CheckOptions const& options) {
     }
     if (options.json) {
         // Bytes that are not UTF-8 (a description may hold any) become U+FFFD in the report.
-        std::string const out =
-            json_report(checked, list, stats, code)
-                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-            "\n";
+        std::string const out = json_report(checked, list, stats, code)
+                                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                "\n";
         std::fwrite(out.data(), 1, out.size(), stdout);
         std::fflush(stdout);
     } else if (!options.quiet) {
         std::size_t up = 0;
-        for (auto const& c : checked) up += c.result.up ? 1 : 0;
-        log::info("checked {} targets: {} up, {} down; {} change(s); notifications: {} sent, {} "
-                  "pending",
-                  checked.size(), up, checked.size() - up, new_events, stats.delivered,
-                  stats.pending());
+        for (auto const& c : checked)
+            up += c.result.up ? 1 : 0;
+        log::info(
+            "checked {} targets: {} up, {} down; {} change(s); notifications: {} sent, {} "
+            "pending",
+            checked.size(), up, checked.size() - up, new_events, stats.delivered, stats.pending());
     }
     return code;
 }

@@ -26,7 +26,7 @@ namespace {
 
 /// One delivery run over a copy of the outbox; `removed` marks what left it.
 class Run {
-public:
+  public:
     Run(notify::Notifier& notifier, store::State& state, CommitFn const& commit,
         DeliveryOptions const& options, ClockFn const& clock)
         : notifier_(notifier),
@@ -76,10 +76,11 @@ public:
 
     DeliveryStats const& stats() const { return stats_; }
 
-private:
+  private:
     std::size_t remaining_queued() const {
         std::size_t n = 0;
-        for (std::size_t k = next_queue_; k < queues_.size(); ++k) n += queues_[k].size();
+        for (std::size_t k = next_queue_; k < queues_.size(); ++k)
+            n += queues_[k].size();
         return n;
     }
 
@@ -97,8 +98,9 @@ private:
         ++in_flight_;
         auto const& e = entries_[index];
         notify::Notification const n{e.event, e.message};
-        notifier_.deliver(n, options_.timeout,
-                          [this, q, index](notify::DeliveryResult r) { on_delivered(q, index, r); });
+        notifier_.deliver(n, options_.timeout, [this, q, index](notify::DeliveryResult r) {
+            on_delivered(q, index, r);
+        });
     }
 
     void on_delivered(std::size_t q, std::size_t index, notify::DeliveryResult const& r) {
@@ -127,9 +129,10 @@ private:
             if (r.detail.find("timed out") != std::string::npos) {
                 if (++consecutive_timeouts_ >= options_.breaker_timeouts && !tripped_) {
                     tripped_ = true;
-                    util::log::error("NOTIFY {} deliveries in a row timed out; the remaining "
-                                     "events wait for the next run",
-                                     consecutive_timeouts_);
+                    util::log::error(
+                        "NOTIFY {} deliveries in a row timed out; the remaining "
+                        "events wait for the next run",
+                        consecutive_timeouts_);
                 }
             } else {
                 consecutive_timeouts_ = 0;

@@ -17,8 +17,8 @@ namespace portwatch::driver {
 
 /// When to retry a failed delivery, and when to give up on it.
 struct RetryPolicy {
-    std::chrono::seconds base{60};   ///< wait after the first failure
-    std::chrono::seconds max{3600};  ///< longest wait between attempts
+    std::chrono::seconds base{60};                ///< wait after the first failure
+    std::chrono::seconds max{3600};               ///< longest wait between attempts
     std::chrono::seconds max_age{7 * 24 * 3600};  ///< events older than this are dropped
 
     bool operator==(RetryPolicy const&) const = default;
@@ -42,10 +42,10 @@ struct DeliveryOptions {
 
 struct DeliveryStats {
     std::size_t delivered = 0;
-    std::size_t failed = 0;    ///< attempted this run and failed (kept)
-    std::size_t deferred = 0;  ///< not attempted this run (backoff, order, breaker; kept)
-    std::size_t dropped = 0;   ///< expired and dropped
-    bool store_failed = false; ///< a commit failed: the file still holds older content
+    std::size_t failed = 0;     ///< attempted this run and failed (kept)
+    std::size_t deferred = 0;   ///< not attempted this run (backoff, order, breaker; kept)
+    std::size_t dropped = 0;    ///< expired and dropped
+    bool store_failed = false;  ///< a commit failed: the file still holds older content
     std::size_t pending() const { return failed + deferred; }
 };
 

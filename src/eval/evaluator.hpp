@@ -13,10 +13,10 @@ namespace portwatch::eval {
 /// What the evaluator remembers of a target between checks.
 struct TargetState {
     Status status = Status::unknown;
-    util::TimePoint since{};       ///< when `status` began (first check that confirmed it)
-    std::string reason;            ///< last failure reason ("" while up)
-    int consecutive_failures = 0;  ///< failed checks in a row (reset by a success)
-    int consecutive_successes = 0; ///< good checks in a row (reset by a failure)
+    util::TimePoint since{};        ///< when `status` began (first check that confirmed it)
+    std::string reason;             ///< last failure reason ("" while up)
+    int consecutive_failures = 0;   ///< failed checks in a row (reset by a success)
+    int consecutive_successes = 0;  ///< good checks in a row (reset by a failure)
     util::TimePoint last_check{};
 
     bool operator==(TargetState const&) const = default;

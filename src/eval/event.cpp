@@ -14,6 +14,8 @@ char const* status_name(Status s) {
     return "UNKNOWN";
 }
 
-char const* event_kind_name(EventKind k) { return k == EventKind::down ? "down" : "up"; }
+char const* event_kind_name(EventKind k) {
+    return k == EventKind::down ? "down" : "up";
+}
 
 }  // namespace portwatch::eval

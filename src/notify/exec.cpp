@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -132,7 +133,7 @@ struct InFlight {
 /// notifier's in-flight table and by its own pending handlers.
 class Delivery : public std::enable_shared_from_this<Delivery> {
   public:
-    Delivery(asio::io_context& io, std::weak_ptr<InFlight> owner, std::string program,
+    Delivery(asio::io_context& io, std::weak_ptr<InFlight> owner, pid_t pid, std::string program,
              std::string cwd, std::size_t output_cap, std::chrono::milliseconds timeout,
              Notifier::Completion done)
         : io_(io),
@@ -145,7 +146,8 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
           output_(io),
           pidfd_(io),
           timer_(io),
-          poll_(io) {}
+          poll_(io),
+          pid_(pid) {}
 
     Delivery(Delivery const&) = delete;
     Delivery& operator=(Delivery const&) = delete;
@@ -157,7 +159,6 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
 
     /// Takes over a started child and arms the output read, the exit wait and the deadline.
     void start(detail::Spawned spawned) {
-        pid_ = spawned.pid;
         status_fd_ = std::move(spawned.status);
         boost::system::error_code ec;
         output_.assign(spawned.output.release(), ec);
@@ -459,7 +460,10 @@ struct ExecNotifier::Impl {
             return;
         }
         // From here the child exists: the Delivery reaps it whatever happens.
-        auto d = std::make_shared<Delivery>(io, in_flight, options.argv[0], spec.cwd,
+        // Clamped so that the deadline cannot overflow the clock.
+        auto const limit = std::chrono::milliseconds(std::chrono::hours(24 * 365));
+        timeout = std::clamp(timeout, std::chrono::milliseconds(0), limit);
+        auto d = std::make_shared<Delivery>(io, in_flight, spawned->pid, options.argv[0], spec.cwd,
                                             options.output_cap, timeout, std::move(done));
         in_flight->map.emplace(d.get(), d);
         d->start(std::move(*spawned));

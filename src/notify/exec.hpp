@@ -35,13 +35,13 @@ struct ExecOptions {
 /// running are then killed and reaped, and their completions posted with ok=false
 /// ("cancelled: notifier shut down").
 class ExecNotifier final : public Notifier {
-public:
+  public:
     ExecNotifier(boost::asio::io_context& io, ExecOptions options);
     ~ExecNotifier() override;
     void deliver(Notification const& n, std::chrono::milliseconds timeout,
                  Completion done) override;
 
-private:
+  private:
     struct Impl;
     std::shared_ptr<Impl> impl_;
 };

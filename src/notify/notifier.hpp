@@ -26,7 +26,7 @@ struct DeliveryResult {
 /// Delivers notifications. deliver() starts the delivery and returns at once; `done` runs
 /// exactly once on the caller's event loop, at the latest shortly after `timeout`.
 class Notifier {
-public:
+  public:
     using Completion = std::function<void(DeliveryResult)>;
     virtual ~Notifier() = default;
     virtual void deliver(Notification const& n, std::chrono::milliseconds timeout,

@@ -55,7 +55,9 @@ double get_number(Json const& obj, char const* name, double fallback = 0) {
     return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
 }
 
-Json time_json(util::TimePoint t) { return util::to_epoch_seconds(t); }
+Json time_json(util::TimePoint t) {
+    return util::to_epoch_seconds(t);
+}
 
 util::TimePoint get_time(Json const& obj, char const* name) {
     return util::from_epoch_seconds(get_number(obj, name));
@@ -191,7 +193,8 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
         eval::TargetState s;
         s.status = *status;
         if (extra_targets != nullptr) {
-            if (auto const it = extra_targets->find(key); it != extra_targets->end() && it->is_object()) {
+            if (auto const it = extra_targets->find(key);
+                it != extra_targets->end() && it->is_object()) {
                 // The top level wins: it may have been rewritten by the original script.
                 s.since = get_time(*it, "since");
                 s.reason = get_text(*it, "reason");
@@ -236,10 +239,11 @@ util::Result<Loaded> JsonStore::load() {
     // Corrupt: keep it aside for a human, start afresh, and say so loudly.
     fs::path const aside = path_.string() + ".corrupt-" + stamp_now();
     if (std::rename(path_.c_str(), aside.c_str()) != 0) {
-        return util::errno_error(fmt::format("state file {} is unusable ({}) and cannot be moved "
-                                             "aside to {}",
-                                             path_.string(), parsed.error().message, aside.string()),
-                                 errno);
+        return util::errno_error(
+            fmt::format("state file {} is unusable ({}) and cannot be moved "
+                        "aside to {}",
+                        path_.string(), parsed.error().message, aside.string()),
+            errno);
     }
     Loaded out;
     out.warnings.push_back(fmt::format(

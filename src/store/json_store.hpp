@@ -13,7 +13,7 @@ namespace portwatch::store {
 /// (per-target since/reason/counters and the outbox) lives under the one reserved key
 /// "_portwatch", which can never clash with a "HOST:PORT" key since it has no colon.
 class JsonStore final : public Store {
-public:
+  public:
     explicit JsonStore(std::filesystem::path path) : path_(std::move(path)) {}
 
     /// A missing file is an empty state. An unreadable or corrupt one is renamed to
@@ -29,7 +29,7 @@ public:
 
     static constexpr char const* reserved_key = "_portwatch";
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

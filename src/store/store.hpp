@@ -43,7 +43,7 @@ struct Loaded {
 /// Persistence of target state and the outbox. commit() is atomic: after a crash at any
 /// instant, load() returns either the previous or the new content, never a mix.
 class Store {
-public:
+  public:
     virtual ~Store() = default;
     virtual util::Result<Loaded> load() = 0;
     virtual util::Result<void> commit(State const& state) = 0;

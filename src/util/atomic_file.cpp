@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     Fd(Fd const&) = delete;
     Fd& operator=(Fd const&) = delete;
@@ -27,7 +27,7 @@ public:
     int get() const { return fd_; }
     int release() { return std::exchange(fd_, -1); }
 
-private:
+  private:
     int fd_;
 };
 
@@ -56,7 +56,8 @@ void fault_point(std::string_view name) {
 
 Result<void> write_file_atomically(fs::path const& path, std::string_view data) {
     fs::path const dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    fs::path const tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+    fs::path const tmp =
+        dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
     mode_t mode = 0644;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {

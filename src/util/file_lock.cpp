@@ -35,7 +35,8 @@ Result<FileLock> FileLock::acquire(std::filesystem::path const& path,
                                    std::to_string(wait.count() / 1000.0).substr(0, 5) + " s)",
                                ETIMEDOUT);
         }
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
         pause = std::min(pause * 2, std::chrono::milliseconds(200));
     }
 }

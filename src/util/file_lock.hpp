@@ -10,7 +10,7 @@ namespace portwatch::util {
 /// An exclusive flock(2) on a lock file, held for the object's lifetime. The descriptor is
 /// close-on-exec, so notifier processes never inherit (and never prolong) the lock.
 class FileLock {
-public:
+  public:
     /// Waits at most `wait` for the lock; an error says who holds the file when it times out.
     static Result<FileLock> acquire(std::filesystem::path const& path,
                                     std::chrono::milliseconds wait);
@@ -21,7 +21,7 @@ public:
     FileLock& operator=(FileLock const&) = delete;
     ~FileLock();
 
-private:
+  private:
     explicit FileLock(int fd) : fd_(fd) {}
     int fd_ = -1;
 };

@@ -23,9 +23,13 @@ void write_all(int fd, std::string_view s) {
 }
 }  // namespace
 
-void set_level(Level min) { min_level = min; }
+void set_level(Level min) {
+    min_level = min;
+}
 
-bool enabled(Level level) { return level >= min_level.load(); }
+bool enabled(Level level) {
+    return level >= min_level.load();
+}
 
 void write(Level level, std::string_view text) {
     static constexpr char const* names[] = {"debug", "info", "warning", "error"};

@@ -19,8 +19,8 @@ struct Error {
 /// A value or an Error, shaped like std::expected (not available on g++ 12).
 template <class T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  public:
+    Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
     Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
     bool has_value() const { return v_.index() == 0; }
@@ -34,13 +34,13 @@ public:
     T const& operator*() const& { return value(); }
     Error const& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
 
@@ -48,7 +48,7 @@ public:
     explicit operator bool() const { return ok_; }
     Error const& error() const { return error_; }
 
-private:
+  private:
     Error error_;
     bool ok_ = true;
 };

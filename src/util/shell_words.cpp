@@ -42,7 +42,8 @@ Result<std::vector<std::string>> split_command(std::string_view line) {
         }
     }
     if (quote != 0) {
-        return Error{std::string("unterminated ") + quote + " quote in command: " + std::string(line)};
+        return Error{std::string("unterminated ") + quote +
+                     " quote in command: " + std::string(line)};
     }
     if (in_word) {
         out.push_back(std::move(word));

@@ -12,7 +12,8 @@ double to_epoch_seconds(TimePoint t) {
 }
 
 TimePoint from_epoch_seconds(double s) {
-    return TimePoint(std::chrono::microseconds(static_cast<std::int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5))));
+    return TimePoint(
+        std::chrono::microseconds(static_cast<std::int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5))));
 }
 
 namespace {
@@ -37,7 +38,8 @@ std::string format_iso_local(TimePoint t) {
     long const off = tm.tm_gmtoff / 60;
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{}{:02}{:02}", tm.tm_year + 1900,
                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms,
-                       off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+                       off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
+                       (off < 0 ? -off : off) % 60);
 }
 
 std::string format_log_time(TimePoint t) {

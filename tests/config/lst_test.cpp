@@ -29,7 +29,8 @@ TEST_P(ParseListCases, YieldsTargetsAndErrors) {
     }
     std::vector<int> lines;
     for (auto const& d : got.diagnostics) {
-        if (d.severity == Diagnostic::Severity::error) lines.push_back(d.line);
+        if (d.severity == Diagnostic::Severity::error)
+            lines.push_back(d.line);
     }
     EXPECT_EQ(lines, c.error_lines);
 }
@@ -48,20 +49,27 @@ INSTANTIATE_TEST_SUITE_P(
              {{.host = "h", .port = 1, .description = "My Web Server", .line = 1}},
              {}},
         Case{"no_description", "h 22\n", {{.host = "h", .port = 22, .line = 1}}, {}},
-        Case{"blank_and_comment_lines", "\n   \n  # x 1\n#y 2\nh 2\n",
+        Case{"blank_and_comment_lines",
+             "\n   \n  # x 1\n#y 2\nh 2\n",
              {{.host = "h", .port = 2, .line = 5}},
              {}},
-        Case{"crlf_and_lone_cr", "a 1 A\r\nb 2 B\rc 3 C",
+        Case{"crlf_and_lone_cr",
+             "a 1 A\r\nb 2 B\rc 3 C",
              {{.host = "a", .port = 1, .description = "A", .line = 1},
               {.host = "b", .port = 2, .description = "B", .line = 2},
               {.host = "c", .port = 3, .description = "C", .line = 3}},
              {}},
-        Case{"utf8_bom", "\xEF\xBB\xBFh 1 d\n", {{.host = "h", .port = 1, .description = "d", .line = 1}}, {}},
-        Case{"ipv6_literals", "::1 22 a\n[::1] 23 b\n",
+        Case{"utf8_bom",
+             "\xEF\xBB\xBFh 1 d\n",
+             {{.host = "h", .port = 1, .description = "d", .line = 1}},
+             {}},
+        Case{"ipv6_literals",
+             "::1 22 a\n[::1] 23 b\n",
              {{.host = "::1", .port = 22, .description = "a", .line = 1},
               {.host = "[::1]", .port = 23, .description = "b", .line = 2}},
              {}},
-        Case{"korean_and_ideographic_space", "h 80 웹\xE3\x80\x80서버\n",
+        Case{"korean_and_ideographic_space",
+             "h 80 웹\xE3\x80\x80서버\n",
              {{.host = "h", .port = 80, .description = "웹 서버", .line = 1}},
              {}},
         Case{"bad_lines_reported_good_kept",
@@ -69,10 +77,12 @@ INSTANTIATE_TEST_SUITE_P(
              {{.host = "ok", .port = 5, .line = 6}},
              {1, 2, 3, 4, 5, 7}},
         Case{"leading_zero_port", "h 0080\n", {{.host = "h", .port = 80, .line = 1}}, {}},
-        Case{"hostile_description_is_data", "h 1 $(touch /tmp/x); rm `id` \"q\"\n",
+        Case{"hostile_description_is_data",
+             "h 1 $(touch /tmp/x); rm `id` \"q\"\n",
              {{.host = "h", .port = 1, .description = "$(touch /tmp/x); rm `id` \"q\"", .line = 1}},
              {}},
-        Case{"invalid_utf8_description_kept", "h 1 \xff\xfe ok\n",
+        Case{"invalid_utf8_description_kept",
+             "h 1 \xff\xfe ok\n",
              {{.host = "h", .port = 1, .description = "\xff\xfe ok", .line = 1}},
              {}},
         Case{"invalid_utf8_host_rejected", "\xff 1\n", {}, {1}},

@@ -1,8 +1,8 @@
 #include "driver/delivery.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <gtest/gtest.h>
 
 #include <map>
 
@@ -15,7 +15,7 @@ util::TimePoint const t0 = util::TimePoint(1'750'000'000s);
 
 /// Answers each delivery on the loop with a scripted result and records the order.
 class FakeNotifier : public notify::Notifier {
-public:
+  public:
     explicit FakeNotifier(boost::asio::io_context& io) : io_(io) {}
     void deliver(notify::Notification const& n, std::chrono::milliseconds,
                  Completion done) override {
@@ -23,7 +23,8 @@ public:
         ++in_flight;
         max_in_flight = std::max(max_in_flight, in_flight);
         bool const ok = fail.count(n.message) == 0;
-        std::string const detail = timeout.count(n.message) ? "timed out after 1 s" : "exit status 1";
+        std::string const detail =
+            timeout.count(n.message) ? "timed out after 1 s" : "exit status 1";
         boost::asio::post(io_, [this, ok, detail, done = std::move(done)] {
             --in_flight;
             done(notify::DeliveryResult{ok, ok ? "" : detail});
@@ -35,7 +36,7 @@ public:
     int in_flight = 0;
     int max_in_flight = 0;
 
-private:
+  private:
     boost::asio::io_context& io_;
 };
 
@@ -74,7 +75,8 @@ TEST(Delivery, DeliversAllAndEmptiesOutbox) {
     EXPECT_TRUE(h.commits.back().outbox.empty());
     // Per target order holds.
     auto const pos = [&](std::string const& m) {
-        return std::find(h.notifier.calls.begin(), h.notifier.calls.end(), m) - h.notifier.calls.begin();
+        return std::find(h.notifier.calls.begin(), h.notifier.calls.end(), m) -
+               h.notifier.calls.begin();
     };
     EXPECT_LT(pos("a1"), pos("a2"));
 }
@@ -119,7 +121,8 @@ TEST(Delivery, ExpiredEntriesDropped) {
 
 TEST(Delivery, ConcurrencyCapRespected) {
     Harness h;
-    for (int i = 0; i < 20; ++i) h.state.outbox.push_back(entry(std::to_string(i), "m" + std::to_string(i)));
+    for (int i = 0; i < 20; ++i)
+        h.state.outbox.push_back(entry(std::to_string(i), "m" + std::to_string(i)));
     h.options.concurrency = 3;
     EXPECT_EQ(h.run().delivered, 20u);
     EXPECT_LE(h.notifier.max_in_flight, 3);

@@ -323,6 +323,15 @@ TEST_F(ExecTest, ExitCode127IsNotAnExecFailure) {
     EXPECT_EQ(r.detail, "exit status 127");
 }
 
+TEST_F(ExecTest, HugeTimeoutIsFine) {
+    ExecNotifier n(io_, ExecOptions{.argv = {"true"}});
+    std::optional<DeliveryResult> got;
+    n.deliver(note("m"), std::chrono::milliseconds::max(),
+              [&](DeliveryResult r) { got = std::move(r); });
+    run_until([&] { return got.has_value(); }, 10s);
+    EXPECT_TRUE(got->ok) << got->detail;
+}
+
 TEST_F(ExecTest, TimeoutKillsTheWholeProcessGroup) {
     auto const script =
         dir_.write("hang.sh", "#!/bin/sh\nsleep 60 &\necho $! > \"$1\"\nwait\n", true);

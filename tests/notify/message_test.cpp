@@ -11,7 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class MessageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ::setenv("TZ", "Asia/Seoul", 1);
         ::tzset();
@@ -22,8 +22,12 @@ protected:
     }
     // 2025-07-05 06:30:00 UTC = 15:30:00 in Seoul, as in the seed README.
     eval::Event event(eval::EventKind kind, std::string description) {
-        return eval::Event{.kind = kind, .key = "1.2.3.4:80", .host = "1.2.3.4", .port = 80,
-                           .description = std::move(description), .reason = "refused",
+        return eval::Event{.kind = kind,
+                           .key = "1.2.3.4:80",
+                           .host = "1.2.3.4",
+                           .port = 80,
+                           .description = std::move(description),
+                           .reason = "refused",
                            .time = util::TimePoint(1'751'697'000s)};
     }
 };
@@ -39,8 +43,10 @@ TEST_F(MessageTest, SeedRecoveryByteForByte) {
 }
 
 TEST_F(MessageTest, NoDescription) {
-    EXPECT_EQ(render_message(event(eval::EventKind::down, "")), "1.2.3.4:80 장애 (2025.07.05 15:30:00)");
-    EXPECT_EQ(render_message(event(eval::EventKind::up, "")), "1.2.3.4:80 복구 (2025.07.05 15:30:00)");
+    EXPECT_EQ(render_message(event(eval::EventKind::down, "")),
+              "1.2.3.4:80 장애 (2025.07.05 15:30:00)");
+    EXPECT_EQ(render_message(event(eval::EventKind::up, "")),
+              "1.2.3.4:80 복구 (2025.07.05 15:30:00)");
 }
 
 TEST_F(MessageTest, Ipv6HostAsWritten) {
@@ -59,7 +65,8 @@ TEST_F(MessageTest, DescriptionIsNeverInterpreted) {
 
 TEST_F(MessageTest, CustomTemplate) {
     auto const e = event(eval::EventKind::down, "W");
-    EXPECT_EQ(render_template("[{status}] {key} {reason} {unknown} {", e), "[장애] 1.2.3.4:80 refused {unknown} {");
+    EXPECT_EQ(render_template("[{status}] {key} {reason} {unknown} {", e),
+              "[장애] 1.2.3.4:80 refused {unknown} {");
 }
 
 }  // namespace

@@ -15,16 +15,25 @@ namespace fs = std::filesystem;
 util::TimePoint const t0 = util::TimePoint(1'750'000'000'123'456us);
 
 OutboxEntry entry(std::string key, std::string message) {
-    eval::Event ev{.id = "id-" + key, .kind = eval::EventKind::down, .key = key, .host = "h",
-                   .port = 1, .description = "d", .reason = "refused", .detail = "x", .time = t0};
-    return OutboxEntry{.event = ev, .message = std::move(message), .attempts = 2,
-                       .next_attempt = t0 + 60s, .last_error = "exit status 1"};
+    eval::Event ev{.id = "id-" + key,
+                   .kind = eval::EventKind::down,
+                   .key = key,
+                   .host = "h",
+                   .port = 1,
+                   .description = "d",
+                   .reason = "refused",
+                   .detail = "x",
+                   .time = t0};
+    return OutboxEntry{.event = ev,
+                       .message = std::move(message),
+                       .attempts = 2,
+                       .next_attempt = t0 + 60s,
+                       .last_error = "exit status 1"};
 }
 
 TEST(JsonStore, OriginalFileLoadsAsState) {
     // As the seed script writes it: flat, indent 4, ensure_ascii escapes.
-    auto const loaded = JsonStore::parse(
-        "{\n    \"a:1\": \"UP\",\n    \"\\uc6f9:2\": \"DOWN\"\n}");
+    auto const loaded = JsonStore::parse("{\n    \"a:1\": \"UP\",\n    \"\\uc6f9:2\": \"DOWN\"\n}");
     ASSERT_TRUE(loaded) << loaded.error().message;
     ASSERT_EQ(loaded->state.targets.size(), 2u);
     EXPECT_EQ(loaded->state.targets[0].first, "a:1");
@@ -39,15 +48,18 @@ TEST(JsonStore, TopLevelStaysSeedFormat) {
     s.targets.push_back({"b:2", eval::TargetState{.status = eval::Status::down}});
     s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::up}});
     auto const text = JsonStore::serialize(s);
-    EXPECT_EQ(text.rfind("{\n    \"b:2\": \"DOWN\",\n    \"a:1\": \"UP\",\n    \"_portwatch\": {", 0), 0u)
+    EXPECT_EQ(
+        text.rfind("{\n    \"b:2\": \"DOWN\",\n    \"a:1\": \"UP\",\n    \"_portwatch\": {", 0), 0u)
         << text;
 }
 
 TEST(JsonStore, RoundTripsEverything) {
     State s;
-    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::down, .since = t0,
-                                                 .reason = "timeout", .consecutive_failures = 3,
-                                                 .last_check = t0 + 5s}});
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::down,
+                                                  .since = t0,
+                                                  .reason = "timeout",
+                                                  .consecutive_failures = 3,
+                                                  .last_check = t0 + 5s}});
     s.outbox.push_back(entry("a:1", "d (a:1) 장애 (2025.06.15 12:00:00)"));
     s.outbox.push_back(entry("b:2", std::string("bad \xff\xfe bytes")));
     s.outbox[1].event.description = "\xc3";
@@ -59,8 +71,8 @@ TEST(JsonStore, RoundTripsEverything) {
 TEST(JsonStore, TopLevelWinsOverStaleExtra) {
     // The original script rewrote the top level (a:1 now UP) and kept our extra data.
     State s;
-    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::down,
-                                                 .consecutive_failures = 4}});
+    s.targets.push_back(
+        {"a:1", eval::TargetState{.status = eval::Status::down, .consecutive_failures = 4}});
     std::string text = JsonStore::serialize(s);
     text.replace(text.find("\"DOWN\""), 6, "\"UP\"");
     auto const loaded = JsonStore::parse(text);
@@ -130,7 +142,8 @@ TEST(JsonStore, CommitIsAtomicAndLeavesNoTempFile) {
     ASSERT_TRUE(loaded);
     EXPECT_EQ(loaded->state.targets.size(), 1u);
     int files = 0;
-    for ([[maybe_unused]] auto const& e : fs::directory_iterator(dir.path())) ++files;
+    for ([[maybe_unused]] auto const& e : fs::directory_iterator(dir.path()))
+        ++files;
     EXPECT_EQ(files, 1);
 }
 

@@ -42,11 +42,13 @@ ProcessResult run_process(std::vector<std::string> const& argv, ProcessOptions c
         env_strings.push_back(k + "=" + v);
     }
     std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
+    for (auto& s : env_strings)
+        envp.push_back(s.data());
     envp.push_back(nullptr);
     std::vector<std::string> args = argv;
     std::vector<char*> argp;
-    for (auto& s : args) argp.push_back(s.data());
+    for (auto& s : args)
+        argp.push_back(s.data());
     argp.push_back(nullptr);
     std::string const cwd = options.cwd.string();
 
@@ -103,7 +105,8 @@ ProcessResult run_process(std::vector<std::string> const& argv, ProcessOptions c
         ::kill(pid, SIGKILL);
     }
     for (auto& f : fds) {
-        if (f.fd >= 0) ::close(f.fd);
+        if (f.fd >= 0)
+            ::close(f.fd);
     }
     int status = 0;
     ::waitpid(pid, &status, 0);

@@ -9,11 +9,11 @@
 namespace portwatch::test {
 
 struct ProcessResult {
-    int exit_code = -1;   ///< exit status, or -1 when killed by a signal
-    int signal = 0;       ///< the signal that ended it, 0 when it exited
+    int exit_code = -1;  ///< exit status, or -1 when killed by a signal
+    int signal = 0;      ///< the signal that ended it, 0 when it exited
     bool timed_out = false;
-    std::string out;      ///< stdout
-    std::string err;      ///< stderr
+    std::string out;  ///< stdout
+    std::string err;  ///< stderr
     std::chrono::milliseconds elapsed{0};
 };
 
@@ -27,7 +27,8 @@ struct ProcessOptions {
 ProcessResult run_process(std::vector<std::string> const& argv, ProcessOptions const& options = {});
 
 /// Runs the built portwatch binary with the given arguments.
-ProcessResult run_portwatch(std::vector<std::string> const& args, ProcessOptions const& options = {});
+ProcessResult run_portwatch(std::vector<std::string> const& args,
+                            ProcessOptions const& options = {});
 
 /// Path of the built portwatch binary.
 std::string portwatch_binary();

@@ -8,7 +8,7 @@ namespace portwatch::test {
 
 /// A fresh directory under $TMPDIR, removed with its content at the end of the test.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(TempDir const&) = delete;
@@ -21,7 +21,7 @@ public:
                                 bool executable = false) const;
     std::string read(std::string_view name) const;
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -31,7 +31,10 @@ TEST(FileLock, SecondHolderTimesOut) {
 TEST(FileLock, ReleasedOnDestruction) {
     test::TempDir dir;
     auto const p = dir / "lock";
-    { auto first = FileLock::acquire(p, 100ms); ASSERT_TRUE(first); }
+    {
+        auto first = FileLock::acquire(p, 100ms);
+        ASSERT_TRUE(first);
+    }
     pid_t const pid = ::fork();
     if (pid == 0) {
         ::_exit(FileLock::acquire(p, 100ms) ? 0 : 1);

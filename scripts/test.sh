@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds portwatch and runs every test. Usage: scripts/test.sh [--sanitize] [BUILD_DIR]
+# Tests that need network namespaces (silent drops) run as root and skip with a printed
+# reason elsewhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sanitize=OFF
+if [[ "${1:-}" == "--sanitize" ]]; then
+    sanitize=ON
+    shift
+fi
+build="${1:-build$([[ $sanitize == ON ]] && echo -asan)}"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTWATCH_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build" -j2
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
