@@ -1,0 +1,69 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eval/event.hpp"
+#include "util/time.hpp"
+
+namespace portwatch::driver {
+
+/// Upper bounds (seconds) of the probe duration histogram buckets; +Inf is implied.
+inline constexpr std::array<double, 12> probe_duration_buckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+
+/// What the HTTP layer may know of one target: a copy, never live state.
+struct TargetView {
+    std::string id;  ///< stable, URL-safe id (the target's name, or HOST:PORT escaped)
+    std::string name;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string description;
+    std::string group;
+    std::map<std::string, std::string> labels;
+
+    eval::Status status = eval::Status::unknown;
+    util::TimePoint since{};
+    std::string reason;  ///< last failure reason ("" while up)
+    std::string detail;
+    std::chrono::microseconds last_latency{0};
+    util::TimePoint last_check{};
+
+    std::uint64_t checks_total = 0;
+    std::map<std::string, std::uint64_t> failures_by_reason;
+    std::uint64_t transitions_total = 0;
+    /// Cumulative counts per probe_duration_buckets bound, then +Inf; and the sum (s).
+    std::array<std::uint64_t, probe_duration_buckets.size() + 1> duration_counts{};
+    double duration_sum = 0;
+};
+
+/// Process-wide numbers.
+struct ProcessView {
+    std::string version;
+    util::TimePoint started{};
+    std::size_t outbox_size = 0;
+    std::uint64_t notifications_sent = 0;
+    std::uint64_t notifications_failed = 0;
+    /// Scheduling lateness (actual start - planned start), seconds, as a histogram.
+    std::array<std::uint64_t, probe_duration_buckets.size() + 1> lateness_counts{};
+    double lateness_sum = 0;
+    bool config_loaded = false;
+    bool store_writable = false;
+};
+
+/// An immutable picture of the daemon, published whole after each scheduling tick (or at a
+/// bounded rate), read by HTTP without locks on the probe loop.
+struct Snapshot {
+    util::TimePoint taken{};
+    std::vector<TargetView> targets;  ///< sorted by group, then name
+    ProcessView process;
+};
+
+using SnapshotPtr = std::shared_ptr<Snapshot const>;
+
+}  // namespace portwatch::driver

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/event.hpp"
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+namespace portwatch::store {
+
+/// One per-minute (or coarser) rollup of one target's checks.
+struct Rollup {
+    util::TimePoint start{};
+    std::uint64_t checks = 0;
+    std::uint64_t failures = 0;
+    double latency_min_ms = 0;
+    double latency_avg_ms = 0;
+    double latency_max_ms = 0;
+};
+
+struct Transition {
+    std::string target_key;
+    eval::Status from = eval::Status::unknown;
+    eval::Status to = eval::Status::unknown;
+    util::TimePoint time{};
+    std::string reason;
+};
+
+/// Read-only queries over history, for the HTTP layer. Implementations must be safe to call
+/// from a thread other than the probe loop's (e.g. their own read-only connection).
+class HistoryReader {
+public:
+    virtual ~HistoryReader() = default;
+    /// Fraction of successful checks in [from, to); empty when there were no checks.
+    virtual util::Result<std::optional<double>> uptime(std::string const& target_key,
+                                                       util::TimePoint from,
+                                                       util::TimePoint to) = 0;
+    /// Rollups in [from, to), merged into buckets of `bucket` length (e.g. 1 day).
+    virtual util::Result<std::vector<Rollup>> rollups(std::string const& target_key,
+                                                      util::TimePoint from, util::TimePoint to,
+                                                      std::chrono::seconds bucket) = 0;
+    /// Newest first; all targets when target_key is empty.
+    virtual util::Result<std::vector<Transition>> transitions(std::string const& target_key,
+                                                              std::size_t limit) = 0;
+};
+
+}  // namespace portwatch::store
