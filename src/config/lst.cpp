@@ -45,8 +45,24 @@ bool parse_port(std::string_view s, std::uint16_t& port) {
     return true;
 }
 
-/// A host is a name, an IPv4 literal, or an IPv6 literal with or without brackets.
-/// Returns an empty string when acceptable, else the reason.
+std::string printable(std::string_view s, std::size_t max = 60) {
+    std::string out;
+    for (char const c : s.substr(0, max)) {
+        auto const u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            out += fmt::format("\\x{:02x}", u);
+        } else {
+            out.push_back(c);
+        }
+    }
+    if (s.size() > max) {
+        out += "...";
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string check_host(std::string_view host) {
     if (!util::is_valid_utf8(host)) {
         return "host is not valid UTF-8";
@@ -69,24 +85,6 @@ std::string check_host(std::string_view host) {
     }
     return {};
 }
-
-std::string printable(std::string_view s, std::size_t max = 60) {
-    std::string out;
-    for (char const c : s.substr(0, max)) {
-        auto const u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            out += fmt::format("\\x{:02x}", u);
-        } else {
-            out.push_back(c);
-        }
-    }
-    if (s.size() > max) {
-        out += "...";
-    }
-    return out;
-}
-
-}  // namespace
 
 bool ListFile::has_errors() const {
     for (auto const& d : diagnostics) {

@@ -23,6 +23,10 @@ struct ListFile {
 /// Parses the seed's `port_check.lst` syntax. `file` names the source in diagnostics.
 ListFile parse_list(std::string_view text, std::string const& file);
 
+/// Why `host` is not acceptable (a name, an IPv4 literal, or an IPv6 literal with or
+/// without brackets); empty when it is.
+std::string check_host(std::string_view host);
+
 /// Reads and parses a list file; an error only when the file cannot be read.
 util::Result<ListFile> load_list(std::filesystem::path const& path);
 

@@ -1,0 +1,181 @@
+#include "config/yaml.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace portwatch::config {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::vector<std::string> messages(ConfigFile const& f) {
+    std::vector<std::string> out;
+    for (auto const& d : f.diagnostics) {
+        out.push_back(d.to_string());
+    }
+    return out;
+}
+
+TEST(ParseDuration, UnitsAndJunk) {
+    EXPECT_EQ(parse_duration("30s"), milliseconds(30000));
+    EXPECT_EQ(parse_duration("5m"), milliseconds(300000));
+    EXPECT_EQ(parse_duration("1h"), milliseconds(3600000));
+    EXPECT_EQ(parse_duration("7d"), milliseconds(7 * 86400000LL));
+    EXPECT_EQ(parse_duration("250ms"), milliseconds(250));
+    EXPECT_EQ(parse_duration("1.5"), milliseconds(1500));
+    EXPECT_EQ(parse_duration("0"), milliseconds(0));
+    EXPECT_FALSE(parse_duration(""));
+    EXPECT_FALSE(parse_duration("s"));
+    EXPECT_FALSE(parse_duration("5 m"));
+    EXPECT_FALSE(parse_duration("5x"));
+    EXPECT_FALSE(parse_duration("-5s"));
+}
+
+TEST(ParseConfig, FullExample) {
+    test::TempDir dir;
+    dir.write("legacy.lst", "127.0.0.1 22 SSH box\n# comment\n10.0.0.1 80\n");
+    auto const text = R"(
+defaults:
+  interval: 10s
+  timeout: 2s
+  failure_threshold: 3
+  success_threshold: 2
+  flap: {failures: 3, window: 10}
+  remind_every: 1h
+targets:
+  - name: web
+    host: 127.0.0.1
+    port: 8080
+    description: Web Server
+    interval: 5s
+    labels: {env: prod, team: ops}
+    group: frontend
+    failure_threshold: 1
+  - host: "::1"
+    port: 5432
+include:
+  - legacy.lst
+  - {file: legacy.lst, group: dup}
+notifiers:
+  - type: exec
+    command: ["/bin/echo", "hi"]
+    timeout: 5s
+store: sqlite:state/pw.db
+connectivity:
+  canaries: ["192.0.2.1:53", {host: 192.0.2.2, port: 53}]
+http:
+  listen: 127.0.0.1:9107
+  tls: {cert: c.pem, key: k.pem}
+  auth: {basic: {user: admin, hash: "sha256:ab"}}
+  limits: {max_connections: 10, request_timeout: 3s}
+log_level: debug
+)";
+    auto const f = parse_config(text, dir / "portwatch.yaml");
+    // The second include repeats the first one's targets: a warning per target, once each.
+    EXPECT_FALSE(f.has_errors()) << ::testing::PrintToString(messages(f));
+    EXPECT_EQ(f.diagnostics.size(), 2u);
+    auto const& c = f.config;
+    ASSERT_EQ(c.targets.size(), 4u);
+    auto const& web = c.targets[0];
+    EXPECT_EQ(web.name, "web");
+    EXPECT_EQ(web.target.key(), "127.0.0.1:8080");
+    EXPECT_EQ(web.target.description, "Web Server");
+    EXPECT_EQ(web.interval, milliseconds(5000));
+    EXPECT_EQ(web.timeout, milliseconds(2000));
+    EXPECT_EQ(web.labels.at("team"), "ops");
+    EXPECT_EQ(web.group, "frontend");
+    EXPECT_EQ(web.thresholds.failure, 1);
+    EXPECT_EQ(web.thresholds.success, 2);
+    EXPECT_EQ(web.thresholds.flap_window, 10);
+    EXPECT_EQ(web.thresholds.remind_every, milliseconds(3600000));
+    EXPECT_EQ(web.target.line, 10);
+    EXPECT_EQ(c.targets[1].name, "::1:5432");
+    EXPECT_EQ(c.targets[1].thresholds.failure, 3);
+    EXPECT_EQ(c.targets[2].target.description, "SSH box");
+    EXPECT_EQ(c.targets[2].interval, milliseconds(10000));
+    EXPECT_EQ(c.targets[2].target.file, (dir / "legacy.lst").string());
+    ASSERT_EQ(c.notifiers.size(), 1u);
+    EXPECT_EQ(c.notifiers[0].command, (std::vector<std::string>{"/bin/echo", "hi"}));
+    EXPECT_EQ(c.notifiers[0].timeout, milliseconds(5000));
+    EXPECT_EQ(c.store, "sqlite:" + (dir / "state/pw.db").string());
+    ASSERT_EQ(c.connectivity.canaries.size(), 2u);
+    EXPECT_EQ(c.connectivity.canaries[1].key(), "192.0.2.2:53");
+    ASSERT_TRUE(c.http);
+    EXPECT_EQ(c.http->tls_key, "k.pem");
+    EXPECT_EQ(c.http->basic_user, "admin");
+    EXPECT_EQ(c.http->max_connections, 10u);
+    EXPECT_EQ(c.http->request_timeout, milliseconds(3000));
+    EXPECT_EQ(c.log_level, "debug");
+}
+
+TEST(ParseConfig, DefaultStoreIsSqliteBesideTheConfig) {
+    auto const f = parse_config("targets: []\n", "/etc/portwatch/portwatch.yaml");
+    EXPECT_TRUE(f.diagnostics.empty());
+    EXPECT_EQ(f.config.store, "sqlite:/etc/portwatch/portwatch.db");
+    EXPECT_FALSE(f.config.http);
+}
+
+struct ErrorCase {
+    char const* name;
+    char const* text;
+    char const* expected;  // substring of the only error
+};
+
+class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigErrors, NameFileLineColumnAndKey) {
+    auto const& c = GetParam();
+    auto const f = parse_config(c.text, "p.yaml");
+    ASSERT_TRUE(f.has_errors()) << c.name;
+    auto const all = messages(f);
+    EXPECT_NE(all[0].find(c.expected), std::string::npos) << ::testing::PrintToString(all);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigErrors,
+    ::testing::Values(
+        ErrorCase{"bad_port", "targets:\n  - host: a\n    port: 70000\n",
+                  "p.yaml:3:11: targets[0].port: expected a whole number in 1..65535"},
+        ErrorCase{"missing_port", "targets:\n  - host: a\n",
+                  "p.yaml:2:5: targets[0]: missing port"},
+        ErrorCase{"unknown_key", "targets:\n  - host: a\n    port: 1\n    prot: 2\n",
+                  "p.yaml:4:5: targets[0].prot: unknown key"},
+        ErrorCase{"top_unknown", "tragets: []\n", "p.yaml:1:1: tragets: unknown key"},
+        ErrorCase{"bad_duration", "defaults:\n  interval: 5 minutes\n",
+                  "p.yaml:2:13: defaults.interval: expected a duration"},
+        ErrorCase{"syntax", "targets: [\n", "p.yaml:2:1: "},
+        ErrorCase{"bad_store", "store: mysql://x\n", "p.yaml:1:8: store: expected sqlite:PATH"},
+        ErrorCase{"dup_name",
+                  "targets:\n  - {name: a, host: h, port: 1}\n  - {name: a, host: h, port: 2}\n",
+                  "p.yaml:3:5: targets[1]: duplicate target name 'a'"},
+        ErrorCase{"flap", "defaults:\n  flap: {failures: 5, window: 3}\n",
+                  "defaults.flap: failures must not exceed window"},
+        ErrorCase{"missing_include", "include: [nope.lst]\n", "p.yaml:1:11: include[0]: "},
+        ErrorCase{"bad_host", "targets:\n  - {host: '[1.2.3.4]', port: 1}\n",
+                  "targets[0].host: bad bracketed IPv6"},
+        ErrorCase{"notifier_type", "notifiers:\n  - type: carrier-pigeon\n",
+                  "notifiers[0].type: unknown notifier type"},
+        ErrorCase{"auth", "http:\n  auth: {basic: {user: x}}\n", "http.auth.basic: needs both"}),
+    [](auto const& info) { return std::string(info.param.name); });
+
+TEST(ParseConfig, GathersEveryErrorAndKeepsGoodTargets) {
+    auto const f = parse_config(
+        "targets:\n  - {host: a, port: 0}\n  - {host: b, port: 2}\n  - {host: c}\n", "p.yaml");
+    EXPECT_EQ(f.diagnostics.size(), 2u);
+    ASSERT_EQ(f.config.targets.size(), 1u);
+    EXPECT_EQ(f.config.targets[0].target.host, "b");
+}
+
+TEST(ParseConfig, IncludedListKeepsItsOwnLineDiagnostics) {
+    test::TempDir dir;
+    dir.write("a.lst", "h 1\nh notaport\n");
+    auto const f = parse_config("include: [a.lst]\n", dir / "c.yaml");
+    ASSERT_EQ(f.diagnostics.size(), 1u);
+    EXPECT_EQ(f.diagnostics[0].file, (dir / "a.lst").string());
+    EXPECT_EQ(f.diagnostics[0].line, 2);
+    EXPECT_EQ(f.config.targets.size(), 1u);
+}
+
+}  // namespace
+}  // namespace portwatch::config
