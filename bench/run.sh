@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark: portwatch check vs a C epoll loop, nmap -sT, Python asyncio and
+# prometheus-blackbox-exporter on the same target list, inside a private network namespace.
+#
+#   bench/run.sh            full run (1k, 10k, 100k; 3 repetitions; rewrites bench/RESULTS.md)
+#   bench/run.sh --quick    10k only, one repetition, every contender (< 2 minutes)
+#   bench/run.sh --smoke    CI smoke: 1k, one repetition, portwatch + C loop + asyncio;
+#                           no thresholds, fails if a tool crashes or portwatch misclassifies
+# Extra arguments go to bench/bench.py (e.g. --sizes 10000 --tools portwatch,cloop).
+# Needs root (network namespace, nftables). portwatch: $PORTWATCH, else build-bench/ (Release,
+# built here when missing), or build/ for --smoke when it already exists.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+mode=full
+case "${1:-}" in
+    --quick) mode=quick; shift ;;
+    --smoke) mode=smoke; shift ;;
+    --full) shift ;;
+esac
+if [[ $(id -u) -ne 0 ]]; then
+    echo "bench/run.sh: needs root (network namespace, nftables)" >&2
+    exit 1
+fi
+limit=$([[ $mode == full ]] && echo 1800 || echo 600)
+
+# -- portwatch and the bench programs ---------------------------------------------------------
+pw="${PORTWATCH:-}"
+if [[ -z $pw ]]; then
+    if [[ $mode == smoke && -x $root/build/src/cli/portwatch && ! -x $root/build-bench/src/cli/portwatch ]]; then
+        pw="$root/build/src/cli/portwatch"
+    else
+        cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+            -DPORTWATCH_BUILD_TESTS=OFF >/dev/null
+        cmake --build "$root/build-bench" --target portwatch -j2 >/dev/null
+        pw="$root/build-bench/src/cli/portwatch"
+    fi
+fi
+work="$(mktemp -d /tmp/portwatch-bench.XXXXXX)"
+cc -O2 -Wall -Wextra -o "$work/acceptor" "$root/bench/farm/acceptor.c"
+cc -O2 -Wall -Wextra -o "$work/cloop" "$root/bench/farm/cloop.c"
+
+# -- the farm: namespace, sysctls, drop rule, acceptor ----------------------------------------
+ns="pwbench-$$"
+acceptor_pid=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n $acceptor_pid ]]; then
+        kill "$acceptor_pid" 2>/dev/null || true
+        wait "$acceptor_pid" 2>/dev/null || true
+    fi
+    # Anything still running inside the namespace was started by this script.
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$ns"
+inns() { ip netns exec "$ns" "$@"; }
+inns ip link set lo up
+inns sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 \
+    net.ipv4.ip_local_port_range="41000 65535" net.ipv4.tcp_tw_reuse=1 \
+    net.ipv4.tcp_syncookies=0
+# Silently dropped targets: SYNs to the drop ports (see bench/farm/gen.py) vanish. Only SYNs,
+# and the ephemeral range (above) stays clear of every farm port 20000-40099, so no reply to a
+# client port is ever dropped by mistake.
+inns nft -f - <<'EOF'
+table inet pwbench {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        tcp dport 40000-40099 tcp flags & (syn | ack) == syn drop
+    }
+}
+EOF
+# Up targets: 100 ports on 0.0.0.0 (every 127.x.y.z answers on lo), backlog 65535 each.
+inns "$work/acceptor" 20000 100 65535 "$work/acceptor.ready" 2>"$work/acceptor.log" &
+acceptor_pid=$!
+for _ in $(seq 100); do [[ -s $work/acceptor.ready ]] && break; sleep 0.05; done
+[[ -s $work/acceptor.ready ]] || { echo "acceptor did not start:" >&2; cat "$work/acceptor.log" >&2; exit 1; }
+
+echo "bench: mode $mode, portwatch $pw, namespace $ns, work dir $work"
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+inns timeout --signal=TERM --kill-after=10 "$limit" \
+    python3 "$root/bench/bench.py" --mode "$mode" --work "$work" --portwatch "$pw" \
+    --bin "$work" "$@"
