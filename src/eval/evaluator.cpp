@@ -1,6 +1,7 @@
 #include "eval/evaluator.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include <fmt/format.h>
 
@@ -35,8 +36,13 @@ Evaluation evaluate(config::Target const& target, std::optional<TargetState> con
                     Observation const& observation, Thresholds const& thresholds,
                     util::TimePoint now) {
     TargetState state = previous.value_or(TargetState{});
-    bool const first_sighting = !previous.has_value() || previous->status == Status::unknown;
+    Evaluation out;
     state.last_check = now;
+    if (observation.unknown) {
+        out.state = std::move(state);
+        return out;
+    }
+    bool const first_sighting = !previous.has_value() || previous->status == Status::unknown;
     if (observation.up) {
         state.consecutive_successes += 1;
         state.consecutive_failures = 0;
@@ -48,31 +54,59 @@ Evaluation evaluate(config::Target const& target, std::optional<TargetState> con
     }
     int const needed_failures = std::max(1, thresholds.failure);
     int const needed_successes = std::max(1, thresholds.success);
+    int const window = std::clamp(thresholds.flap_window, 0, 64);
+    bool flapping = false;
+    if (window > 0 && thresholds.flap_failures > 0) {
+        std::uint64_t const mask = window == 64 ? ~0ULL : (1ULL << window) - 1;
+        state.recent_failures = ((state.recent_failures << 1) | (observation.up ? 0 : 1)) & mask;
+        flapping = std::popcount(state.recent_failures) >= thresholds.flap_failures;
+    } else {
+        state.recent_failures = 0;
+    }
+    bool const down_now =
+        !observation.up && (state.consecutive_failures >= needed_failures || flapping);
+    bool const up_now = observation.up && state.consecutive_successes >= needed_successes;
+    bool const reminders = thresholds.remind_every.count() > 0;
 
-    Evaluation out;
-    if (first_sighting) {
-        // A new target takes its first confirmed status; only a failure is news by default.
-        if (observation.up && state.consecutive_successes >= needed_successes) {
-            state.status = Status::up;
-            state.since = now;
-            if (thresholds.notify_first_up) {
-                out.event = make_event(target, EventKind::up, observation, now);
-            }
-        } else if (!observation.up && state.consecutive_failures >= needed_failures) {
-            state.status = Status::down;
-            state.since = now;
-            out.event = make_event(target, EventKind::down, observation, now);
-        }
-    } else if (state.status == Status::up && !observation.up &&
-               state.consecutive_failures >= needed_failures) {
+    auto go_down = [&] {
         state.status = Status::down;
         state.since = now;
+        if (reminders) {
+            state.last_alert = now;
+        }
         out.event = make_event(target, EventKind::down, observation, now);
-    } else if (state.status == Status::down && observation.up &&
-               state.consecutive_successes >= needed_successes) {
+    };
+    auto go_up = [&](bool announce) {
         state.status = Status::up;
         state.since = now;
-        out.event = make_event(target, EventKind::up, observation, now);
+        state.recent_failures = 0;  // the flap window restarts after a recovery
+        state.last_alert = {};
+        if (announce) {
+            out.event = make_event(target, EventKind::up, observation, now);
+        }
+    };
+
+    if (first_sighting) {
+        // A new target takes its first confirmed status; only a failure is news by default.
+        if (up_now) {
+            go_up(thresholds.notify_first_up);
+        } else if (down_now) {
+            go_down();
+        }
+    } else if (state.status == Status::up && down_now) {
+        go_down();
+    } else if (state.status == Status::down && up_now) {
+        go_up(true);
+    } else if (state.status == Status::down && !observation.up && reminders) {
+        if (state.last_alert == util::TimePoint{}) {
+            state.last_alert = state.since;  // reminders switched on while already down
+        }
+        if (now - state.last_alert >= thresholds.remind_every) {
+            state.last_alert = now;
+            out.event = make_event(target, EventKind::down, observation, now);
+            out.event->reminder = true;
+            out.event->id += "-reminder";
+        }
     }
     out.state = std::move(state);
     return out;

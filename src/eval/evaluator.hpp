@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,12 @@ struct TargetState {
     int consecutive_failures = 0;   ///< failed checks in a row (reset by a success)
     int consecutive_successes = 0;  ///< good checks in a row (reset by a failure)
     util::TimePoint last_check{};
+    /// The last checks for the flap window, newest in bit 0 (1 = failed); only kept while a
+    /// flap window is configured, and cleared when the target comes back UP.
+    std::uint64_t recent_failures = 0;
+    /// When the last failure message (transition or reminder) was announced; only kept
+    /// while reminders are configured.
+    util::TimePoint last_alert{};
 
     bool operator==(TargetState const&) const = default;
 };
@@ -27,6 +34,9 @@ struct Observation {
     bool up = false;
     std::string reason;  ///< short error name when down ("refused", "timeout", ...)
     std::string detail;
+    /// The result cannot be trusted (the connectivity self-check failed): the state keeps
+    /// its status and streaks, nothing is announced.
+    bool unknown = false;
 };
 
 struct Thresholds {
@@ -34,6 +44,12 @@ struct Thresholds {
     int success = 1;  ///< consecutive successes before a DOWN target is UP
     /// Announce a first-seen UP target as a recovery, as the seed script did.
     bool notify_first_up = false;
+    /// Also DOWN when `flap_failures` of the last `flap_window` checks failed (window <= 64);
+    /// 0 disables it.
+    int flap_failures = 0;
+    int flap_window = 0;
+    /// Repeat the failure as a reminder event while DOWN, at most this often; 0 = never.
+    std::chrono::milliseconds remind_every{0};
 
     bool operator==(Thresholds const&) const = default;
 };
@@ -47,6 +63,8 @@ struct Evaluation {
 
 /// Pure: the next state of `target` and the event to announce, if any.
 /// `previous` is empty for a target never seen before. `now` is the time of the check.
+/// Thresholds may change between calls (a reload): the streaks kept in the state are
+/// compared with the thresholds of the current call.
 Evaluation evaluate(config::Target const& target, std::optional<TargetState> const& previous,
                     Observation const& observation, Thresholds const& thresholds,
                     util::TimePoint now);

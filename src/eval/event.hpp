@@ -25,6 +25,7 @@ struct Event {
     std::string reason;      ///< probe error name for down events ("refused", ...), "" for up
     std::string detail;      ///< human-readable probe detail
     util::TimePoint time{};  ///< when the check that caused it completed
+    bool reminder = false;   ///< a repeated failure message for a target still DOWN
 
     bool operator==(Event const&) const = default;
 };

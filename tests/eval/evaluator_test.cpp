@@ -145,5 +145,165 @@ TEST(EventId, UniquePerKindKeyAndTime) {
               make_event_id("a:1", EventKind::down, t0 + 1us));
 }
 
+// Daemon features: a sequence of observations, one second apart, with the status after each
+// and the events announced.
+namespace daemon {
+
+struct Step {
+    bool up;
+    Status status;
+    char const* event;  // "", "down", "up", "reminder"
+};
+
+struct SeqCase {
+    char const* name;
+    Thresholds thresholds;
+    std::vector<Step> steps;
+};
+
+std::string event_name(std::optional<Event> const& e) {
+    if (!e) {
+        return "";
+    }
+    return e->reminder ? "reminder" : event_kind_name(e->kind);
+}
+
+class Sequences : public ::testing::TestWithParam<SeqCase> {};
+
+TEST_P(Sequences, StatusAndEventsPerCheck) {
+    auto const& c = GetParam();
+    std::optional<TargetState> s = state(Status::up, 0, 5);
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+        auto const& step = c.steps[i];
+        auto const now = t0 + std::chrono::seconds(i);
+        auto const out = evaluate(target, s, step.up ? up : refused, c.thresholds, now);
+        EXPECT_EQ(out.state.status, step.status) << c.name << " step " << i;
+        EXPECT_EQ(event_name(out.event), step.event) << c.name << " step " << i;
+        s = out.state;
+    }
+}
+
+constexpr bool U = true;
+constexpr bool F = false;
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Sequences,
+    ::testing::Values(
+        SeqCase{"threshold_one_flips_each_way",
+                {},
+                {{F, Status::down, "down"}, {U, Status::up, "up"}, {F, Status::down, "down"}}},
+        SeqCase{"three_failures_then_two_successes",
+                {.failure = 3, .success = 2},
+                {{F, Status::up, ""},
+                 {F, Status::up, ""},
+                 {U, Status::up, ""},  // a success resets the failure streak
+                 {F, Status::up, ""},
+                 {F, Status::up, ""},
+                 {F, Status::down, "down"},
+                 {F, Status::down, ""},
+                 {U, Status::down, ""},
+                 {F, Status::down, ""},  // a failure resets the success streak
+                 {U, Status::down, ""},
+                 {U, Status::up, "up"}}},
+        SeqCase{"flap_window_catches_scattered_failures",
+                {.failure = 5, .flap_failures = 3, .flap_window = 5},
+                {{F, Status::up, ""},
+                 {U, Status::up, ""},
+                 {F, Status::up, ""},
+                 {U, Status::up, ""},
+                 {F, Status::down, "down"},  // 3 of the last 5
+                 {U, Status::up, "up"},
+                 {F, Status::up, ""},  // window restarted at the recovery
+                 {F, Status::up, ""},
+                 {F, Status::down, "down"}}},
+        SeqCase{"flap_window_slides",
+                {.failure = 9, .flap_failures = 2, .flap_window = 3},
+                {{F, Status::up, ""},
+                 {U, Status::up, ""},
+                 {U, Status::up, ""},
+                 {F, Status::up, ""},  // the first failure left the window
+                 {U, Status::up, ""},
+                 {F, Status::down, "down"}}},
+        SeqCase{"reminders_while_down",
+                {.failure = 1, .remind_every = 2s},
+                {{F, Status::down, "down"},
+                 {F, Status::down, ""},
+                 {F, Status::down, "reminder"},
+                 {F, Status::down, ""},
+                 {F, Status::down, "reminder"},
+                 {U, Status::up, "up"},
+                 {F, Status::down, "down"},
+                 {F, Status::down, ""}}}),
+    [](auto const& info) { return std::string(info.param.name); });
+
+TEST(Evaluate, UnknownObservationKeepsStatusAndStreaks) {
+    auto const prev = state(Status::up, 2, 0);
+    Observation unknown = refused;
+    unknown.unknown = true;
+    auto const out = evaluate(target, prev, unknown, Thresholds{.failure = 3}, t0);
+    EXPECT_FALSE(out.event);
+    EXPECT_EQ(out.state.status, Status::up);
+    EXPECT_EQ(out.state.consecutive_failures, 2);
+    EXPECT_EQ(out.state.last_check, t0);
+    // The next real failure completes the streak.
+    auto const next = evaluate(target, out.state, refused, Thresholds{.failure = 3}, t0 + 1s);
+    EXPECT_EQ(next.state.status, Status::down);
+    ASSERT_TRUE(next.event);
+}
+
+TEST(Evaluate, UnknownFirstSightingStaysUnknown) {
+    Observation unknown = refused;
+    unknown.unknown = true;
+    auto const out = evaluate(target, std::nullopt, unknown, Thresholds{}, t0);
+    EXPECT_EQ(out.state.status, Status::unknown);
+    EXPECT_FALSE(out.event);
+}
+
+TEST(Evaluate, ThresholdLoweredOnReloadMidStreakAppliesAtTheNextCheck) {
+    // Two failures under threshold 5; reloaded with threshold 2: the next failure is DOWN.
+    auto s = evaluate(target, state(Status::up, 0, 3), refused, Thresholds{.failure = 5}, t0);
+    s = evaluate(target, s.state, refused, Thresholds{.failure = 5}, t0 + 1s);
+    EXPECT_EQ(s.state.status, Status::up);
+    auto const out = evaluate(target, s.state, refused, Thresholds{.failure = 2}, t0 + 2s);
+    EXPECT_EQ(out.state.status, Status::down);
+    ASSERT_TRUE(out.event);
+    EXPECT_EQ(out.event->kind, EventKind::down);
+}
+
+TEST(Evaluate, ThresholdRaisedOnReloadMidStreakWaitsForTheLongerStreak) {
+    auto s = evaluate(target, state(Status::down, 5, 0), up, Thresholds{.success = 2}, t0);
+    EXPECT_EQ(s.state.status, Status::down);
+    s = evaluate(target, s.state, up, Thresholds{.success = 4}, t0 + 1s);
+    EXPECT_EQ(s.state.status, Status::down);
+    s = evaluate(target, s.state, up, Thresholds{.success = 4}, t0 + 2s);
+    EXPECT_EQ(s.state.status, Status::down);
+    s = evaluate(target, s.state, up, Thresholds{.success = 4}, t0 + 3s);
+    EXPECT_EQ(s.state.status, Status::up);
+    ASSERT_TRUE(s.event);
+    EXPECT_EQ(s.event->kind, EventKind::up);
+}
+
+TEST(Evaluate, RemindersSwitchedOnWhileDownCountFromSince) {
+    auto const prev = state(Status::down, 10, 0);  // since = t0 - 1h
+    auto const out = evaluate(target, prev, refused, Thresholds{.remind_every = 30min}, t0);
+    ASSERT_TRUE(out.event);
+    EXPECT_TRUE(out.event->reminder);
+    EXPECT_EQ(out.state.last_alert, t0);
+    EXPECT_NE(out.event->id, make_event_id(target.key(), EventKind::down, t0));
+}
+
+TEST(Evaluate, FlapWindowOf64) {
+    Thresholds const th{.failure = 100, .flap_failures = 64, .flap_window = 64};
+    std::optional<TargetState> s = state(Status::up);
+    for (int i = 0; i < 63; ++i) {
+        s = evaluate(target, s, refused, th, t0 + std::chrono::seconds(i)).state;
+        ASSERT_EQ(s->status, Status::up) << i;
+    }
+    auto const out = evaluate(target, s, refused, th, t0 + 64s);
+    EXPECT_EQ(out.state.status, Status::down);
+}
+
+}  // namespace daemon
+
 }  // namespace
 }  // namespace portwatch::eval
