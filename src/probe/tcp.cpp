@@ -1,9 +1,12 @@
 #include "probe/tcp.hpp"
 
-#include <cerrno>
-#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <boost/asio/buffer.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
 
 namespace portwatch::probe {
 
@@ -37,11 +40,6 @@ int rank(ProbeError e) {
         default:
             return 0;
     }
-}
-
-bool is_fd_exhaustion(error_code const& ec) {
-    return ec.category() == boost::system::system_category() &&
-           (ec.value() == EMFILE || ec.value() == ENFILE);
 }
 
 std::string endpoint_text(ip::address const& a, std::uint16_t port) {
@@ -137,6 +135,8 @@ void TcpProbe::on_resolved(std::shared_ptr<Resolution const> const& r) {
 }
 
 // Connect to the next address; the following one starts after the stagger or on failure.
+// connect() is called by hand and readiness comes from the reactor (async_wait): fewer
+// syscalls per probe than basic_socket::async_connect (no poll(), no extra ioctl).
 void TcpProbe::do_connect() {
     while (next_addr_ < naddrs_) {
         std::size_t const i = next_addr_;
@@ -144,11 +144,11 @@ void TcpProbe::do_connect() {
         if (sockets_.size() == i) {
             sockets_.emplace_back(io_);
         }
+        auto& sock = sockets_[i];
         error_code ec;
-        sockets_[i].open(ep.protocol(), ec);
-        if (is_fd_exhaustion(ec)) {
+        sock.open(ep.protocol(), ec);
+        if (ec && (ec.value() == EMFILE || ec.value() == ENFILE)) {
             // Not DOWN: retry this address once a socket frees up (or requeue the job).
-            sockets_.pop_back();
             bool const requeue = in_flight_ == 0;
             if (requeue) {
                 state_ = State::closed;
@@ -162,15 +162,34 @@ void TcpProbe::do_connect() {
             return;
         }
         ++next_addr_;
+        if (!ec) {
+            sock.native_non_blocking(true, ec);
+        }
         if (ec) {
+            sock.close(ec);
             record_failure(
                 i, classify_connect_error(ec.value()),
                 "socket for " + endpoint_text(addrs_[i], job_.request.port) + ": " + ec.message());
             continue;
         }
+        int const rc =
+            ::connect(sock.native_handle(), ep.data(), static_cast<socklen_t>(ep.size()));
+        int const err = rc == 0 ? 0 : errno;
+        if (rc != 0 && err != EINPROGRESS) {
+            sock.close(ec);
+            record_failure(i, classify_connect_error(err),
+                           "connect to " + endpoint_text(addrs_[i], job_.request.port) + ": " +
+                               std::strerror(err));
+            continue;
+        }
+        if (rc == 0) {
+            succeed(i);
+            return;
+        }
         ++in_flight_;
-        sockets_[i].async_connect(
-            ep, [self = shared_from_this(), i](error_code ec2) { self->on_connect(i, ec2); });
+        sockets_[i].async_wait(
+            tcp::socket::wait_write,
+            [self = shared_from_this(), i](error_code e) { self->on_connect(i, e); });
         if (next_addr_ < naddrs_) {
             stagger_.expires_after(stagger_delay);
             stagger_.async_wait([self = shared_from_this(), gen = ++stagger_gen_](error_code e) {
@@ -189,15 +208,31 @@ void TcpProbe::on_connect(std::size_t i, error_code ec) {
         return;
     }
     --in_flight_;
+    int err = 0;
     if (!ec) {
-        succeed(i);
-        return;
+        socklen_t len = sizeof err;
+        if (::getsockopt(sockets_[i].native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+            err = errno;
+        }
+        if (err == 0 && addrs_[i].is_loopback()) {
+            // A loopback port inside the ephemeral range can "connect" to itself (TCP
+            // simultaneous open) when nothing listens there: that is a refusal, not UP.
+            error_code lec;
+            auto const local = sockets_[i].local_endpoint(lec);
+            if (!lec && local == tcp::endpoint(addrs_[i], job_.request.port)) {
+                err = ECONNREFUSED;
+            }
+        }
+        if (err == 0) {
+            succeed(i);
+            return;
+        }
     }
+    std::string const why = err != 0 ? std::strerror(err) : ec.message();
     error_code ignored;
     sockets_[i].close(ignored);
-    record_failure(
-        i, classify_connect_error(ec.value()),
-        "connect to " + endpoint_text(addrs_[i], job_.request.port) + ": " + ec.message());
+    record_failure(i, classify_connect_error(err != 0 ? err : ec.value()),
+                   "connect to " + endpoint_text(addrs_[i], job_.request.port) + ": " + why);
     // A failure starts the next address at once.
     do_connect();
 }
@@ -229,7 +264,7 @@ void TcpProbe::on_deadline(std::uint32_t gen, error_code ec) {
             break;
         }
         case State::draining:
-            finish_drain();
+            finish_drain(true);
             break;
         default:
             break;
@@ -296,45 +331,53 @@ void TcpProbe::succeed(std::size_t i) {
 // FIN first, then read and discard until EOF or the drain bound, so that unread data (a
 // banner) does not turn our close into an RST.
 void TcpProbe::do_drain() {
-    auto& s = sockets_[winner_];
-    error_code ec;
-    s.shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) {
-        finish_drain();
+    if (::shutdown(sockets_[winner_].native_handle(), SHUT_WR) != 0) {
+        finish_drain(true);
         return;
     }
     arm_deadline(std::min<Clock::duration>(drain_bound, job_.request.timeout));
-    s.async_read_some(
-        asio::buffer(discard_buffer),
-        [self = shared_from_this()](error_code e, std::size_t) { self->on_drain_read(e); });
+    wait_drain();
 }
 
-void TcpProbe::on_drain_read(error_code ec) {
+void TcpProbe::wait_drain() {
+    sockets_[winner_].async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](error_code ec) { self->on_drain_ready(ec); });
+}
+
+void TcpProbe::on_drain_ready(error_code ec) {
     if (state_ != State::draining) {
         return;
     }
-    if (ec) {
-        // EOF (the normal end) or an error: either way we are done.
-        finish_drain();
+    if (ec || discard_input()) {
+        finish_drain(false);
         return;
     }
-    sockets_[winner_].async_read_some(
-        asio::buffer(discard_buffer),
-        [self = shared_from_this()](error_code e, std::size_t) { self->on_drain_read(e); });
+    wait_drain();
 }
 
-void TcpProbe::finish_drain() {
+// Reads and discards what is there without blocking; true at EOF or on an error.
+bool TcpProbe::discard_input() {
+    int const fd = sockets_[winner_].native_handle();
+    for (;;) {
+        ssize_t const n = ::recv(fd, discard_buffer, sizeof discard_buffer, MSG_DONTWAIT);
+        if (n > 0) {
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+}
+
+void TcpProbe::finish_drain(bool drain_rest) {
     state_ = State::closed;
     ++deadline_gen_;
     deadline_.cancel();
-    auto& s = sockets_[winner_];
-    if (s.is_open()) {
+    if (drain_rest && sockets_[winner_].is_open()) {
         // Whatever is left, without blocking.
-        error_code ec;
-        s.non_blocking(true, ec);
-        while (!ec) {
-            s.read_some(asio::buffer(discard_buffer), ec);
-        }
+        discard_input();
     }
     close_all();
     host_->probe_closed(*this);
@@ -357,7 +400,7 @@ void TcpProbe::abort() {
                 naddrs_ > 0 && next_addr_ > 0 ? addrs_[next_addr_ - 1].to_string() : std::string());
             break;
         case State::draining:
-            finish_drain();
+            finish_drain(true);
             break;
         case State::closed:
             break;

@@ -76,8 +76,10 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     void fail(ProbeError e, std::string detail, std::string address);
     void fail_best();
     void do_drain();
-    void on_drain_read(boost::system::error_code ec);
-    void finish_drain();
+    void wait_drain();
+    void on_drain_ready(boost::system::error_code ec);
+    bool discard_input();
+    void finish_drain(bool drain_rest);
     void close_all();
     std::chrono::microseconds elapsed() const;
 

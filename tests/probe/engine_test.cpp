@@ -1,6 +1,10 @@
 #include "probe/engine.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -129,6 +133,27 @@ TEST(Engine, ClosesWithFinNotRstWhenServerSendsBanner) {
         << "eofs=" << server.eofs() << " resets=" << server.resets();
     EXPECT_EQ(server.eofs(), n);
     EXPECT_EQ(server.resets(), 0u);
+}
+
+// The listener really tells a reset from a FIN: an abortive close (SO_LINGER 0) is counted.
+TEST(Engine, ListenerCountsResets) {
+    LoopbackListener server({.banner = "hello\r\n"});
+    ASSERT_TRUE(server.ok()) << server.error();
+    int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(server.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    char buf[64];
+    ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);  // the banner: the server has sent it
+    linger lg{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(fd);
+    ASSERT_TRUE(server.wait_ended(1, 5000ms));
+    EXPECT_EQ(server.resets(), 1u);
+    EXPECT_EQ(server.eofs(), 0u);
 }
 
 TEST(Engine, ClosesWithFinWithoutBanner) {

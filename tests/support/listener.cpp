@@ -137,11 +137,15 @@ void LoopbackListener::serve() {
                         break;
                     }
                     ++accepted_;
-                    conns.insert(c);
-                    if (!options_.banner.empty()) {
-                        [[maybe_unused]] auto const w =
-                            ::send(c, options_.banner.data(), options_.banner.size(), MSG_NOSIGNAL);
+                    if (!options_.banner.empty() &&
+                        ::send(c, options_.banner.data(), options_.banner.size(), MSG_NOSIGNAL) <
+                            0) {
+                        // Reset before we could talk (the error is reported once, here).
+                        ++resets_;
+                        ::close(c);
+                        continue;
                     }
+                    conns.insert(c);
                     epoll_event ev{};
                     ev.events = EPOLLIN | EPOLLRDHUP;
                     ev.data.fd = c;
