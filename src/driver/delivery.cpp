@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "util/atomic_file.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::driver {
@@ -104,6 +105,7 @@ class Run {
     }
 
     void on_delivered(std::size_t q, std::size_t index, notify::DeliveryResult const& r) {
+        util::fault_point("after-notify");  // test hook: the notifier ran, progress not saved
         --in_flight_;
         auto& e = entries_[index];
         if (r.ok) {
