@@ -1,0 +1,275 @@
+#include "http/api.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace portwatch::http {
+namespace {
+
+using driver::Snapshot;
+using driver::TargetView;
+using nlohmann::json;
+
+/// JSON text; bytes that are not UTF-8 (a description may hold any) become U+FFFD.
+std::string dump(json const& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json time_or_null(util::TimePoint t) {
+    if (t == util::TimePoint{})
+        return nullptr;
+    return format_utc(t);
+}
+
+json optional_number(std::optional<double> v, double scale = 1) {
+    if (!v)
+        return nullptr;
+    return *v * scale;
+}
+
+util::Result<std::size_t> parse_size(Url const& url, std::string const& name,
+                                     std::size_t fallback) {
+    auto const it = url.query.find(name);
+    if (it == url.query.end() || it->second.empty())
+        return fallback;
+    std::size_t v = 0;
+    auto const& s = it->second;
+    auto const [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return util::Error{name + " must be a non-negative integer"};
+    return v;
+}
+
+json target_json(Snapshot const& snap, TargetView const& t, TargetHistory const* history) {
+    json j = {
+        {"id", t.id},
+        {"name", t.name},
+        {"host", t.host},
+        {"port", t.port},
+        {"description", t.description},
+        {"group", t.group},
+        {"labels", t.labels},
+        {"state", state_name(t.status)},
+        {"since", time_or_null(t.since)},
+        {"reason", t.reason},
+        {"detail", t.detail},
+        {"last_check", time_or_null(t.last_check)},
+        {"checks_total", t.checks_total},
+        {"state_changes_total", t.transitions_total},
+    };
+    j["since_seconds"] = t.since == util::TimePoint{}
+                             ? json(nullptr)
+                             : json(std::chrono::duration<double>(snap.taken - t.since).count());
+    j["latency_ms"] = t.last_check == util::TimePoint{}
+                          ? json(nullptr)
+                          : json(std::chrono::duration<double, std::milli>(t.last_latency).count());
+    if (history != nullptr && history->available) {
+        json uptime = json::object();
+        for (std::size_t i = 0; i < uptime_windows.size(); ++i)
+            uptime[std::string(uptime_windows[i].name)] = optional_number(history->uptime[i], 100);
+        j["uptime_percent"] = uptime;
+    } else {
+        j["uptime_percent"] = nullptr;
+    }
+    return j;
+}
+
+json transition_json(store::Transition const& tr, std::string const& id) {
+    return {
+        {"target", id.empty() ? json(nullptr) : json(id)},
+        {"key", tr.target_key},
+        {"from", state_name(tr.from)},
+        {"to", state_name(tr.to)},
+        {"time", time_or_null(tr.time)},
+        {"reason", tr.reason},
+    };
+}
+
+}  // namespace
+
+char const* state_name(eval::Status s) {
+    switch (s) {
+        case eval::Status::up:
+            return "up";
+        case eval::Status::down:
+            return "down";
+        case eval::Status::unknown:
+            break;
+    }
+    return "unknown";
+}
+
+std::string format_utc(util::TimePoint t) {
+    if (t == util::TimePoint{})
+        return "";
+    auto const secs = std::chrono::floor<std::chrono::seconds>(t);
+    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+    std::time_t const tt = util::Clock::to_time_t(secs);
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+util::Result<TargetQuery> parse_target_query(Url const& url) {
+    TargetQuery q;
+    if (auto it = url.query.find("group"); it != url.query.end())
+        q.group = it->second;
+    if (auto it = url.query.find("state"); it != url.query.end() && !it->second.empty()) {
+        auto const& s = it->second;
+        if (s == "up" || s == "UP")
+            q.state = eval::Status::up;
+        else if (s == "down" || s == "DOWN")
+            q.state = eval::Status::down;
+        else if (s == "unknown" || s == "UNKNOWN")
+            q.state = eval::Status::unknown;
+        else
+            return util::Error{"state must be up, down or unknown"};
+    }
+    auto offset = parse_size(url, "offset", 0);
+    if (!offset)
+        return offset.error();
+    q.offset = *offset;
+    auto limit = parse_limit(url, 100);
+    if (!limit)
+        return limit.error();
+    q.limit = *limit;
+    return q;
+}
+
+util::Result<std::size_t> parse_limit(Url const& url, std::size_t fallback) {
+    auto limit = parse_size(url, "limit", fallback);
+    if (!limit)
+        return limit;
+    if (*limit < 1 || *limit > max_page)
+        return util::Error{fmt::format("limit must be between 1 and {}", max_page)};
+    return limit;
+}
+
+TargetPage select_targets(Snapshot const& snap, TargetQuery const& q) {
+    TargetPage page;
+    for (auto const& t : snap.targets) {
+        if (!q.group.empty() && t.group != q.group)
+            continue;
+        if (q.state && t.status != *q.state)
+            continue;
+        if (page.total >= q.offset && page.items.size() < q.limit)
+            page.items.push_back(&t);
+        ++page.total;
+    }
+    return page;
+}
+
+TargetView const* find_target(Snapshot const& snap, std::string_view id) {
+    for (auto const& t : snap.targets) {
+        if (t.id == id)
+            return &t;
+    }
+    return nullptr;
+}
+
+std::string render_targets(Snapshot const& snap, TargetQuery const& q, TargetPage const& page,
+                           std::vector<TargetHistory> const& histories) {
+    json items = json::array();
+    for (std::size_t i = 0; i < page.items.size(); ++i)
+        items.push_back(
+            target_json(snap, *page.items[i], i < histories.size() ? &histories[i] : nullptr));
+    json j = {
+        {"taken", time_or_null(snap.taken)},
+        {"total", page.total},
+        {"offset", q.offset},
+        {"limit", q.limit},
+        {"targets", std::move(items)},
+    };
+    if (q.offset + page.items.size() < page.total) {
+        std::string next = fmt::format("/api/v1/targets?offset={}&limit={}",
+                                       q.offset + page.items.size(), q.limit);
+        if (!q.group.empty())
+            next += "&group=" + percent_encode(q.group);
+        if (q.state)
+            next += std::string("&state=") + state_name(*q.state);
+        j["next"] = next;
+    } else {
+        j["next"] = nullptr;
+    }
+    return dump(j);
+}
+
+std::string render_target(Snapshot const& snap, TargetView const& t, TargetHistory const& history) {
+    json j = target_json(snap, t, &history);
+    json transitions = json::array();
+    for (auto const& tr : history.transitions)
+        transitions.push_back(transition_json(tr, t.id));
+    j["transitions"] = history.available ? transitions : json(nullptr);
+    return dump(j);
+}
+
+std::string render_events(Snapshot const& snap, std::vector<store::Transition> const& trs) {
+    std::map<std::string, std::string, std::less<>> ids;
+    for (auto const& t : snap.targets)
+        ids.emplace(history_key(t), t.id);
+    json events = json::array();
+    for (auto const& tr : trs) {
+        auto const it = ids.find(tr.target_key);
+        events.push_back(transition_json(tr, it == ids.end() ? std::string() : it->second));
+    }
+    return dump(json{{"events", std::move(events)}});
+}
+
+std::string render_status_data(Snapshot const& snap, std::vector<StatusHistory> const& histories,
+                               std::size_t limit) {
+    json groups = json::array();
+    std::size_t counts[3] = {0, 0, 0};
+    for (auto const& t : snap.targets)
+        ++counts[static_cast<int>(t.status)];
+    std::size_t const n = std::min(limit, snap.targets.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        auto const& t = snap.targets[i];
+        if (groups.empty() || groups.back()["name"] != t.group)
+            groups.push_back({{"name", t.group}, {"targets", json::array()}});
+        json days = json::array();
+        json spark = json::array();
+        if (i < histories.size()) {
+            for (auto const& d : histories[i].days)
+                days.push_back(optional_number(d));
+            for (auto const& l : histories[i].latency_ms)
+                spark.push_back(optional_number(l));
+        }
+        groups.back()["targets"].push_back({
+            {"id", t.id},
+            {"name", t.name.empty() ? t.id : t.name},
+            {"address", t.host + ":" + std::to_string(t.port)},
+            {"description", t.description},
+            {"state", state_name(t.status)},
+            {"since", time_or_null(t.since)},
+            {"reason", t.reason},
+            {"latency_ms",
+             t.last_check == util::TimePoint{}
+                 ? json(nullptr)
+                 : json(std::chrono::duration<double, std::milli>(t.last_latency).count())},
+            {"days", std::move(days)},
+            {"latency", std::move(spark)},
+        });
+    }
+    json j = {
+        {"taken", time_or_null(snap.taken)},
+        {"version", snap.process.version},
+        {"counts",
+         {{"up", counts[static_cast<int>(eval::Status::up)]},
+          {"down", counts[static_cast<int>(eval::Status::down)]},
+          {"unknown", counts[static_cast<int>(eval::Status::unknown)]}}},
+        {"total", snap.targets.size()},
+        {"shown", n},
+        {"groups", std::move(groups)},
+    };
+    return dump(j);
+}
+
+std::string render_error(std::string_view message) {
+    return dump(json{{"error", message}});
+}
+
+}  // namespace portwatch::http

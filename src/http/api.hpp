@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driver/snapshot.hpp"
+#include "http/history.hpp"
+#include "http/url.hpp"
+#include "util/result.hpp"
+
+namespace portwatch::http {
+
+/// Filters and page of GET /api/v1/targets.
+struct TargetQuery {
+    std::string group;                  ///< empty: every group
+    std::optional<eval::Status> state;  ///< empty: every state
+    std::size_t offset = 0;
+    std::size_t limit = 100;  ///< 1..max_page
+};
+
+inline constexpr std::size_t max_page = 1000;
+
+/// Reads group=, state= (up|down|unknown), offset=, limit= from a query string; an unknown
+/// state or a number that does not parse is an error (HTTP 400).
+util::Result<TargetQuery> parse_target_query(Url const& url);
+
+/// Reads limit= (1..max_page, default 100) of /api/v1/events.
+util::Result<std::size_t> parse_limit(Url const& url, std::size_t fallback);
+
+/// The targets that pass the filters, and the page of them the query asks for.
+struct TargetPage {
+    std::vector<driver::TargetView const*> items;
+    std::size_t total = 0;  ///< matching targets, all pages
+};
+TargetPage select_targets(driver::Snapshot const& snapshot, TargetQuery const& query);
+
+/// The target with this id, or nullptr.
+driver::TargetView const* find_target(driver::Snapshot const& snapshot, std::string_view id);
+
+/// "up", "down", "unknown".
+char const* state_name(eval::Status s);
+
+/// {"targets": [...], "total", "offset", "limit", "next"}; histories[i] goes with
+/// page.items[i] (fewer histories: those targets have no uptime).
+std::string render_targets(driver::Snapshot const& snapshot, TargetQuery const& query,
+                           TargetPage const& page, std::vector<TargetHistory> const& histories);
+
+/// One target with its uptime and recent transitions.
+std::string render_target(driver::Snapshot const& snapshot, driver::TargetView const& target,
+                          TargetHistory const& history);
+
+/// {"events": [...]}: transitions newest first, each with the target id when known.
+std::string render_events(driver::Snapshot const& snapshot,
+                          std::vector<store::Transition> const& transitions);
+
+/// The status page's data: groups of targets with state, 90 daily bars and a latency
+/// sparkline; histories[i] goes with snapshot.targets[i] (up to `limit` targets).
+std::string render_status_data(driver::Snapshot const& snapshot,
+                               std::vector<StatusHistory> const& histories, std::size_t limit);
+
+/// {"error": message} for an error response.
+std::string render_error(std::string_view message);
+
+/// "2025-06-15T12:00:00.123Z", or "" for the epoch (never happened).
+std::string format_utc(util::TimePoint t);
+
+}  // namespace portwatch::http

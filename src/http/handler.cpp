@@ -1,0 +1,278 @@
+#include "http/handler.hpp"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+#include "http/api.hpp"
+#include "http/badge.hpp"
+#include "http/history.hpp"
+#include "http/status_page.hpp"
+#include "http/url.hpp"
+
+namespace portwatch::http {
+namespace {
+
+constexpr char const* json_type = "application/json; charset=utf-8";
+constexpr std::size_t verified_cache_size = 64;
+constexpr std::size_t target_transitions = 20;
+
+std::shared_ptr<std::string const> text(std::string s) {
+    return std::make_shared<std::string const>(std::move(s));
+}
+
+Reply json_reply(int status, std::string body) {
+    return Reply{.status = status, .content_type = json_type, .body = text(std::move(body))};
+}
+
+Reply error_reply(int status, std::string_view message) {
+    return json_reply(status, render_error(message));
+}
+
+Reply svg_reply(std::string body) {
+    return Reply{.status = 200,
+                 .content_type = "image/svg+xml; charset=utf-8",
+                 .body = text(std::move(body)),
+                 .headers = {{"Cache-Control", "no-cache, max-age=0"}}};
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string sha256(std::string_view s) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
+    return std::string(reinterpret_cast<char const*>(digest), sizeof digest);
+}
+
+std::optional<std::string> base64_decode(std::string_view s) {
+    if (s.empty() || s.size() % 4 != 0)
+        return std::nullopt;
+    std::string out(s.size() / 4 * 3, '\0');
+    int const n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<unsigned char const*>(s.data()),
+                                  static_cast<int>(s.size()));
+    if (n < 0)
+        return std::nullopt;
+    // EVP_DecodeBlock counts padding as zero bytes.
+    std::size_t pad = 0;
+    for (auto it = s.rbegin(); it != s.rend() && *it == '='; ++it)
+        ++pad;
+    out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(pad, 2));
+    return out;
+}
+
+/// True when `password` hashes to `hash` with crypt(3) (the hash names its method).
+bool check_password(std::string const& password, std::string const& hash) {
+    crypt_data data{};
+    char const* out = ::crypt_rn(password.c_str(), hash.c_str(), &data, sizeof data);
+    return out != nullptr && out[0] != '*' && equal_constant_time(out, hash);
+}
+
+bool is_get(Request const& r) {
+    return r.method == "GET" || r.method == "HEAD";
+}
+
+}  // namespace
+
+Handler::Handler(HttpOptions const& options, ServerSources sources)
+    : options_(options), sources_(std::move(sources)) {}
+
+Handler::~Handler() = default;
+
+util::TimePoint Handler::now() const {
+    return sources_.now ? sources_.now() : util::Clock::now();
+}
+
+bool Handler::authorized(std::string const& header) {
+    if (!options_.auth_enabled())
+        return true;
+    std::string_view h = header;
+    auto const digest = sha256(h);
+    if (std::find(verified_.begin(), verified_.end(), digest) != verified_.end())
+        return true;
+    bool ok = false;
+    if (!options_.bearer_token.empty() && h.starts_with("Bearer ")) {
+        ok = equal_constant_time(h.substr(7), options_.bearer_token);
+    } else if (!options_.basic_auth_user.empty() && h.starts_with("Basic ")) {
+        auto const decoded = base64_decode(h.substr(6));
+        auto const colon = decoded ? decoded->find(':') : std::string::npos;
+        if (colon != std::string::npos) {
+            ok = equal_constant_time(std::string_view(*decoded).substr(0, colon),
+                                     options_.basic_auth_user) &&
+                 check_password(decoded->substr(colon + 1), options_.basic_auth_hash);
+        }
+    }
+    if (ok) {
+        if (verified_.size() >= verified_cache_size)
+            verified_.erase(verified_.begin());
+        verified_.push_back(digest);
+    }
+    return ok;
+}
+
+Reply Handler::handle(Request const& req) {
+    Url const url = parse_url(req.target);
+    auto const& seg = url.segments;
+    bool const health = seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz");
+
+    if (!health && !authorized(req.authorization)) {
+        auto reply = error_reply(401, "authentication required");
+        reply.headers.emplace_back("WWW-Authenticate",
+                                   options_.basic_auth_user.empty()
+                                       ? R"(Bearer realm="portwatch")"
+                                       : R"(Basic realm="portwatch", charset="UTF-8")");
+        return reply;
+    }
+    // Nothing here changes state: every endpoint is read-only.
+    if (!is_get(req)) {
+        auto reply = error_reply(405, "only GET and HEAD are supported");
+        reply.headers.emplace_back("Allow", "GET, HEAD");
+        return reply;
+    }
+
+    if (health && seg[0] == "healthz")
+        return Reply{.body = text("ok\n")};
+
+    driver::SnapshotPtr const snap = sources_.snapshot ? sources_.snapshot() : nullptr;
+
+    if (health) {
+        std::string why;
+        if (!snap)
+            why = "no snapshot yet\n";
+        else if (!snap->process.config_loaded)
+            why = "config not loaded\n";
+        else if (!snap->process.store_writable)
+            why = "store not writable\n";
+        else if (sources_.ready) {
+            std::string extra;
+            if (!sources_.ready(extra))
+                why = (extra.empty() ? "not ready" : extra) + "\n";
+        }
+        return Reply{.status = why.empty() ? 200 : 503,
+                     .body = text(why.empty() ? "ready\n" : why)};
+    }
+
+    if (seg.size() == 2 && seg[0] == "assets") {
+        if (auto const* asset = find_asset(seg[1])) {
+            return Reply{.content_type = std::string(asset->content_type),
+                         .body = std::make_shared<std::string const>(asset->body),
+                         .headers = {{"Cache-Control", "public, max-age=300"}}};
+        }
+        return error_reply(404, "no such asset");
+    }
+
+    if (!snap)
+        return error_reply(503, "no snapshot yet: the first checks are still running");
+
+    if (seg.empty() || (seg.size() == 1 && seg[0] == "index.html"))
+        return status_data(snap, true);
+    if (seg.size() == 1 && seg[0] == "metrics")
+        return metrics(req, snap);
+
+    if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
+        if (seg.size() == 3 && seg[2] == "status")
+            return status_data(snap, false);
+        if (seg.size() == 3 && seg[2] == "targets") {
+            auto q = parse_target_query(url);
+            if (!q)
+                return error_reply(400, q.error().message);
+            auto const page = select_targets(*snap, *q);
+            std::vector<TargetHistory> histories;
+            histories.reserve(page.items.size());
+            auto const t = now();
+            for (auto const* target : page.items)
+                histories.push_back(
+                    fetch_target_history(sources_.history, history_key(*target), t, 0));
+            return json_reply(200, render_targets(*snap, *q, page, histories));
+        }
+        if (seg.size() == 4 && seg[2] == "targets") {
+            auto const* target = find_target(*snap, seg[3]);
+            if (target == nullptr)
+                return error_reply(404, "no such target");
+            auto const history = fetch_target_history(sources_.history, history_key(*target), now(),
+                                                      target_transitions);
+            return json_reply(200, render_target(*snap, *target, history));
+        }
+        if (seg.size() == 3 && seg[2] == "events") {
+            auto limit = parse_limit(url, 100);
+            if (!limit)
+                return error_reply(400, limit.error().message);
+            std::string key;
+            if (auto it = url.query.find("target"); it != url.query.end() && !it->second.empty()) {
+                auto const* target = find_target(*snap, it->second);
+                if (target == nullptr)
+                    return error_reply(404, "no such target");
+                key = history_key(*target);
+            }
+            if (sources_.history == nullptr)
+                return json_reply(200, render_events(*snap, {}));
+            auto trs = sources_.history->transitions(key, *limit);
+            if (!trs)
+                return error_reply(503, "history unavailable: " + trs.error().message);
+            return json_reply(200, render_events(*snap, *trs));
+        }
+        return error_reply(404, "no such endpoint");
+    }
+
+    if (seg.size() >= 3 && seg[0] == "badge") {
+        auto const* target = find_target(*snap, seg[1]);
+        if (seg.size() == 3 && seg[2] == "status.svg") {
+            if (target == nullptr)
+                return error_reply(404, "no such target");
+            return svg_reply(status_badge(*target));
+        }
+        if (seg.size() == 4 && seg[2] == "uptime" && seg[3].ends_with(".svg")) {
+            auto const* window = find_uptime_window(seg[3].substr(0, seg[3].size() - 4));
+            if (window == nullptr)
+                return error_reply(404, "uptime window must be 1h, 24h, 7d or 30d");
+            if (target == nullptr)
+                return error_reply(404, "no such target");
+            std::optional<double> uptime;
+            if (sources_.history != nullptr) {
+                auto const t = now();
+                if (auto r = sources_.history->uptime(history_key(*target), t - window->length, t))
+                    uptime = *r;
+            }
+            return svg_reply(uptime_badge(window->name, uptime));
+        }
+    }
+    return error_reply(404, "not found");
+}
+
+Reply Handler::metrics(Request const& req, driver::SnapshotPtr const& snap) {
+    auto const format = negotiate_metrics_format(req.accept);
+    auto& cache = metrics_cache_[format == MetricsFormat::openmetrics ? 1 : 0];
+    // One render per snapshot and format: scrapes between two snapshots cost a write only.
+    if (cache.snapshot != snap) {
+        cache.body.reset();
+        cache.body = text(render_metrics(*snap, format));
+        cache.snapshot = snap;
+    }
+    return Reply{.content_type = metrics_content_type(format), .body = cache.body};
+}
+
+Reply Handler::status_data(driver::SnapshotPtr const& snap, bool page) {
+    if (status_cache_.snapshot != snap) {
+        std::size_t const n = std::min(options_.status_page_targets, snap->targets.size());
+        std::vector<StatusHistory> histories;
+        histories.reserve(n);
+        auto const t = now();
+        for (std::size_t i = 0; i < n; ++i)
+            histories.push_back(
+                fetch_status_history(sources_.history, history_key(snap->targets[i]), t));
+        status_cache_.body = text(render_status_data(*snap, histories, n));
+        status_cache_.snapshot = snap;
+    }
+    if (!page)
+        return Reply{.content_type = json_type, .body = status_cache_.body};
+    return Reply{.content_type = "text/html; charset=utf-8",
+                 .body = text(render_status_page(options_.title, *status_cache_.body)),
+                 .headers = {{"Content-Security-Policy", status_page_csp}}};
+}
+
+}  // namespace portwatch::http

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/metrics.hpp"
+#include "http/server.hpp"
+
+namespace portwatch::http {
+
+/// The parts of a request the handler looks at (free of Beast, for tests).
+struct Request {
+    std::string method;  ///< "GET", "HEAD", ...
+    std::string target;  ///< "/api/v1/targets?state=down"
+    std::string authorization;
+    std::string accept;
+};
+
+/// A response: the body is shared so that a cached /metrics page is written without a copy.
+struct Reply {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::shared_ptr<std::string const> body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Routes a request to its renderer, with authentication, history reads and a per-snapshot
+/// cache of /metrics and the status data. Runs on the server's thread; not thread-safe.
+class Handler {
+  public:
+    Handler(HttpOptions const& options, ServerSources sources);
+    ~Handler();
+    Handler(Handler const&) = delete;
+    Handler& operator=(Handler const&) = delete;
+
+    Reply handle(Request const& request);
+
+  private:
+    bool authorized(std::string const& header);
+    Reply metrics(Request const& request, driver::SnapshotPtr const& snap);
+    Reply status_data(driver::SnapshotPtr const& snap, bool page);
+    util::TimePoint now() const;
+
+    HttpOptions const& options_;
+    ServerSources sources_;
+    /// Authorization headers that passed (as SHA-256 digests): crypt(3) is slow on purpose.
+    std::vector<std::string> verified_;
+    struct Cached {
+        driver::SnapshotPtr snapshot;
+        std::shared_ptr<std::string const> body;
+    };
+    Cached metrics_cache_[2];
+    Cached status_cache_;
+};
+
+}  // namespace portwatch::http

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/snapshot.hpp"
+#include "store/history.hpp"
+#include "util/time.hpp"
+
+namespace portwatch::http {
+
+/// A named window of the uptime figures (API, badges).
+struct UptimeWindow {
+    std::string_view name;
+    std::chrono::seconds length;
+};
+
+inline constexpr std::array<UptimeWindow, 4> uptime_windows = {{
+    {"1h", std::chrono::hours(1)},
+    {"24h", std::chrono::hours(24)},
+    {"7d", std::chrono::hours(24 * 7)},
+    {"30d", std::chrono::hours(24 * 30)},
+}};
+
+/// The window named `name` ("1h", "24h", "7d", "30d"), or nullptr.
+UptimeWindow const* find_uptime_window(std::string_view name);
+
+/// The key the store files a target's history under: "HOST:PORT" as written.
+std::string history_key(driver::TargetView const& t);
+
+/// What the API says about one target's past, read from a HistoryReader.
+struct TargetHistory {
+    bool available = false;  ///< false: no history store (or it failed; see error)
+    std::string error;
+    std::array<std::optional<double>, uptime_windows.size()> uptime{};  ///< fraction 0..1
+    std::vector<store::Transition> transitions;                         ///< newest first
+};
+
+/// What the status page draws for one target.
+struct StatusHistory {
+    std::vector<std::optional<double>> days;        ///< uptime fraction per day, oldest first
+    std::vector<std::optional<double>> latency_ms;  ///< average latency per hour, oldest first
+};
+
+inline constexpr std::size_t status_days = 90;
+inline constexpr std::size_t status_hours = 24;
+
+/// Reads uptime over every window ending at `now` and the last `transitions` transitions.
+/// `reader` may be null (no history): the result is then not available.
+TargetHistory fetch_target_history(store::HistoryReader* reader, std::string const& key,
+                                   util::TimePoint now, std::size_t transitions);
+
+/// Reads the status page's 90 daily uptime bars and 24 hourly latency points ending at
+/// `now` (UTC day and hour boundaries). Empty vectors when `reader` is null.
+StatusHistory fetch_status_history(store::HistoryReader* reader, std::string const& key,
+                                   util::TimePoint now);
+
+/// Spreads rollups over `count` buckets of `bucket` length starting at `from` (pure).
+/// `value` maps a rollup to its figure; buckets without a rollup are empty.
+template <class F>
+std::vector<std::optional<double>> spread_rollups(std::vector<store::Rollup> const& rollups,
+                                                  util::TimePoint from, std::chrono::seconds bucket,
+                                                  std::size_t count, F value) {
+    std::vector<std::optional<double>> out(count);
+    for (auto const& r : rollups) {
+        if (r.start < from || r.checks == 0)
+            continue;
+        auto const index = static_cast<std::size_t>((r.start - from) / bucket);
+        if (index < count)
+            out[index] = value(r);
+    }
+    return out;
+}
+
+}  // namespace portwatch::http

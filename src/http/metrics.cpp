@@ -1,0 +1,335 @@
+#include "http/metrics.hpp"
+
+#include <cmath>
+#include <iterator>
+#include <set>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "util/time.hpp"
+#include "util/utf8.hpp"
+
+namespace portwatch::http {
+namespace {
+
+using driver::Snapshot;
+using driver::TargetView;
+
+/// Label names set by portwatch or by Prometheus itself; a user label with one of these
+/// names is renamed "label_<name>".
+std::set<std::string, std::less<>> const reserved_labels = {
+    "target", "host",    "port",  "group",    "reason", "le",
+    "result", "version", "state", "instance", "job"};
+
+/// A float as Prometheus reads it: NaN, +Inf, -Inf or the shortest round-trip form.
+void append_double(std::string& out, double v) {
+    if (std::isnan(v)) {
+        out += "NaN";
+    } else if (std::isinf(v)) {
+        out += v > 0 ? "+Inf" : "-Inf";
+    } else {
+        fmt::format_to(std::back_inserter(out), "{}", v);
+    }
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    fmt::format_int const f(v);
+    out.append(f.data(), f.size());
+}
+
+/// A bucket bound in canonical form ("1.0", "0.005"), as OpenMetrics wants it.
+std::string bucket_bound(double v) {
+    auto s = fmt::format("{}", v);
+    if (s.find_first_of(".e") == std::string::npos)
+        s += ".0";
+    return s;
+}
+
+/// Writes "# HELP" and "# TYPE" lines. In OpenMetrics a counter family drops "_total".
+class Writer {
+  public:
+    Writer(std::string& out, MetricsFormat format) : out_(out), format_(format) {}
+
+    void family(std::string_view name, std::string_view type, std::string_view help) {
+        auto family = name;
+        if (format_ == MetricsFormat::openmetrics && type == "counter" &&
+            family.ends_with("_total"))
+            family.remove_suffix(6);
+        fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", family, help,
+                       family, type);
+    }
+
+    /// One sample: name, "{" + labels (no closing brace; may be empty) + extra + "}" value.
+    void sample_prefix(std::string_view name, std::string_view labels, std::string_view extra) {
+        out_ += name;
+        if (!labels.empty() || !extra.empty()) {
+            out_ += '{';
+            out_ += labels;
+            if (!labels.empty() && !extra.empty())
+                out_ += ',';
+            out_ += extra;
+            out_ += '}';
+        }
+        out_ += ' ';
+    }
+    void sample(std::string_view name, std::string_view labels, double v,
+                std::string_view extra = {}) {
+        sample_prefix(name, labels, extra);
+        append_double(out_, v);
+        out_ += '\n';
+    }
+    void sample_uint(std::string_view name, std::string_view labels, std::uint64_t v,
+                     std::string_view extra = {}) {
+        sample_prefix(name, labels, extra);
+        append_uint(out_, v);
+        out_ += '\n';
+    }
+
+    /// A histogram's _bucket (counts are already cumulative, +Inf last), _sum and _count.
+    void histogram(std::string_view name, std::string_view labels,
+                   std::span<std::string const> bounds, std::span<std::uint64_t const> counts,
+                   double sum) {
+        std::string const bucket = std::string(name) + "_bucket";
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+            out_ += bucket;
+            out_ += '{';
+            out_ += labels;
+            if (!labels.empty())
+                out_ += ',';
+            out_ += "le=\"";
+            out_ += i < bounds.size() ? std::string_view(bounds[i]) : std::string_view("+Inf");
+            out_ += "\"} ";
+            append_uint(out_, counts[i]);
+            out_ += '\n';
+        }
+        sample(std::string(name) + "_sum", labels, sum);
+        sample_uint(std::string(name) + "_count", labels, counts.empty() ? 0 : counts.back());
+    }
+
+  private:
+    std::string& out_;
+    MetricsFormat format_;
+};
+
+/// `target="..",host="..",port="..",group=".."` and the user labels, for one target.
+std::string target_labels(TargetView const& t) {
+    std::string out;
+    out.reserve(64 + t.name.size() + t.host.size() + t.group.size());
+    out += "target=\"";
+    append_escaped_label_value(out, t.name.empty() ? t.id : t.name);
+    out += "\",host=\"";
+    append_escaped_label_value(out, t.host);
+    out += "\",port=\"";
+    append_uint(out, t.port);
+    out += "\",group=\"";
+    append_escaped_label_value(out, t.group);
+    out += '"';
+    std::set<std::string, std::less<>> seen;
+    for (auto const& [key, value] : t.labels) {
+        auto name = sanitize_label_name(key);
+        if (reserved_labels.contains(name) || name.starts_with("__"))
+            name = "label_" + name;
+        // Two keys that sanitise to one name: the first (in key order) wins.
+        if (!seen.insert(name).second)
+            continue;
+        out += ',';
+        out += name;
+        out += "=\"";
+        append_escaped_label_value(out, value);
+        out += '"';
+    }
+    return out;
+}
+
+double seconds(util::TimePoint t) {
+    return util::to_epoch_seconds(t);
+}
+
+}  // namespace
+
+MetricsFormat negotiate_metrics_format(std::string_view accept) {
+    return accept.find("application/openmetrics-text") != std::string_view::npos
+               ? MetricsFormat::openmetrics
+               : MetricsFormat::prometheus;
+}
+
+char const* metrics_content_type(MetricsFormat format) {
+    return format == MetricsFormat::openmetrics
+               ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+               : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+std::string sanitize_label_name(std::string_view name) {
+    std::string out;
+    out.reserve(name.size() + 1);
+    for (char c : name) {
+        bool const ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        out += ok ? c : '_';
+    }
+    if (out.empty() || (out[0] >= '0' && out[0] <= '9'))
+        out.insert(out.begin(), '_');
+    return out;
+}
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+    bool const valid = util::is_valid_utf8(value);
+    for (std::size_t i = 0; i < value.size();) {
+        char const c = value[i];
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (valid || static_cast<unsigned char>(c) < 0x80) {
+            out += c;
+        } else {
+            // Invalid UTF-8 somewhere: copy whole valid sequences, replace each bad byte.
+            auto const lead = static_cast<unsigned char>(c);
+            std::size_t const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+            auto const seq = value.substr(i, len);
+            if (len > 1 && seq.size() == len && util::is_valid_utf8(seq)) {
+                out += seq;
+                i += len;
+                continue;
+            }
+            out += "\xef\xbf\xbd";
+        }
+        ++i;
+    }
+}
+
+std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
+    auto const& targets = snap.targets;
+    std::vector<std::string> labels;
+    labels.reserve(targets.size());
+    std::size_t label_bytes = 0;
+    for (auto const& t : targets) {
+        labels.push_back(target_labels(t));
+        label_bytes += labels.back().size();
+    }
+    std::vector<std::string> bounds;
+    for (double b : driver::probe_duration_buckets)
+        bounds.push_back(bucket_bound(b));
+
+    std::string out;
+    // About 25 lines per target of ~45 bytes plus the labels.
+    out.reserve(4096 + targets.size() * 25 * 45 + label_bytes * 25);
+    Writer w(out, format);
+    double const taken = seconds(snap.taken);
+
+    w.family("portwatch_target_up", "gauge",
+             "Whether the last check of the target succeeded (1 up, 0 down, NaN unknown).");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        auto const s = targets[i].status;
+        w.sample("portwatch_target_up", labels[i],
+                 s == eval::Status::up     ? 1.0
+                 : s == eval::Status::down ? 0.0
+                                           : std::nan(""));
+    }
+
+    w.family("portwatch_target_latency_seconds", "gauge",
+             "Duration of the last check (NaN before the first one).");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        auto const& t = targets[i];
+        double const v = t.last_check == util::TimePoint{}
+                             ? std::nan("")
+                             : std::chrono::duration<double>(t.last_latency).count();
+        w.sample("portwatch_target_latency_seconds", labels[i], v);
+    }
+
+    w.family("portwatch_probe_duration_seconds", "histogram", "Duration of the checks.");
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        w.histogram("portwatch_probe_duration_seconds", labels[i], bounds,
+                    targets[i].duration_counts, targets[i].duration_sum);
+
+    w.family("portwatch_checks_total", "counter", "Checks of the target.");
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        w.sample_uint("portwatch_checks_total", labels[i], targets[i].checks_total);
+
+    w.family("portwatch_check_failures_total", "counter",
+             "Failed checks of the target, by reason.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        for (auto const& [reason, n] : targets[i].failures_by_reason) {
+            std::string extra = "reason=\"";
+            append_escaped_label_value(extra, reason);
+            extra += '"';
+            w.sample_uint("portwatch_check_failures_total", labels[i], n, extra);
+        }
+    }
+
+    w.family("portwatch_state_changes_total", "counter", "State changes of the target.");
+    for (std::size_t i = 0; i < targets.size(); ++i)
+        w.sample_uint("portwatch_state_changes_total", labels[i], targets[i].transitions_total);
+
+    w.family("portwatch_target_since_seconds", "gauge",
+             "Seconds the target has been in its current state, at the snapshot time.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].since != util::TimePoint{})
+            w.sample("portwatch_target_since_seconds", labels[i],
+                     std::max(0.0, taken - seconds(targets[i].since)));
+    }
+
+    w.family("portwatch_target_last_change_timestamp_seconds", "gauge",
+             "Unix time of the last state change of the target.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].since != util::TimePoint{})
+            w.sample("portwatch_target_last_change_timestamp_seconds", labels[i],
+                     seconds(targets[i].since));
+    }
+
+    w.family("portwatch_target_last_check_timestamp_seconds", "gauge",
+             "Unix time of the last check of the target.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].last_check != util::TimePoint{})
+            w.sample("portwatch_target_last_check_timestamp_seconds", labels[i],
+                     seconds(targets[i].last_check));
+    }
+
+    std::uint64_t by_state[3] = {0, 0, 0};
+    for (auto const& t : targets)
+        ++by_state[static_cast<int>(t.status)];
+    w.family("portwatch_targets", "gauge", "Targets by current state.");
+    w.sample_uint("portwatch_targets", "", by_state[static_cast<int>(eval::Status::up)],
+                  "state=\"up\"");
+    w.sample_uint("portwatch_targets", "", by_state[static_cast<int>(eval::Status::down)],
+                  "state=\"down\"");
+    w.sample_uint("portwatch_targets", "", by_state[static_cast<int>(eval::Status::unknown)],
+                  "state=\"unknown\"");
+
+    auto const& p = snap.process;
+    w.family("portwatch_outbox_size", "gauge", "Notifications waiting for delivery.");
+    w.sample_uint("portwatch_outbox_size", "", p.outbox_size);
+
+    w.family("portwatch_notifications_total", "counter", "Notification deliveries, by result.");
+    w.sample_uint("portwatch_notifications_total", "", p.notifications_sent, "result=\"sent\"");
+    w.sample_uint("portwatch_notifications_total", "", p.notifications_failed, "result=\"failed\"");
+
+    w.family("portwatch_scheduler_lateness_seconds", "histogram",
+             "How late checks started after their planned time.");
+    w.histogram("portwatch_scheduler_lateness_seconds", "", bounds, p.lateness_counts,
+                p.lateness_sum);
+
+    w.family("portwatch_snapshot_timestamp_seconds", "gauge",
+             "Unix time the served snapshot was taken.");
+    w.sample("portwatch_snapshot_timestamp_seconds", "", taken);
+
+    if (p.started != util::TimePoint{}) {
+        w.family("portwatch_process_start_time_seconds", "gauge", "Unix time the daemon started.");
+        w.sample("portwatch_process_start_time_seconds", "", seconds(p.started));
+    }
+
+    w.family("portwatch_build_info", "gauge", "Build information; the value is always 1.");
+    std::string version = "version=\"";
+    append_escaped_label_value(version, p.version);
+    version += '"';
+    w.sample_uint("portwatch_build_info", "", 1, version);
+
+    if (format == MetricsFormat::openmetrics)
+        out += "# EOF\n";
+    return out;
+}
+
+}  // namespace portwatch::http

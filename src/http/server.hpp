@@ -1,0 +1,105 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "driver/snapshot.hpp"
+#include "store/history.hpp"
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+namespace portwatch::http {
+
+/// TLS on the listening port (PEM files; the certificate file may hold the chain).
+struct TlsOptions {
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+};
+
+/// How and to whom the HTTP surface is served (http: in portwatch.yaml).
+struct HttpOptions {
+    /// "ADDRESS:PORT" ("127.0.0.1:9127", "[::1]:9127", "0.0.0.0:9127"); port 0 picks a free
+    /// one. Loopback only unless changed.
+    std::string listen = "127.0.0.1:9127";
+    std::optional<TlsOptions> tls;
+    /// Basic auth: user and a crypt(3) hash of the password (yescrypt "$y$", bcrypt "$2b$",
+    /// sha512crypt "$6$"), e.g. from `mkpasswd`. Empty user: off.
+    std::string basic_auth_user;
+    std::string basic_auth_hash;
+    /// Bearer token ("Authorization: Bearer TOKEN"). Empty: off.
+    std::string bearer_token;
+    /// Title of the status page.
+    std::string title = "portwatch status";
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_connections = 512;
+    /// A connection that sends nothing for this long (between or inside requests) is closed.
+    std::chrono::milliseconds idle_timeout{30000};
+    /// A response that cannot be written within this long is abandoned.
+    std::chrono::milliseconds write_timeout{60000};
+    /// The status page shows at most this many targets (with their 90-day history).
+    std::size_t status_page_targets = 500;
+
+    /// True when basic auth or a bearer token is configured.
+    bool auth_enabled() const { return !basic_auth_user.empty() || !bearer_token.empty(); }
+};
+
+/// What the server reads. Every callback runs on the server's own thread.
+struct ServerSources {
+    /// The latest snapshot (an atomic load of a shared_ptr); null until the first one.
+    std::function<driver::SnapshotPtr()> snapshot;
+    /// History for uptime and transitions; may be null (no history). Thread-safe by contract.
+    store::HistoryReader* history = nullptr;
+    /// Extra readiness check for /readyz beyond the snapshot's flags; false + why: not ready.
+    std::function<bool(std::string& why)> ready;
+    /// Clock for history windows; system clock when empty.
+    std::function<util::TimePoint()> now;
+};
+
+/// The HTTP server of `portwatch run`: /metrics, /api/v1/..., the status page at /, badges,
+/// /healthz and /readyz (see docs/api.md).
+///
+/// It runs on its OWN thread and io_context, never on the probe loop: rendering /metrics for
+/// 50,000 targets and SQLite history reads cannot delay a probe. It reads only the immutable
+/// snapshot (swapped in whole by the driver) and the thread-safe HistoryReader.
+///
+///     http::Server server(options, {.snapshot = [&] { return std::atomic_load(&snap); }});
+///     if (auto r = server.start(); !r) ...;  // bound and serving
+///     ...
+///     server.stop();  // stops accepting, closes connections, joins the thread
+class Server {
+  public:
+    Server(HttpOptions options, ServerSources sources);
+    /// Calls stop().
+    ~Server();
+    Server(Server const&) = delete;
+    Server& operator=(Server const&) = delete;
+
+    /// Loads TLS files, binds and listens, then serves on a new thread. An error says what
+    /// failed (bad listen address, port in use, unreadable certificate).
+    util::Result<void> start();
+
+    /// Stops accepting, closes every connection and joins the thread. Idempotent.
+    void stop();
+
+    /// The bound port (after start()).
+    std::uint16_t port() const;
+
+    /// "http://ADDRESS:PORT" or "https://..." (after start()).
+    std::string url() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Splits "ADDRESS:PORT" / "[V6]:PORT"; "localhost" means 127.0.0.1.
+util::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view listen);
+
+}  // namespace portwatch::http
