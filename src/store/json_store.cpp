@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,12 +14,22 @@
 namespace portwatch::store {
 
 namespace fs = std::filesystem;
+// Written in insertion order (the file keeps list order); read into std::map-backed objects,
+// whose lookups are O(log n): ordered_json looks keys up linearly, which made loading and
+// saving 10,000 targets quadratic (bench/RESULTS.md).
 using Json = nlohmann::ordered_json;
+using ReadJson = nlohmann::json;
 
+// Callers look targets up in list order, which is also the order of a state saved by the
+// previous run: the search starts where the last one ended, so a whole run costs O(n) instead
+// of O(n^2). Any order still finds every key (the scan wraps around).
 eval::TargetState const* State::find(std::string const& key) const {
-    for (auto const& [k, s] : targets) {
-        if (k == key) {
-            return &s;
+    thread_local std::size_t hint = 0;
+    std::size_t const n = targets.size();
+    for (std::size_t step = 0, i = hint < n ? hint : 0; step < n; ++step, i = i + 1 < n ? i + 1 : 0) {
+        if (targets[i].first == key) {
+            hint = i + 1;
+            return &targets[i].second;
         }
     }
     return nullptr;
@@ -37,7 +48,13 @@ void put_text(Json& obj, char const* name, std::string const& value) {
     }
 }
 
-std::string get_text(Json const& obj, char const* name) {
+/// Appends a key known to be new: ordered_json's operator[] would search all keys first.
+void append(Json& obj, std::string const& key, Json value) {
+    static_cast<Json::object_t::Container&>(obj.get_ref<Json::object_t&>())
+        .emplace_back(key, std::move(value));
+}
+
+std::string get_text(ReadJson const& obj, char const* name) {
     if (auto const it = obj.find(name); it != obj.end() && it->is_string()) {
         return it->get<std::string>();
     }
@@ -50,7 +67,7 @@ std::string get_text(Json const& obj, char const* name) {
     return {};
 }
 
-double get_number(Json const& obj, char const* name, double fallback = 0) {
+double get_number(ReadJson const& obj, char const* name, double fallback = 0) {
     auto const it = obj.find(name);
     return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
 }
@@ -59,7 +76,7 @@ Json time_json(util::TimePoint t) {
     return util::to_epoch_seconds(t);
 }
 
-util::TimePoint get_time(Json const& obj, char const* name) {
+util::TimePoint get_time(ReadJson const& obj, char const* name) {
     return util::from_epoch_seconds(get_number(obj, name));
 }
 
@@ -81,7 +98,7 @@ Json entry_to_json(OutboxEntry const& e) {
     return j;
 }
 
-std::optional<OutboxEntry> entry_from_json(Json const& j) {
+std::optional<OutboxEntry> entry_from_json(ReadJson const& j) {
     if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
         return std::nullopt;
     }
@@ -105,7 +122,7 @@ std::optional<OutboxEntry> entry_from_json(Json const& j) {
     return e;
 }
 
-std::optional<eval::Status> status_from(Json const& v) {
+std::optional<eval::Status> status_from(ReadJson const& v) {
     if (v.is_string()) {
         auto const& s = v.get_ref<std::string const&>();
         if (s == "UP") {
@@ -132,13 +149,20 @@ std::string stamp_now() {
 std::string JsonStore::serialize(State const& state) {
     Json root = Json::object();
     Json targets = Json::object();
+    // Keys are unique in a State; should one repeat, the first entry wins.
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(state.targets.size());
     for (auto const& [key, s] : state.targets) {
-        if (s.status == eval::Status::unknown) {
-            continue;  // the seed's format has no word for it; kept under _portwatch only
+        if (!seen.insert(key).second || s.status == eval::Status::unknown) {
+            continue;  // the seed's format has no word for unknown; kept under _portwatch only
         }
-        root[key] = eval::status_name(s.status);
+        append(root, key, eval::status_name(s.status));
     }
+    seen.clear();
     for (auto const& [key, s] : state.targets) {
+        if (!seen.insert(key).second) {
+            continue;
+        }
         Json t = Json::object();
         t["status"] = eval::status_name(s.status);
         t["since"] = time_json(s.since);
@@ -146,7 +170,7 @@ std::string JsonStore::serialize(State const& state) {
         t["failures"] = s.consecutive_failures;
         t["successes"] = s.consecutive_successes;
         t["last_check"] = time_json(s.last_check);
-        targets[key] = std::move(t);
+        append(targets, key, std::move(t));
     }
     Json outbox = Json::array();
     for (auto const& e : state.outbox) {
@@ -158,31 +182,67 @@ std::string JsonStore::serialize(State const& state) {
     return root.dump(4) + "\n";
 }
 
+namespace {
+
+/// Collects the top-level keys in file order (the std::map-backed DOM sorts them).
+struct TopLevelKeys final : nlohmann::json_sax<ReadJson> {
+    std::vector<std::string> keys;
+    int depth = 0;
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, string_t const&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return ++depth, true; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return ++depth, true; }
+    bool end_array() override { return --depth, true; }
+    bool key(string_t& k) override {
+        if (depth == 1) {
+            keys.push_back(k);
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, std::string const&, nlohmann::detail::exception const&) override {
+        return false;
+    }
+};
+
+}  // namespace
+
 util::Result<Loaded> JsonStore::parse(std::string const& text) {
-    Json root;
+    ReadJson root;
     try {
-        root = Json::parse(text);
-    } catch (Json::exception const& e) {
+        root = ReadJson::parse(text);
+    } catch (ReadJson::exception const& e) {
         return util::Error{fmt::format("not valid JSON: {}", e.what())};
     }
     if (!root.is_object()) {
         return util::Error{"not a JSON object"};
     }
+    TopLevelKeys order;
+    ReadJson::sax_parse(text, &order);
     Loaded out;
-    Json const* extra = nullptr;
+    ReadJson const* extra = nullptr;
     if (auto const it = root.find(reserved_key); it != root.end() && it->is_object()) {
         extra = &*it;
     }
-    Json const* extra_targets = nullptr;
+    ReadJson const* extra_targets = nullptr;
     if (extra != nullptr) {
         if (auto const it = extra->find("targets"); it != extra->end() && it->is_object()) {
             extra_targets = &*it;
         }
     }
-    for (auto const& [key, value] : root.items()) {
-        if (key == reserved_key) {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(order.keys.size());
+    for (auto const& key : order.keys) {
+        if (key == reserved_key || !seen.insert(key).second) {
             continue;
         }
+        auto const& value = *root.find(key);
         auto const status = status_from(value);
         if (!status) {
             out.warnings.push_back(

@@ -43,6 +43,43 @@ TEST(JsonStore, OriginalFileLoadsAsState) {
     EXPECT_TRUE(loaded->warnings.empty());
 }
 
+TEST(JsonStore, LargeStateKeepsListOrderAndFindsEveryKey) {
+    // 20,000 targets in an order that is not sorted: loading and saving stay in list order
+    // and run in well under a second (they were quadratic once, see bench/RESULTS.md).
+    State s;
+    for (int i = 0; i < 20000; ++i) {
+        eval::TargetState t;
+        t.status = i % 5 == 0 ? eval::Status::down : eval::Status::up;
+        t.reason = i % 5 == 0 ? "refused" : "";
+        s.targets.emplace_back("10.0." + std::to_string((i * 7919) % 20000) + ":" +
+                                   std::to_string(1 + i % 60000),
+                               t);
+    }
+    auto const loaded = JsonStore::parse(JsonStore::serialize(s));
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), s.targets.size());
+    for (std::size_t i = 0; i < s.targets.size(); ++i) {
+        ASSERT_EQ(loaded->state.targets[i].first, s.targets[i].first);
+        ASSERT_EQ(loaded->state.targets[i].second.status, s.targets[i].second.status);
+    }
+    // find(): in list order, backwards, and a miss.
+    for (auto const& [key, t] : s.targets) {
+        ASSERT_NE(loaded->state.find(key), nullptr) << key;
+    }
+    for (auto it = s.targets.rbegin(); it != s.targets.rbegin() + 100; ++it) {
+        ASSERT_EQ(loaded->state.find(it->first)->reason, it->second.reason);
+    }
+    EXPECT_EQ(loaded->state.find("nowhere:1"), nullptr);
+}
+
+TEST(JsonStore, DuplicateTopLevelKeyLoadsOnce) {
+    auto const loaded = JsonStore::parse(R"({"a:1": "UP", "b:2": "DOWN", "a:1": "DOWN"})");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), 2u);
+    EXPECT_EQ(loaded->state.targets[0].first, "a:1");
+    EXPECT_EQ(loaded->state.targets[1].first, "b:2");
+}
+
 TEST(JsonStore, TopLevelStaysSeedFormat) {
     State s;
     s.targets.push_back({"b:2", eval::TargetState{.status = eval::Status::down}});
