@@ -109,7 +109,7 @@ class Run {
         --in_flight_;
         auto& e = entries_[index];
         if (r.ok) {
-            util::log::info("NOTIFY sent: {}", e.message);
+            util::log::info("NOTIFY sent: {} [{}]", e.message, r.detail);
             removed_[index] = true;
             ++stats_.delivered;
             consecutive_timeouts_ = 0;
