@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "http/api.hpp"
 #include "http/badge.hpp"
 #include "http/history.hpp"
@@ -66,8 +68,18 @@ std::optional<std::string> base64_decode(std::string_view s) {
     return out;
 }
 
-/// True when `password` hashes to `hash` with crypt(3) (the hash names its method).
+/// True when `password` hashes to `hash`: "sha256:HEX", or crypt(3), whose hash names its
+/// method (yescrypt, bcrypt, sha512crypt).
 bool check_password(std::string const& password, std::string const& hash) {
+    if (hash.starts_with("sha256:")) {
+        std::string hex;
+        for (unsigned char c : sha256(password))
+            hex += fmt::format("{:02x}", c);
+        std::string expected = hash.substr(7);
+        for (auto& c : expected)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return equal_constant_time(hex, expected);
+    }
     crypt_data data{};
     char const* out = ::crypt_rn(password.c_str(), hash.c_str(), &data, sizeof data);
     return out != nullptr && out[0] != '*' && equal_constant_time(out, hash);

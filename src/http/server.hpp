@@ -14,6 +14,10 @@
 #include "util/result.hpp"
 #include "util/time.hpp"
 
+namespace portwatch::config {
+struct HttpConfig;
+}
+
 namespace portwatch::http {
 
 /// TLS on the listening port (PEM files; the certificate file may hold the chain).
@@ -29,7 +33,7 @@ struct HttpOptions {
     std::string listen = "127.0.0.1:9127";
     std::optional<TlsOptions> tls;
     /// Basic auth: user and a crypt(3) hash of the password (yescrypt "$y$", bcrypt "$2b$",
-    /// sha512crypt "$6$"), e.g. from `mkpasswd`. Empty user: off.
+    /// sha512crypt "$6$"), e.g. from `mkpasswd`, or "sha256:HEX". Empty user: off.
     std::string basic_auth_user;
     std::string basic_auth_hash;
     /// Bearer token ("Authorization: Bearer TOKEN"). Empty: off.
@@ -98,6 +102,9 @@ class Server {
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+/// The server options of an `http:` section of portwatch.yaml.
+HttpOptions options_from_config(config::HttpConfig const& config);
 
 /// Splits "ADDRESS:PORT" / "[V6]:PORT"; "localhost" means 127.0.0.1.
 util::Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view listen);

@@ -333,6 +333,12 @@ TEST_F(ServerTest, BasicAuthAndBearerToken) {
     EXPECT_EQ(get("/metrics", "Content-Length: 0\r\n", "POST").status, 401);
 }
 
+TEST_F(ServerTest, Sha256PasswordHash) {
+    start({.basic_auth_user = "ops", .basic_auth_hash = "sha256:30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4"});
+    EXPECT_EQ(get("/metrics", "Authorization: Basic b3BzOnB3\r\n").status, 200);
+    EXPECT_EQ(get("/metrics").status, 401);
+}
+
 TEST_F(ServerTest, OversizedHeaderIsRefused) {
     start({.max_header_bytes = 4096});
     std::string const big = "X-Big: " + std::string(8192, 'a') + "\r\n";

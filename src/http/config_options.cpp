@@ -1,0 +1,22 @@
+#include "config/config.hpp"
+#include "http/server.hpp"
+
+namespace portwatch::http {
+
+HttpOptions options_from_config(config::HttpConfig const& c) {
+    HttpOptions o;
+    o.listen = c.listen;
+    if (!c.tls_cert.empty() || !c.tls_key.empty())
+        o.tls = TlsOptions{.cert_file = c.tls_cert, .key_file = c.tls_key};
+    o.basic_auth_user = c.basic_user;
+    o.basic_auth_hash = c.basic_hash;
+    o.bearer_token = c.bearer_token;
+    o.max_connections = c.max_connections;
+    // One bound for the head and for a body: no endpoint takes a body.
+    o.max_header_bytes = c.max_request_bytes;
+    o.max_body_bytes = c.max_request_bytes;
+    o.idle_timeout = c.request_timeout;
+    return o;
+}
+
+}  // namespace portwatch::http
