@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 
 #include "config/lst.hpp"
+#include "config/yaml.hpp"
 #include "driver/check.hpp"
+#include "driver/run.hpp"
 #include "util/log.hpp"
 #include "util/shell_words.hpp"
 
@@ -25,6 +27,9 @@ constexpr char const* footer = R"(Examples:
   portwatch check --dry-run                probe and show changes; write and notify nothing
   portwatch check --notify-cmd '/usr/local/bin/notify --channel ops'
   portwatch validate --list port_check.lst
+  portwatch run -c /etc/portwatch/portwatch.yaml   the daemon (scheduler, SQLite history, reload)
+  portwatch validate -c portwatch.yaml     check a YAML config; exit 2 on errors
+  portwatch check -c portwatch.yaml        the daemon's config, checked once
 
 Crontab (replaces the seed script, nothing else changes):
   */5 * * * * /usr/local/bin/portwatch -C /app/mng check >> /app/mng/port_checker.log 2>&1
@@ -63,8 +68,12 @@ int main(int argc, char** argv) {
     std::string down_template;
     std::string up_template;
 
+    std::string config_file;
+    std::string log_level;
     auto* check =
         app.add_subcommand("check", "Check every target once, notify changes, save state");
+    check->add_option("-c,--config", config_file,
+                      "portwatch.yaml: targets, notifier, store and canaries from it");
     check->add_option("-l,--list", list, "Target list (HOST PORT [DESCRIPTION] lines)")
         ->capture_default_str();
     check->add_option("-s,--state", state,
@@ -109,6 +118,13 @@ int main(int argc, char** argv) {
 
     auto* validate = app.add_subcommand("validate", "Check a list file for errors; exit 2 if any");
     validate->add_option("-l,--list", list, "Target list")->capture_default_str();
+    validate->add_option("-c,--config", config_file, "A portwatch.yaml to check instead");
+
+    auto* run = app.add_subcommand(
+        "run", "Run as a daemon: schedule checks, keep history, reload on SIGHUP, stop on SIGTERM");
+    run->add_option("-c,--config", config_file, "portwatch.yaml")->default_str("portwatch.yaml");
+    run->add_option("--log-level", log_level, "debug | info | warn | error (overrides the config)")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
     try {
         app.parse(argc, argv);
@@ -120,6 +136,26 @@ int main(int argc, char** argv) {
     if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
         pw::util::log::error("cannot change to directory {}: {}", chdir_to, std::strerror(errno));
         return ExitCode::exit_no_list;
+    }
+
+    if (*run) {
+        return pw::driver::run_daemon(
+            pw::driver::RunOptions{.config = config_file.empty() ? "portwatch.yaml" : config_file,
+                                   .log_level = log_level});
+    }
+
+    if (*validate && !config_file.empty()) {
+        auto loaded = pw::config::load_config(config_file);
+        if (!loaded) {
+            pw::util::log::error("{}: {}", loaded.error().message, loaded.error().code.message());
+            return ExitCode::exit_no_list;
+        }
+        for (auto const& d : loaded->diagnostics) {
+            std::cerr << d.to_string() << '\n';
+        }
+        std::cout << fmt::format("{}: {} target(s), {} problem(s)\n", config_file,
+                                 loaded->config.targets.size(), loaded->diagnostics.size());
+        return loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok;
     }
 
     if (*validate) {
@@ -137,6 +173,7 @@ int main(int argc, char** argv) {
     }
 
     opt.list = list;
+    opt.config = config_file;
     opt.state = state;
     opt.timeout = seconds_to_ms(timeout_s);
     opt.delivery.timeout = seconds_to_ms(notify_timeout_s);

@@ -4,10 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config/lst.hpp"
+#include "config/yaml.hpp"
+#include "driver/from_config.hpp"
 #include "eval/evaluator.hpp"
 #include "notify/exec.hpp"
 #include "probe/engine.hpp"
 #include "store/json_store.hpp"
+#include "store/open.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_lock.hpp"
 #include "util/log.hpp"
@@ -34,20 +37,32 @@ std::string ms(std::chrono::microseconds us) {
     return fmt::format("{:.1f} ms", us.count() / 1000.0);
 }
 
+/// What a portwatch.yaml adds to a check run (empty when run on a seed list).
+struct YamlPlan {
+    std::vector<config::TargetSpec> specs;  ///< per target, in list order
+    std::vector<config::Target> canaries;
+    std::chrono::milliseconds canary_timeout{0};
+    config::NotifierSpec notifier;
+    std::string store;
+};
+
 std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    std::vector<config::Target> const& targets,
-                                   CheckOptions const& options) {
+                                   CheckOptions const& options, YamlPlan const& plan) {
     std::vector<Checked> out(targets.size());
     probe::Engine engine(io, probe::EngineOptions{.concurrency = options.concurrency});
     for (std::size_t i = 0; i < targets.size(); ++i) {
         out[i].target = &targets[i];
-        engine.submit(probe::ProbeRequest{.host = targets[i].connect_host(),
-                                          .port = targets[i].port,
-                                          .timeout = options.timeout},
-                      [&out, i](probe::ProbeResult r) {
-                          out[i].result = std::move(r);
-                          out[i].time = util::Clock::now();
-                      });
+        auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
+                             : plan.canary_timeout.count() > 0 ? plan.canary_timeout
+                                                               : options.timeout;
+        engine.submit(
+            probe::ProbeRequest{
+                .host = targets[i].connect_host(), .port = targets[i].port, .timeout = timeout},
+            [&out, i](probe::ProbeResult r) {
+                out[i].result = std::move(r);
+                out[i].time = util::Clock::now();
+            });
     }
     io.run();
     return out;
@@ -103,8 +118,34 @@ int run_check(CheckOptions const& options) {
     if (options.quiet || options.json) {
         log::set_level(log::Level::warn);
     }
-    // 1. The list: a missing one is fatal and leaves the state alone.
-    auto loaded = config::load_list(options.list);
+    // 1. The list (or the YAML config): a missing one is fatal and leaves the state alone.
+    YamlPlan plan;
+    auto loaded = options.config.empty() ? config::load_list(options.list)
+                                         : util::Result<config::ListFile>(config::ListFile{});
+    if (!options.config.empty()) {
+        auto yaml = config::load_config(options.config);
+        if (!yaml) {
+            log::error("{}: {}", yaml.error().message, yaml.error().code.message());
+            return exit_no_list;
+        }
+        for (auto const& d : yaml->diagnostics) {
+            log::warn("{}", d.to_string());
+        }
+        if (yaml->has_errors()) {
+            log::error("{}: config has errors; nothing checked, state untouched",
+                       options.config.string());
+            return exit_config_errors;
+        }
+        auto& cfg = yaml->config;
+        for (auto const& spec : cfg.targets) {
+            loaded->targets.push_back(spec.target);
+        }
+        plan.specs = std::move(cfg.targets);
+        plan.canaries = cfg.connectivity.canaries;
+        plan.canary_timeout = cfg.connectivity.timeout;
+        plan.notifier = cfg.notifiers.empty() ? config::NotifierSpec{} : cfg.notifiers.front();
+        plan.store = cfg.store;
+    }
     if (!loaded) {
         log::error("{}", loaded.error().code ? fmt::format("{}: {}", loaded.error().message,
                                                            loaded.error().code.message())
@@ -115,10 +156,17 @@ int run_check(CheckOptions const& options) {
     for (auto const& d : list.diagnostics) {
         log::warn("{}", d.to_string());
     }
-    fs::path const dir =
-        options.list.has_parent_path() ? options.list.parent_path() : fs::path(".");
-    fs::path const state_path =
-        options.state.empty() ? dir / "port_check_status.json" : options.state;
+    fs::path const& anchor = options.config.empty() ? options.list : options.config;
+    fs::path const dir = anchor.has_parent_path() ? anchor.parent_path() : fs::path(".");
+    fs::path state_path = options.state.empty() ? dir / "port_check_status.json" : options.state;
+    if (!plan.store.empty()) {
+        auto url = store::parse_store_url(plan.store);
+        if (!url) {
+            log::error("{}", url.error().message);
+            return exit_store_error;
+        }
+        state_path = url->path;
+    }
 
     // 2. One run per state file at a time.
     std::optional<util::FileLock> lock;
@@ -131,7 +179,16 @@ int run_check(CheckOptions const& options) {
         lock.emplace(std::move(*l));
     }
 
-    store::JsonStore store(state_path);
+    std::unique_ptr<store::Store> store_ptr;
+    if (plan.store.empty()) {
+        store_ptr = std::make_unique<store::JsonStore>(state_path);
+    } else if (auto opened = store::open_store(plan.store); opened) {
+        store_ptr = std::move(*opened);
+    } else {
+        log::error("cannot open store: {}", opened.error().message);
+        return exit_store_error;
+    }
+    store::Store& store = *store_ptr;
     auto previous = store.load();
     if (!previous) {
         log::error("cannot load state: {}: {}", previous.error().message,
@@ -142,9 +199,22 @@ int run_check(CheckOptions const& options) {
         log::error("{}", w);
     }
 
-    // 3. Probe everything at once.
+    // 3. Probe everything at once, canaries with the targets.
     boost::asio::io_context io;
-    auto checked = probe_targets(io, list.targets, options);
+    auto probed = list.targets;
+    probed.insert(probed.end(), plan.canaries.begin(), plan.canaries.end());
+    auto checked = probe_targets(io, probed, options, plan);
+    bool connectivity_lost = !plan.canaries.empty();
+    for (std::size_t i = list.targets.size(); i < checked.size(); ++i) {
+        connectivity_lost = connectivity_lost && !checked[i].result.up;
+    }
+    checked.resize(list.targets.size());
+    if (connectivity_lost) {
+        log::error(
+            "connectivity lost: all {} canaries fail; failures are UNKNOWN and nothing "
+            "is announced",
+            plan.canaries.size());
+    }
 
     // 4. Evaluate, and build the new state: listed targets only, in list order.
     store::State next;
@@ -155,13 +225,24 @@ int run_check(CheckOptions const& options) {
         auto const* prev = previous->state.find(c.target->key());
         eval::Observation const obs{.up = c.result.up,
                                     .reason = probe::probe_error_name(c.result.error),
-                                    .detail = c.result.detail};
-        auto ev = eval::evaluate(*c.target, prev ? std::optional(*prev) : std::nullopt, obs,
-                                 thresholds, c.time);
+                                    .detail = c.result.detail,
+                                    .unknown = connectivity_lost && !c.result.up};
+        auto const index = static_cast<std::size_t>(&c - checked.data());
+        auto const th =
+            index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;
+        auto ev =
+            eval::evaluate(*c.target, prev ? std::optional(*prev) : std::nullopt, obs, th, c.time);
         next.targets.emplace_back(c.target->key(), std::move(ev.state));
         if (ev.event) {
             c.changed = true;
-            std::string message = notify::render_message(*ev.event, options.templates);
+            std::string message = notify::render_message(
+                *ev.event, plan.specs.empty() ? options.templates : templates_of(plan.notifier));
+            if (ev.event->reminder) {
+                message = notify::render_template(ev.event->description.empty()
+                                                      ? plan.notifier.reminder_bare
+                                                      : plan.notifier.reminder,
+                                                  *ev.event);
+            }
             next.outbox.push_back(
                 store::OutboxEntry{.event = std::move(*ev.event), .message = std::move(message)});
             ++new_events;
@@ -186,7 +267,14 @@ int run_check(CheckOptions const& options) {
 
         // 6. Deliver the outbox: this run's events and any left by earlier runs.
         if (!next.outbox.empty()) {
-            std::vector<std::string> argv = options.notify_cmd;
+            std::vector<std::string> argv =
+                plan.specs.empty() ? options.notify_cmd : plan.notifier.command;
+            auto delivery = options.delivery;
+            if (!plan.specs.empty()) {
+                delivery.timeout = plan.notifier.timeout;
+                delivery.concurrency = plan.notifier.concurrency;
+                delivery.retry.max_age = plan.notifier.max_age;
+            }
             if (argv.empty()) {
                 argv = notify::default_notify_command(fs::absolute(dir));
             }
@@ -194,7 +282,7 @@ int run_check(CheckOptions const& options) {
                 io, notify::ExecOptions{.argv = argv, .cwd = fs::absolute(dir)});
             stats = deliver_outbox(
                 io, notifier, next, [&store](store::State const& s) { return store.commit(s); },
-                options.delivery, [] { return util::Clock::now(); });
+                delivery, [] { return util::Clock::now(); });
         }
         if (stats.store_failed) {
             code = exit_store_error;

@@ -24,6 +24,9 @@ enum ExitCode : int {
 
 struct CheckOptions {
     std::filesystem::path list = "port_check.lst";
+    /// A portwatch.yaml: when set, targets, thresholds, notifier, store and canaries come
+    /// from it (the daemon's config, run once) and `list`/`state`/`notify_cmd` are ignored.
+    std::filesystem::path config;
     std::filesystem::path state;  ///< default: port_check_status.json beside the list
     std::chrono::milliseconds timeout{5000};
     std::size_t concurrency = 1000;
