@@ -4,10 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 
+#include "support/listener.hpp"
 #include "util/utf8.hpp"
 
 namespace portwatch::test {
@@ -48,8 +50,10 @@ void OpenPort::close() {
 }
 
 std::uint16_t closed_port() {
-    OpenPort p;
-    return p.port();
+    // Held (bound, not listening) until the test process exits, so no one else takes it.
+    static std::vector<std::unique_ptr<ClosedPort>> held;
+    held.push_back(std::make_unique<ClosedPort>());
+    return held.back()->port();
 }
 
 namespace {

@@ -27,7 +27,7 @@ class OpenPort {
     std::uint16_t port_ = 0;
 };
 
-/// A port on 127.0.0.1 with nothing listening (bound then closed).
+/// A port on 127.0.0.1 where connects are refused, reserved for the rest of the process.
 std::uint16_t closed_port();
 
 /// One recorded notifier call: its arguments and PORTWATCH_* environment.
