@@ -1,5 +1,7 @@
 #include "util/time.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -12,6 +14,10 @@ double to_epoch_seconds(TimePoint t) {
 }
 
 TimePoint from_epoch_seconds(double s) {
+    // A hand-edited file may hold any number: keep it where microseconds are exact in a
+    // double (|s| < 2^53 us, about year 2255), so no conversion overflows.
+    constexpr double limit = 9e9;
+    s = std::isnan(s) ? 0.0 : std::clamp(s, -limit, limit);
     return TimePoint(
         std::chrono::microseconds(static_cast<std::int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5))));
 }
