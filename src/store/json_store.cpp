@@ -72,6 +72,14 @@ double get_number(ReadJson const& obj, char const* name, double fallback = 0) {
     return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
 }
 
+/// A number clamped to [lo, hi]: a file edited by hand may hold any (casting one out of
+/// range is undefined behaviour).
+template <typename Int>
+Int get_int(ReadJson const& obj, char const* name, Int lo, Int hi) {
+    double const v = get_number(obj, name);
+    return v <= lo ? lo : v >= hi ? hi : static_cast<Int>(v);
+}
+
 Json time_json(util::TimePoint t) {
     return util::to_epoch_seconds(t);
 }
@@ -107,13 +115,13 @@ std::optional<OutboxEntry> entry_from_json(ReadJson const& j) {
     e.event.kind = get_text(j, "event") == "up" ? eval::EventKind::up : eval::EventKind::down;
     e.event.key = get_text(j, "key");
     e.event.host = get_text(j, "host");
-    e.event.port = static_cast<std::uint16_t>(get_number(j, "port"));
+    e.event.port = get_int<std::uint16_t>(j, "port", 0, 65535);
     e.event.description = get_text(j, "description");
     e.event.reason = get_text(j, "reason");
     e.event.detail = get_text(j, "detail");
     e.event.time = get_time(j, "time");
     e.message = get_text(j, "message");
-    e.attempts = static_cast<int>(get_number(j, "attempts"));
+    e.attempts = get_int(j, "attempts", 0, 1 << 30);
     e.next_attempt = get_time(j, "next_attempt");
     e.last_error = get_text(j, "last_error");
     if (e.message.empty()) {
@@ -258,8 +266,8 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
                 // The top level wins: it may have been rewritten by the original script.
                 s.since = get_time(*it, "since");
                 s.reason = get_text(*it, "reason");
-                s.consecutive_failures = static_cast<int>(get_number(*it, "failures"));
-                s.consecutive_successes = static_cast<int>(get_number(*it, "successes"));
+                s.consecutive_failures = get_int(*it, "failures", 0, 1 << 30);
+                s.consecutive_successes = get_int(*it, "successes", 0, 1 << 30);
                 s.last_check = get_time(*it, "last_check");
                 if (get_text(*it, "status") != eval::status_name(s.status)) {
                     s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
