@@ -334,7 +334,9 @@ TEST_F(ServerTest, BasicAuthAndBearerToken) {
 }
 
 TEST_F(ServerTest, Sha256PasswordHash) {
-    start({.basic_auth_user = "ops", .basic_auth_hash = "sha256:30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4"});
+    start({.basic_auth_user = "ops",
+           .basic_auth_hash =
+               "sha256:30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4"});
     EXPECT_EQ(get("/metrics", "Authorization: Basic b3BzOnB3\r\n").status, 200);
     EXPECT_EQ(get("/metrics").status, 401);
 }
