@@ -3,7 +3,10 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -47,9 +50,29 @@ std::chrono::milliseconds seconds_to_ms(double s) {
     return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
 }
 
+std::size_t open_fds() {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        ++n;
+    }
+    return n - 1;  // the iterator's own descriptor
+}
+
+std::size_t fds_at_start = 0;
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Test hook (tests/reliability): report open descriptors at start and at exit.
+    if (std::getenv("PORTWATCH_TEST_FD_REPORT") != nullptr) {
+        fds_at_start = open_fds();
+        std::atexit([] {
+            std::fprintf(stderr, "portwatch: open fds at start %zu, at exit %zu\n", fds_at_start,
+                         open_fds());
+        });
+    }
     CLI::App app{"portwatch: TCP port monitor, a drop-in for the port_check.lst cron script"};
     app.footer(footer);
     app.set_version_flag("--version", std::string("portwatch ") + PORTWATCH_VERSION);
