@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -23,6 +24,25 @@ constexpr auto drain_bound = std::chrono::milliseconds(1000);
 
 // Drained bytes are discarded; one buffer per thread serves every probe of its loop.
 thread_local char discard_buffer[4096];
+
+// The kernel takes ephemeral source ports from net.ipv4.ip_local_port_range only (read once,
+// for this network namespace): a port outside it can never be our own source port, so the
+// self-connect check below (one getsockname per UP target) is skipped for it.
+bool in_ephemeral_range(std::uint16_t port) {
+    static std::pair<unsigned, unsigned> const range = [] {
+        std::pair<unsigned, unsigned> r{1, 65535};
+        if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+            unsigned lo = 0;
+            unsigned hi = 0;
+            if (std::fscanf(f, "%u %u", &lo, &hi) == 2 && lo <= hi) {
+                r = {lo, hi};
+            }
+            std::fclose(f);
+        }
+        return r;
+    }();
+    return port >= range.first && port <= range.second;
+}
 
 // How telling a failure is, when several addresses failed differently.
 int rank(ProbeError e) {
@@ -214,7 +234,7 @@ void TcpProbe::on_connect(std::size_t i, error_code ec) {
         if (::getsockopt(sockets_[i].native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
             err = errno;
         }
-        if (err == 0 && addrs_[i].is_loopback()) {
+        if (err == 0 && addrs_[i].is_loopback() && in_ephemeral_range(job_.request.port)) {
             // A loopback port inside the ephemeral range can "connect" to itself (TCP
             // simultaneous open) when nothing listens there: that is a refusal, not UP.
             error_code lec;
@@ -324,7 +344,14 @@ void TcpProbe::succeed(std::size_t i) {
     r.address = addrs_[i].to_string();
     host_->probe_done(*this, std::move(r));
     if (state_ == State::draining) {
-        do_drain();
+        // A port check is often answered by accept and close: when the peer's FIN is already
+        // here, nothing is left unread and a plain close sends our FIN with no wait at all
+        // (no shutdown, no timer, no reactor round trip).
+        if (discard_input()) {
+            finish_drain(false);
+        } else {
+            do_drain();
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "support/temp_dir.hpp"
 
@@ -70,6 +71,45 @@ TEST(JsonStore, LargeStateKeepsListOrderAndFindsEveryKey) {
         ASSERT_EQ(loaded->state.find(it->first)->reason, it->second.reason);
     }
     EXPECT_EQ(loaded->state.find("nowhere:1"), nullptr);
+}
+
+TEST(JsonStore, SerializeIsByteForByteTheDomDump) {
+    // serialize() streams; it must give exactly what nlohmann's ordered dump(4) gives.
+    State s;
+    eval::TargetState a;
+    a.status = eval::Status::down;
+    a.since = t0;
+    a.last_check = t0 + 1500ms;
+    a.reason = "timeout";
+    a.consecutive_failures = 3;
+    eval::TargetState u;
+    u.status = eval::Status::unknown;
+    s.targets = {{"a:1", a}, {"\uc6f9 \"q\":2", a}, {"u:3", u}};
+    s.outbox = {entry("a:1", "m1"), entry("b:2", "m\n2")};
+    using J = nlohmann::ordered_json;
+    auto expect = [](State const& st) {
+        J root = J::object();
+        J targets = J::object();
+        for (auto const& [k, v] : st.targets) {
+            if (v.status != eval::Status::unknown) {
+                root[k] = eval::status_name(v.status);
+            }
+            targets[k] = J{{"status", eval::status_name(v.status)},
+                           {"since", util::to_epoch_seconds(v.since)},
+                           {"reason", v.reason},
+                           {"failures", v.consecutive_failures},
+                           {"successes", v.consecutive_successes},
+                           {"last_check", util::to_epoch_seconds(v.last_check)}};
+        }
+        J outbox = J::parse(JsonStore::serialize(st))["_portwatch"]["outbox"];
+        root["_portwatch"] = J{{"version", 1}, {"targets", targets}, {"outbox", outbox}};
+        return root.dump(4) + "\n";
+    };
+    EXPECT_EQ(JsonStore::serialize(s), expect(s));
+    EXPECT_EQ(JsonStore::serialize(State{}), expect(State{}));
+    State only_outbox;
+    only_outbox.outbox = s.outbox;
+    EXPECT_EQ(JsonStore::serialize(only_outbox), expect(only_outbox));
 }
 
 TEST(JsonStore, DuplicateTopLevelKeyLoadsOnce) {
