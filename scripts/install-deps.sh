@@ -10,5 +10,6 @@ apt-get install -y -q --no-install-recommends \
     libgtest-dev libgmock-dev libbenchmark-dev \
     clang libclang-rt-14-dev clang-format \
     python3 iproute2 nftables iptables procps util-linux \
+    nmap hyperfine prometheus-blackbox-exporter time \
     libssl-dev libcrypt-dev openssl curl prometheus chromium wrk \
     "$@"
