@@ -29,6 +29,7 @@
 #include "driver/from_config.hpp"
 #include "driver/scheduler.hpp"
 #include "eval/evaluator.hpp"
+#include "http/server.hpp"
 #include "notify/exec.hpp"
 #include "notify/message.hpp"
 #include "probe/engine.hpp"
@@ -186,6 +187,9 @@ class Writer {
                 }
             }
             healthy_ = ok;
+            if (ok && !job.batch.outbox_put.empty()) {
+                util::fault_point("daemon-after-commit");  // tests: kill -9 before any send
+            }
             if (job.done) {
                 job.done(ok);
             }
@@ -340,6 +344,8 @@ struct Daemon::Impl {
     mutable std::mutex snapshot_mutex;
     SnapshotPtr current_snapshot;
     std::atomic<store::HistoryReader*> history{nullptr};
+    /// HTTP on its own thread; declared after db, so it stops before the store closes.
+    std::unique_ptr<http::Server> http_server;
 };
 
 bool Daemon::Impl::load_config(config::Config& out, bool initial) {
@@ -563,18 +569,28 @@ void Daemon::Impl::on_result(std::size_t id, std::uint32_t generation, probe::Pr
     s.last_unknown = obs.unknown;
     s.last = std::move(r);
     bool urgent = false;
-    if (ev.event) {
-        auto const& e = *ev.event;
-        if (!e.reminder) {
-            c.transitions_total += 1;
-            batch.transitions.push_back(store::Transition{.target_key = e.key,
-                                                          .from = from,
-                                                          .to = ev.state.status,
-                                                          .time = now,
-                                                          .reason = e.reason});
-            log::info("{} {} {}{}", e.kind == eval::EventKind::down ? "DOWN" : "UP  ", e.key,
-                      s.spec.name, e.reason.empty() ? "" : ": " + e.reason);
+    if (ev.state.status != from) {
+        // Every status change is history, announced or not (a first-seen UP is silent).
+        c.transitions_total += 1;
+        batch.transitions.push_back(store::Transition{.target_key = s.spec.target.key(),
+                                                      .from = from,
+                                                      .to = ev.state.status,
+                                                      .time = now,
+                                                      .reason = ev.state.reason});
+        // A first-seen UP is routine (50,000 of them at startup): debug only.
+        if (from != eval::Status::unknown || ev.state.status != eval::Status::up ||
+            log::enabled(log::Level::debug)) {
+            log::write(from == eval::Status::unknown && ev.state.status == eval::Status::up
+                           ? log::Level::debug
+                           : log::Level::info,
+                       fmt::format("{} {} ({})", eval::status_name(ev.state.status), s.spec.name,
+                                   ev.state.reason.empty()
+                                       ? s.spec.target.key()
+                                       : s.spec.target.key() + ": " + ev.state.reason));
         }
+        request_publish();
+    }
+    if (ev.event) {
         store::OutboxEntry entry{.event = std::move(*ev.event)};
         entry.message = render(entry.event);
         batch.outbox_put.push_back(entry);
@@ -952,6 +968,9 @@ void Daemon::Impl::begin_shutdown() {
     }
     stopping = true;
     ::sd_notify(0, "STOPPING=1");
+    if (http_server) {
+        http_server->stop();
+    }
     log::info("stopping: {} probe(s) and {} notification(s) in flight, waiting at most {} ms",
               scheduler->in_flight(), deliveries_in_flight, config.shutdown_grace.count());
     for (auto* t : {&tick_timer, &canary_timer, &reload_timer}) {
@@ -1119,13 +1138,25 @@ int Daemon::Impl::run() {
         }
     });
 
-    // HTTP: the HTTP engineer starts the server here, when config.http is set:
-    //   std::unique_ptr<http::Server> server = http::Server::start(
-    //       io,                                  // or its own thread/io_context inside
-    //       *config.http,                        // config::HttpConfig
-    //       [this] { return snapshot(); },       // std::function<driver::SnapshotPtr()>
-    //       *db);                                // store::HistoryReader& (thread-safe)
-    //   and `server->stop()` at the start of begin_shutdown(). Nothing here blocks on it.
+    // HTTP: its own thread and io_context (never this loop), reading the published snapshot
+    // and the history reader. Changes to http: need a restart.
+    if (config.http) {
+        http_server = std::make_unique<http::Server>(
+            http::options_from_config(*config.http),
+            http::ServerSources{.snapshot =
+                                    [this] {
+                                        std::lock_guard lock(snapshot_mutex);
+                                        return current_snapshot;
+                                    },
+                                .history = db.get()});
+        if (auto r = http_server->start(); !r) {
+            log::error("{}", r.error().message);
+            writer->stop();
+            history = nullptr;
+            return run_exit_config;
+        }
+        log::info("http: serving on {}", http_server->url());
+    }
 
     publish();
     flush(true);
@@ -1135,6 +1166,9 @@ int Daemon::Impl::run() {
     io.run();
 
     // 5. The loop ran dry after finish_shutdown(): drain the writer and exit.
+    if (http_server) {
+        http_server->stop();
+    }
     writer->stop();
     history = nullptr;
     log::info("stopped");
