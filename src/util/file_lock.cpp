@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <thread>
 #include <utility>
 
@@ -14,7 +15,9 @@ Result<FileLock> FileLock::acquire(std::filesystem::path const& path,
                                    std::chrono::milliseconds wait) {
     int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return errno_error("cannot open lock file " + path.string(), errno);
+        int const err = errno;
+        return errno_error("cannot open lock file " + path.string() + ": " + std::strerror(err),
+                           err);
     }
     auto const deadline = std::chrono::steady_clock::now() + wait;
     auto pause = std::chrono::milliseconds(5);
@@ -26,7 +29,7 @@ Result<FileLock> FileLock::acquire(std::filesystem::path const& path,
         int const err = errno;
         if (err != EWOULDBLOCK && err != EINTR) {
             ::close(fd);
-            return errno_error("cannot lock " + path.string(), err);
+            return errno_error("cannot lock " + path.string() + ": " + std::strerror(err), err);
         }
         auto const now = std::chrono::steady_clock::now();
         if (now >= deadline) {
