@@ -167,32 +167,27 @@ int main(int argc, char** argv) {
                                    .log_level = log_level});
     }
 
-    if (*validate && !config_file.empty()) {
-        auto loaded = pw::config::load_config(config_file);
-        if (!loaded) {
-            pw::util::log::error("{}: {}", loaded.error().message, loaded.error().code.message());
-            return ExitCode::exit_no_list;
-        }
-        for (auto const& d : loaded->diagnostics) {
-            std::cerr << d.to_string() << '\n';
-        }
-        std::cout << fmt::format("{}: {} target(s), {} problem(s)\n", config_file,
-                                 loaded->config.targets.size(), loaded->diagnostics.size());
-        return loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok;
-    }
-
     if (*validate) {
+        // The same report for a seed list and a portwatch.yaml.
+        auto report = [](std::string const& file, auto const& loaded, std::size_t targets) {
+            if (!loaded) {
+                pw::util::log::error("{}: {}", loaded.error().message,
+                                     loaded.error().code.message());
+                return int{ExitCode::exit_no_list};
+            }
+            for (auto const& d : loaded->diagnostics) {
+                std::cerr << d.to_string() << '\n';
+            }
+            std::cout << fmt::format("{}: {} target(s), {} problem(s)\n", file, targets,
+                                     loaded->diagnostics.size());
+            return int{loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok};
+        };
+        if (!config_file.empty()) {
+            auto loaded = pw::config::load_config(config_file);
+            return report(config_file, loaded, loaded ? loaded->config.targets.size() : 0);
+        }
         auto loaded = pw::config::load_list(list);
-        if (!loaded) {
-            pw::util::log::error("{}: {}", loaded.error().message, loaded.error().code.message());
-            return ExitCode::exit_no_list;
-        }
-        for (auto const& d : loaded->diagnostics) {
-            std::cerr << d.to_string() << '\n';
-        }
-        std::cout << fmt::format("{}: {} target(s), {} problem(s)\n", list, loaded->targets.size(),
-                                 loaded->diagnostics.size());
-        return loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok;
+        return report(list, loaded, loaded ? loaded->targets.size() : 0);
     }
 
     opt.list = list;
