@@ -143,6 +143,15 @@ void Core::probe_done(TcpProbe& p, ProbeResult r) {
     }
     complete(p.job().done, std::move(r));
     pump();
+    if (active == 0 && queue.empty()) {
+        // Nobody waits for a lookup any more (their probes timed out): stop c-ares retrying,
+        // which would keep the loop (and a `check` run) alive past every probe's deadline.
+        asio::post(io, [self = shared_from_this()] {
+            if (self->active == 0 && self->queue.empty()) {
+                self->resolver->cancel();
+            }
+        });
+    }
 }
 
 void Core::probe_fd_exhausted(TcpProbe& p, bool requeue) {

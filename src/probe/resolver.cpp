@@ -99,6 +99,7 @@ std::shared_ptr<Resolution const> make_resolution(std::string const& host, int s
             r->error = ProbeError::dns_nxdomain;
             break;
         case ARES_ETIMEOUT:
+        case ARES_ECANCELLED:  // abandoned after its probes timed out: not cached either
             r->error = ProbeError::dns_timeout;
             break;
         default:
