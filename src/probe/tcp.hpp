@@ -25,6 +25,7 @@ struct Job {
 };
 
 class TcpProbe;
+class ConnectPoller;
 
 /// What a TcpProbe reports to the engine that runs it (on the loop thread).
 class ProbeHost {
@@ -58,6 +59,8 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     Job& job() { return job_; }
 
     void on_resolved(std::shared_ptr<Resolution const> const& r) override;
+    /// Readiness of socket `i` (edge-triggered: connect done, input, FIN or error).
+    void on_ready(std::size_t i, std::uint32_t events);
 
     // Intrusive links for the engine's list of live probes.
     TcpProbe* prev = nullptr;
@@ -67,7 +70,7 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     enum class State : std::uint8_t { idle, resolving, connecting, draining, closed };
 
     void do_connect();
-    void on_connect(std::size_t i, boost::system::error_code ec);
+    void on_connect(std::size_t i);
     void on_stagger(std::uint32_t gen, boost::system::error_code ec);
     void on_deadline(std::uint32_t gen, boost::system::error_code ec);
     void arm_deadline(std::chrono::steady_clock::duration d);
@@ -76,10 +79,10 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     void fail(ProbeError e, std::string detail, std::string address);
     void fail_best();
     void do_drain();
-    void wait_drain();
-    void on_drain_ready(boost::system::error_code ec);
+    void on_drain_ready();
     bool discard_input();
     void finish_drain(bool drain_rest);
+    void close_socket(std::size_t i);
     void close_all();
     std::chrono::microseconds elapsed() const;
 
@@ -94,7 +97,13 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     std::size_t next_addr_ = 0;
     std::size_t in_flight_ = 0;
     std::size_t winner_ = 0;
-    std::vector<boost::asio::ip::tcp::socket> sockets_;
+    // Raw non-blocking sockets, watched by the loop's ConnectPoller (one epoll ADD each).
+    struct Socket {
+        int fd = -1;
+        std::uint64_t token = 0;  // the poller's watch, 0 when not watched
+    };
+    ConnectPoller& poller_;
+    std::vector<Socket> sockets_;
     boost::asio::steady_timer deadline_;
     boost::asio::steady_timer stagger_;
     std::chrono::steady_clock::time_point start_{};

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -221,90 +223,121 @@ std::string JsonStore::serialize(State const& state) {
 
 namespace {
 
-/// Collects the top-level keys in file order (the std::map-backed DOM sorts them).
-struct TopLevelKeys final : nlohmann::json_sax<ReadJson> {
-    std::vector<std::string> keys;
-    int depth = 0;
-
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, string_t const&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override { return ++depth, true; }
-    bool end_object() override { return --depth, true; }
-    bool start_array(std::size_t) override { return ++depth, true; }
-    bool end_array() override { return --depth, true; }
-    bool key(string_t& k) override {
-        if (depth == 1) {
-            keys.push_back(k);
-        }
-        return true;
-    }
-    bool parse_error(std::size_t, std::string const&, nlohmann::detail::exception const&) override {
-        return false;
-    }
+/// What _portwatch.targets holds for one key.
+struct Extra {
+    std::string status;
+    eval::TargetState fields;
 };
+
+Extra extra_from_json(ReadJson const& t) {
+    Extra e;
+    e.status = get_text(t, "status");
+    e.fields.since = get_time(t, "since");
+    e.fields.reason = get_text(t, "reason");
+    e.fields.consecutive_failures = get_int(t, "failures", 0, 1 << 30);
+    e.fields.consecutive_successes = get_int(t, "successes", 0, 1 << 30);
+    e.fields.last_check = get_time(t, "last_check");
+    return e;
+}
 
 }  // namespace
 
+// One pass, and no DOM for the bulk: each top-level "KEY": "UP"|"DOWN" and each
+// _portwatch.targets entry is taken out of the document as soon as it is parsed (a DOM of
+// 100,000 targets cost more time and memory than the rest of a run). What stays in the DOM is
+// small: the outbox, and any top-level value that is not a status (kept for its warning).
 util::Result<Loaded> JsonStore::parse(std::string const& text) {
+    struct Top {
+        std::string key;
+        std::optional<eval::Status> status;
+    };
+    std::vector<Top> top;  // file order; a repeated key keeps its first place, its last value
+    std::unordered_map<std::string, std::size_t> top_index;
+    std::unordered_map<std::string, Extra> extras;
+    std::vector<std::string> keys(5);  // the key being read at each depth
+    std::vector<bool> in_object(5);    // whether the values at each depth are object members
+    auto note_top = [&](std::optional<eval::Status> status) {
+        auto const [it, fresh] = top_index.try_emplace(keys[1], top.size());
+        if (fresh) {
+            top.push_back(Top{keys[1], status});
+        } else {
+            top[it->second].status = status;
+        }
+    };
+    using Event = ReadJson::parse_event_t;
+    auto const callback = [&](int depth, Event event, ReadJson& parsed) -> bool {
+        auto const d = static_cast<std::size_t>(depth);
+        switch (event) {
+            case Event::object_start:
+            case Event::array_start:
+                if (d + 1 >= in_object.size()) {
+                    in_object.resize(d + 2);
+                }
+                in_object[d + 1] = event == Event::object_start;
+                return true;
+            case Event::key:
+                if (d >= keys.size()) {
+                    keys.resize(d + 1);
+                }
+                keys[d] = parsed.get_ref<std::string const&>();
+                return true;
+            case Event::value:
+                if (d == 1 && in_object[1] && keys[1] != reserved_key) {
+                    auto const status = status_from(parsed);
+                    note_top(status);
+                    return !status;  // a status is taken out; anything else stays for its warning
+                }
+                return true;
+            case Event::object_end:
+            case Event::array_end:
+                if (d == 3 && event == Event::object_end && in_object[1] && in_object[2] &&
+                    in_object[3] && keys[1] == reserved_key && keys[2] == "targets") {
+                    extras.insert_or_assign(keys[3], extra_from_json(parsed));
+                    return false;
+                }
+                if (d == 1 && in_object[1] && keys[1] != reserved_key) {
+                    note_top(std::nullopt);
+                }
+                return true;
+        }
+        return true;
+    };
     ReadJson root;
     try {
-        root = ReadJson::parse(text);
+        root = ReadJson::parse(text, callback);
     } catch (ReadJson::exception const& e) {
         return util::Error{fmt::format("not valid JSON: {}", e.what())};
     }
     if (!root.is_object()) {
         return util::Error{"not a JSON object"};
     }
-    TopLevelKeys order;
-    ReadJson::sax_parse(text, &order);
     Loaded out;
     ReadJson const* extra = nullptr;
     if (auto const it = root.find(reserved_key); it != root.end() && it->is_object()) {
         extra = &*it;
     }
-    ReadJson const* extra_targets = nullptr;
-    if (extra != nullptr) {
-        if (auto const it = extra->find("targets"); it != extra->end() && it->is_object()) {
-            extra_targets = &*it;
-        }
-    }
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(order.keys.size());
-    for (auto const& key : order.keys) {
-        if (key == reserved_key || !seen.insert(key).second) {
-            continue;
-        }
-        auto const& value = *root.find(key);
-        auto const status = status_from(value);
-        if (!status) {
+    out.state.targets.reserve(top.size());
+    for (auto& t : top) {
+        if (!t.status) {
+            auto const it = root.find(t.key);
             out.warnings.push_back(
-                fmt::format("state entry \"{}\" has value {}, not \"UP\" or \"DOWN\"; ignored", key,
-                            value.dump()));
+                fmt::format("state entry \"{}\" has value {}, not \"UP\" or \"DOWN\"; ignored",
+                            t.key, it != root.end() ? it->dump() : std::string("null")));
             continue;
         }
         eval::TargetState s;
-        s.status = *status;
-        if (extra_targets != nullptr) {
-            if (auto const it = extra_targets->find(key);
-                it != extra_targets->end() && it->is_object()) {
-                // The top level wins: it may have been rewritten by the original script.
-                s.since = get_time(*it, "since");
-                s.reason = get_text(*it, "reason");
-                s.consecutive_failures = get_int(*it, "failures", 0, 1 << 30);
-                s.consecutive_successes = get_int(*it, "successes", 0, 1 << 30);
-                s.last_check = get_time(*it, "last_check");
-                if (get_text(*it, "status") != eval::status_name(s.status)) {
-                    s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
-                    s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
-                }
+        s.status = *t.status;
+        // A _portwatch entry only counts while its section is an object, as it always was.
+        if (auto const it = extras.find(t.key); it != extras.end() && extra != nullptr) {
+            // The top level wins: it may have been rewritten by the original script.
+            s = std::move(it->second.fields);
+            s.status = *t.status;
+            if (it->second.status != eval::status_name(s.status)) {
+                s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
+                s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
             }
         }
-        out.state.targets.emplace_back(key, std::move(s));
+        out.state.targets.emplace_back(std::move(t.key), std::move(s));
     }
     if (extra != nullptr) {
         if (auto const it = extra->find("outbox"); it != extra->end() && it->is_array()) {
