@@ -1,0 +1,289 @@
+// The HTTP surface of the real daemon: `portwatch run` with an http: section, scraped with
+// curl and promtool, by a real Prometheus, and rendered by headless Chromium.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/e2e_support.hpp"
+
+namespace portwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+/// A background process, its output in files; SIGTERM (then SIGKILL) and reaped at the end.
+class Spawned {
+  public:
+    Spawned(std::vector<std::string> argv, std::filesystem::path const& log) {
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        int const fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::setpgid(0, 0);
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(fd);
+    }
+    ~Spawned() { stop(); }
+    Spawned(Spawned const&) = delete;
+    Spawned& operator=(Spawned const&) = delete;
+
+    bool running() {
+        int status = 0;
+        return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
+    }
+    /// SIGTERM, then SIGKILL to the group after 10 s; returns the exit status (-1 if killed).
+    int stop() {
+        if (pid_ <= 0)
+            return exit_;
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        for (int i = 0; i < 1000; ++i) {
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                return exit_;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        ::kill(-pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return exit_ = -1;
+    }
+
+  private:
+    pid_t pid_ = -1;
+    int exit_ = -1;
+};
+
+/// A free loopback port for a server the test starts (bound to port 0, read, released).
+std::uint16_t free_port() {
+    int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        throw std::runtime_error("cannot bind a loopback port");
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+struct Fetched {
+    int status = 0;
+    std::string body;
+};
+
+/// GET with curl, bounded; status 0 when nothing answered.
+Fetched fetch(std::string const& url, std::vector<std::string> headers = {}) {
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}"};
+    for (auto const& h : headers) {
+        argv.push_back("-H");
+        argv.push_back(h);
+    }
+    argv.push_back(url);
+    auto const r = run_process(argv, {.timeout = 15s});
+    auto const nl = r.out.rfind('\n');
+    if (nl == std::string::npos)
+        return {};
+    return {std::atoi(r.out.c_str() + nl + 1), r.out.substr(0, nl)};
+}
+
+/// Polls `ok` every 200 ms for at most `limit`.
+template <class F>
+bool eventually(std::chrono::milliseconds limit, F ok) {
+    auto const deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (ok())
+            return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return ok();
+}
+
+std::string slurp(std::filesystem::path const& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// The daemon with two loopback targets (one up, one refused) and HTTP on a free port.
+class HttpE2eTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        http_port_ = free_port();
+        dir_.write("portwatch.yaml", fmt_config());
+        daemon_ =
+            std::make_unique<Spawned>(std::vector<std::string>{portwatch_binary(), "run", "-c",
+                                                               (dir_ / "portwatch.yaml").string()},
+                                      dir_ / "daemon.log");
+        ASSERT_TRUE(eventually(20s, [&] { return fetch(base() + "/readyz").status == 200; }))
+            << slurp(dir_ / "daemon.log");
+        // Both targets checked at least once.
+        ASSERT_TRUE(eventually(20s,
+                               [&] {
+                                   auto const r = fetch(base() + "/api/v1/targets");
+                                   if (r.status != 200)
+                                       return false;
+                                   auto const j = json::parse(r.body);
+                                   return j["total"] == 2 &&
+                                          j["targets"][0]["state"] != "unknown" &&
+                                          j["targets"][1]["state"] != "unknown";
+                               }))
+            << fetch(base() + "/api/v1/targets").body << slurp(dir_ / "daemon.log");
+    }
+
+    void TearDown() override {
+        if (daemon_) {
+            EXPECT_EQ(daemon_->stop(), 0) << slurp(dir_ / "daemon.log");
+        }
+    }
+
+    std::string fmt_config() const {
+        return "store: sqlite:" + (dir_ / "history.db").string() +
+               "\n"
+               "defaults: {interval: 1s, timeout: 1s, failure_threshold: 1, "
+               "success_threshold: 1}\n"
+               "targets:\n"
+               "  - {name: web, host: 127.0.0.1, port: " +
+               std::to_string(open_.port()) +
+               ", group: prod, labels: {team: \"blue \\\"b\\\"\"}}\n"
+               "  - {name: db, host: 127.0.0.1, port: " +
+               std::to_string(closed_) +
+               ", group: prod}\n"
+               "http:\n"
+               "  listen: 127.0.0.1:" +
+               std::to_string(http_port_) + "\n";
+    }
+
+    std::string base() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+
+    TempDir dir_;
+    OpenPort open_;
+    std::uint16_t closed_ = closed_port();
+    std::uint16_t http_port_ = 0;
+    std::unique_ptr<Spawned> daemon_;
+};
+
+TEST_F(HttpE2eTest, MetricsPassPromtool) {
+    auto const r = fetch(base() + "/metrics");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("portwatch_target_up{target=\"web\""), std::string::npos) << r.body;
+    dir_.write("metrics.txt", r.body);
+    auto const check = run_process(
+        {"sh", "-c", "promtool check metrics < \"$0\"", (dir_ / "metrics.txt").string()});
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+    EXPECT_EQ(check.out + check.err, "");
+
+    auto const om = fetch(base() + "/metrics", {"Accept: application/openmetrics-text"});
+    EXPECT_TRUE(om.body.ends_with("# EOF\n"));
+    auto const t = json::parse(fetch(base() + "/api/v1/targets/db").body);
+    EXPECT_EQ(t["state"], "down");
+    EXPECT_EQ(t["reason"], "refused");
+    EXPECT_EQ(fetch(base() + "/badge/web/status.svg").status, 200);
+}
+
+TEST_F(HttpE2eTest, PrometheusScrapesTheDaemon) {
+    auto const prom_port = free_port();
+    dir_.write("prometheus.yml",
+               "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+               "scrape_configs:\n"
+               "  - job_name: portwatch\n"
+               "    static_configs: [{targets: ['127.0.0.1:" +
+                   std::to_string(http_port_) + "']}]\n");
+    std::filesystem::create_directories(dir_ / "tsdb");
+    Spawned prom({"prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
+                  "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                 dir_ / "prometheus.log");
+    std::string const query =
+        "http://127.0.0.1:" + std::to_string(prom_port) + "/api/v1/query?query=portwatch_target_up";
+    json result;
+    bool const answered = eventually(60s, [&] {
+        auto const r = fetch(query);
+        if (r.status != 200)
+            return false;
+        result = json::parse(r.body);
+        return result["status"] == "success" && result["data"]["result"].size() == 2;
+    });
+    ASSERT_TRUE(answered) << result.dump() << slurp(dir_ / "prometheus.log");
+    std::map<std::string, std::string> up;
+    for (auto const& s : result["data"]["result"]) {
+        up[s["metric"]["target"]] = s["value"][1];
+        EXPECT_EQ(s["metric"]["group"], "prod");
+        EXPECT_EQ(s["metric"]["job"], "portwatch");
+    }
+    EXPECT_EQ(up["web"], "1");
+    EXPECT_EQ(up["db"], "0");
+    // The scrape itself was healthy (OpenMetrics negotiated by Prometheus).
+    auto const health = json::parse(
+        fetch("http://127.0.0.1:" + std::to_string(prom_port) + "/api/v1/query?query=up").body);
+    ASSERT_EQ(health["data"]["result"].size(), 1u);
+    EXPECT_EQ(health["data"]["result"][0]["value"][1], "1");
+}
+
+std::vector<std::string> chromium(std::filesystem::path const& profile) {
+    return {"chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--user-data-dir=" + profile.string()};
+}
+
+TEST_F(HttpE2eTest, StatusPageInHeadlessChromium) {
+    auto argv = chromium(dir_ / "profile-dom");
+    argv.insert(argv.end(), {"--virtual-time-budget=5000", "--dump-dom", base() + "/"});
+    auto const dom = run_process(argv, {.timeout = 90s});
+    ASSERT_EQ(dom.exit_code, 0) << dom.err;
+    // Rendered by the page's script (the raw HTML holds the data only as JSON).
+    EXPECT_NE(dom.out.find(R"(<body data-ready="1">)"), std::string::npos) << dom.out;
+    EXPECT_NE(dom.out.find(R"(<section class="group" data-group="prod">)"), std::string::npos);
+    EXPECT_NE(dom.out.find(R"(<li class="target state-up" data-id="web" data-state="up">)"),
+              std::string::npos)
+        << dom.out;
+    EXPECT_NE(dom.out.find(R"(<li class="target state-down" data-id="db" data-state="down">)"),
+              std::string::npos);
+    EXPECT_NE(dom.out.find(R"(<span class="state">DOWN</span>)"), std::string::npos);
+    EXPECT_NE(dom.out.find("1 down, 1 up"), std::string::npos);
+
+    // A phone-sized screenshot, kept beside the test binary for a look.
+    auto const shot = std::filesystem::path(PW_ARTIFACT_DIR) / "status-page-phone.png";
+    std::filesystem::remove(shot);
+    argv = chromium(dir_ / "profile-shot");
+    argv.insert(argv.end(),
+                {"--virtual-time-budget=5000", "--hide-scrollbars", "--window-size=412,915",
+                 "--screenshot=" + shot.string(), base() + "/"});
+    auto const png = run_process(argv, {.timeout = 90s});
+    ASSERT_EQ(png.exit_code, 0) << png.err;
+    ASSERT_TRUE(std::filesystem::exists(shot));
+    EXPECT_GT(std::filesystem::file_size(shot), 5000u);
+    EXPECT_EQ(slurp(shot).substr(1, 3), "PNG");
+}
+
+}  // namespace
+}  // namespace portwatch::test
