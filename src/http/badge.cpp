@@ -1,5 +1,7 @@
 #include "http/badge.hpp"
 
+#include "http/escape.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,31 +9,6 @@
 
 namespace portwatch::http {
 namespace {
-
-void append_xml_escaped(std::string& out, std::string_view s) {
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                // Control characters are not allowed in XML 1.0.
-                out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-        }
-    }
-}
 
 /// Width of text in 11px Verdana, roughly: 7 px per character (UTF-8 lead bytes only).
 int text_width(std::string_view s) {

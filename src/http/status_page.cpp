@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "http/escape.hpp"
+
 namespace portwatch::http {
 namespace assets {
 // Generated at build time from src/http/assets/ by embed.cmake.
@@ -11,27 +13,6 @@ extern std::string_view const asset_status_js;
 }  // namespace assets
 
 namespace {
-
-void append_html_escaped(std::string& out, std::string_view s) {
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-}
 
 /// JSON inside <script>: "<" only occurs in strings there, where \u003c means the same, so
 /// no "</script>" or "<!--" in the data can end the element.
@@ -61,7 +42,7 @@ std::string render_status_page(std::string_view title, std::string_view data_jso
         auto const close = page.find("}}", open);
         auto const name = page.substr(open + 2, close - open - 2);
         if (name == "TITLE")
-            append_html_escaped(out, title);
+            append_xml_escaped(out, title);
         else if (name == "DATA")
             append_script_json(out, data_json);
         pos = close + 2;

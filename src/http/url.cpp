@@ -1,32 +1,17 @@
 #include "http/url.hpp"
 
+#include "util/utf8.hpp"
+
 namespace portwatch::http {
-namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 std::string percent_decode(std::string_view s, bool plus_is_space) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int const hi = hex_value(s[i + 1]);
-            int const lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
+        std::string byte;
+        if (s[i] == '%' && i + 2 < s.size() && util::from_hex(s.substr(i + 1, 2), byte)) {
+            out += byte;
+            i += 2;
+            continue;
         }
         out += (plus_is_space && s[i] == '+') ? ' ' : s[i];
     }

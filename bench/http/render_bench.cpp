@@ -1,0 +1,46 @@
+// Times the pure renderers on large hand-made snapshots: /metrics (both formats) and one
+// page of /api/v1/targets. Built with -DPORTWATCH_BUILD_BENCH=ON; run by bench/http/run.sh.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "http/api.hpp"
+#include "http/fixtures.hpp"
+#include "http/metrics.hpp"
+
+namespace pw = portwatch;
+
+template <class F>
+double best_ms(int runs, F f) {
+    double best = 1e18;
+    for (int i = 0; i < runs; ++i) {
+        auto const t0 = std::chrono::steady_clock::now();
+        f();
+        auto const ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
+        best = std::min(best, ms);
+    }
+    return best;
+}
+
+int main() {
+    for (std::size_t n : {10'000u, 50'000u, 100'000u}) {
+        auto const snap = pw::test::make_large_snapshot(n);
+        std::size_t bytes = 0;
+        double const prom = best_ms(5, [&] {
+            bytes = pw::http::render_metrics(snap, pw::http::MetricsFormat::prometheus).size();
+        });
+        double const om = best_ms(
+            5, [&] { (void)pw::http::render_metrics(snap, pw::http::MetricsFormat::openmetrics); });
+        pw::http::TargetQuery const q{.limit = 100};
+        double const api = best_ms(20, [&] {
+            auto const page = pw::http::select_targets(snap, q);
+            (void)pw::http::render_targets(snap, q, page, {});
+        });
+        std::printf(
+            "targets=%zu metrics_prometheus_ms=%.1f metrics_openmetrics_ms=%.1f "
+            "metrics_bytes=%zu api_page100_ms=%.2f\n",
+            n, prom, om, bytes, api);
+    }
+}
