@@ -428,5 +428,26 @@ TEST(Run, ValidateAndCheckShareTheConfig) {
     EXPECT_EQ(dir.calls().size(), 1u) << d.log();
 }
 
+TEST(Run, CheckModeCanariesMakeFailuresUnknown) {
+    SeedDir dir;
+    auto const b = closed_port();
+    auto const canary = closed_port();
+    dir.write("portwatch.yaml",
+              config(target("B", b)) +
+                  fmt::format("connectivity:\n  canaries: ['127.0.0.1:{}']\n", canary));
+    auto const r = run_portwatch({"check", "-c", (dir / "portwatch.yaml").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("connectivity lost"), std::string::npos) << r.err;
+    EXPECT_TRUE(dir.calls().empty());
+    // With a canary that answers, the same failure is announced.
+    FlipPort ok;
+    dir.write("portwatch.yaml",
+              config(target("B", b)) +
+                  fmt::format("connectivity:\n  canaries: ['127.0.0.1:{}']\n", ok.port()));
+    auto const r2 = run_portwatch({"check", "-c", (dir / "portwatch.yaml").string()});
+    EXPECT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+    EXPECT_EQ(dir.calls().size(), 1u);
+}
+
 }  // namespace
 }  // namespace portwatch::test
