@@ -31,6 +31,23 @@ std::string without_nul(std::string_view s) {
     return out;
 }
 
+/// The kernel refuses (E2BIG) an argument or environment string of MAX_ARG_STRLEN (32 pages)
+/// bytes or more: a longer one is cut at a UTF-8 boundary and ends with "...", so that a huge
+/// description is still notified, shortened, rather than never.
+std::string fit_exec_limit(std::string s) {
+    constexpr std::size_t limit = 32 * 4096 - 1;
+    if (s.size() <= limit) {
+        return s;
+    }
+    std::size_t n = limit - 3;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
+        --n;
+    }
+    s.resize(n);
+    s += "...";
+    return s;
+}
+
 /// The paths execvp would try for `file`, in order (PATH as the parent sees it; it is also
 /// the child's PATH since the child inherits the environment).
 std::vector<std::string> exec_candidates(std::string const& file) {
@@ -179,7 +196,7 @@ util::Result<Spawned> spawn(SpawnSpec const& spec) {
     std::vector<std::string> args;
     args.reserve(spec.argv.size());
     for (auto const& a : spec.argv) {
-        args.push_back(without_nul(a));
+        args.push_back(fit_exec_limit(without_nul(a)));
     }
     std::vector<char*> argv;
     for (auto& a : args) {
@@ -189,7 +206,7 @@ util::Result<Spawned> spawn(SpawnSpec const& spec) {
     std::vector<std::string> env;
     env.reserve(spec.env.size());
     for (auto const& e : spec.env) {
-        env.push_back(without_nul(e));
+        env.push_back(fit_exec_limit(without_nul(e)));
     }
     std::vector<char*> envp;
     for (auto& e : env) {

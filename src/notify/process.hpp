@@ -30,7 +30,8 @@ class UniqueFd {
     int fd_ = -1;
 };
 
-/// What to run. Strings may hold any byte but NUL (NUL bytes are removed).
+/// What to run. Strings may hold any byte but NUL (NUL bytes are removed); one longer
+/// than the kernel takes (128 KiB) is cut short.
 struct SpawnSpec {
     std::vector<std::string> argv;  ///< argv[0] is looked up in PATH when it has no '/'
     std::vector<std::string> env;   ///< "NAME=value" entries, the complete environment
