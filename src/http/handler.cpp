@@ -92,7 +92,11 @@ bool is_get(Request const& r) {
 }  // namespace
 
 Handler::Handler(HttpOptions const& options, ServerSources sources)
-    : options_(options), sources_(std::move(sources)) {}
+    : options_(options), sources_(std::move(sources)) {
+    if (sources_.history != nullptr)
+        history_ = std::make_unique<CachedHistory>(
+            *sources_.history, [this] { return now(); }, options_.history_cache);
+}
 
 Handler::~Handler() = default;
 
@@ -199,14 +203,14 @@ Reply Handler::handle(Request const& req) {
             auto const t = now();
             for (auto const* target : page.items)
                 histories.push_back(
-                    fetch_target_history(sources_.history, history_key(*target), t, 0));
+                    fetch_target_history(history_.get(), history_key(*target), t, 0));
             return json_reply(200, render_targets(*snap, *q, page, histories));
         }
         if (seg.size() == 4 && seg[2] == "targets") {
             auto const* target = find_target(*snap, seg[3]);
             if (target == nullptr)
                 return error_reply(404, "no such target");
-            auto const history = fetch_target_history(sources_.history, history_key(*target), now(),
+            auto const history = fetch_target_history(history_.get(), history_key(*target), now(),
                                                       target_transitions);
             return json_reply(200, render_target(*snap, *target, history));
         }
@@ -221,9 +225,9 @@ Reply Handler::handle(Request const& req) {
                     return error_reply(404, "no such target");
                 key = history_key(*target);
             }
-            if (sources_.history == nullptr)
+            if (!history_)
                 return json_reply(200, render_events(*snap, {}));
-            auto trs = sources_.history->transitions(key, *limit);
+            auto trs = history_->transitions(key, *limit);
             if (!trs)
                 return error_reply(503, "history unavailable: " + trs.error().message);
             return json_reply(200, render_events(*snap, *trs));
@@ -245,9 +249,9 @@ Reply Handler::handle(Request const& req) {
             if (target == nullptr)
                 return error_reply(404, "no such target");
             std::optional<double> uptime;
-            if (sources_.history != nullptr) {
+            if (history_) {
                 auto const t = now();
-                if (auto r = sources_.history->uptime(history_key(*target), t - window->length, t))
+                if (auto r = history_->uptime(history_key(*target), t - window->length, t))
                     uptime = *r;
             }
             return svg_reply(uptime_badge(window->name, uptime));
@@ -276,7 +280,7 @@ Reply Handler::status_data(driver::SnapshotPtr const& snap, bool page) {
         auto const t = now();
         for (std::size_t i = 0; i < n; ++i)
             histories.push_back(
-                fetch_status_history(sources_.history, history_key(snap->targets[i]), t));
+                fetch_status_history(history_.get(), history_key(snap->targets[i]), t));
         status_cache_.body = text(render_status_data(*snap, histories, n));
         status_cache_.snapshot = snap;
     }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/history.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 
@@ -46,6 +47,8 @@ class Handler {
 
     HttpOptions const& options_;
     ServerSources sources_;
+    /// sources_.history behind a short cache; null without history.
+    std::unique_ptr<CachedHistory> history_;
     /// Authorization headers that passed (as SHA-256 digests): crypt(3) is slow on purpose.
     std::vector<std::string> verified_;
     struct Cached {

@@ -10,6 +10,58 @@ UptimeWindow const* find_uptime_window(std::string_view name) {
     return nullptr;
 }
 
+CachedHistory::CachedHistory(store::HistoryReader& inner, std::function<util::TimePoint()> now,
+                             std::chrono::seconds ttl, std::size_t max_entries)
+    : now_(std::move(now)), inner_(inner), ttl_(ttl), max_entries_(max_entries) {}
+
+CachedHistory::Entry* CachedHistory::find(std::string const& id, util::TimePoint now) {
+    auto const it = entries_.find(id);
+    if (it == entries_.end() || now - it->second.at >= ttl_ || now < it->second.at)
+        return nullptr;
+    return &it->second;
+}
+
+void CachedHistory::put(std::string id, Entry entry) {
+    // Crude but bounded: start over when full (a full cache means that many targets anyway).
+    if (entries_.size() >= max_entries_)
+        entries_.clear();
+    entries_.insert_or_assign(std::move(id), std::move(entry));
+}
+
+util::Result<std::optional<double>> CachedHistory::uptime(std::string const& key,
+                                                          util::TimePoint from,
+                                                          util::TimePoint to) {
+    auto id = "u\n" + std::to_string((to - from).count()) + "\n" + key;
+    auto const now = now_();
+    if (auto const* e = find(id, now))
+        return e->uptime;
+    auto r = inner_.uptime(key, from, to);
+    if (r)
+        put(std::move(id), Entry{.at = now, .uptime = *r});
+    return r;
+}
+
+util::Result<std::vector<store::Rollup>> CachedHistory::rollups(std::string const& key,
+                                                                util::TimePoint from,
+                                                                util::TimePoint to,
+                                                                std::chrono::seconds bucket) {
+    auto id = "r\n" + std::to_string(from.time_since_epoch().count()) + "\n" +
+              std::to_string(to.time_since_epoch().count()) + "\n" +
+              std::to_string(bucket.count()) + "\n" + key;
+    auto const now = now_();
+    if (auto const* e = find(id, now))
+        return e->rollups;
+    auto r = inner_.rollups(key, from, to, bucket);
+    if (r)
+        put(std::move(id), Entry{.at = now, .rollups = *r});
+    return r;
+}
+
+util::Result<std::vector<store::Transition>> CachedHistory::transitions(std::string const& key,
+                                                                        std::size_t limit) {
+    return inner_.transitions(key, limit);
+}
+
 std::string history_key(driver::TargetView const& t) {
     return t.host + ":" + std::to_string(t.port);
 }

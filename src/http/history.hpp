@@ -2,9 +2,11 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "driver/snapshot.hpp"
@@ -31,6 +33,39 @@ UptimeWindow const* find_uptime_window(std::string_view name);
 
 /// The key the store files a target's history under: "HOST:PORT" as written.
 std::string history_key(driver::TargetView const& t);
+
+/// A HistoryReader that remembers uptime answers (by target and window length) and rollup
+/// answers (by target and exact range) for `ttl`: uptime figures move slowly, and one page
+/// of 100 targets would otherwise be 400 queries. Transitions pass through. Not thread-safe:
+/// one per server thread.
+class CachedHistory : public store::HistoryReader {
+  public:
+    CachedHistory(store::HistoryReader& inner, std::function<util::TimePoint()> now,
+                  std::chrono::seconds ttl, std::size_t max_entries = 200'000);
+
+    util::Result<std::optional<double>> uptime(std::string const& key, util::TimePoint from,
+                                               util::TimePoint to) override;
+    util::Result<std::vector<store::Rollup>> rollups(std::string const& key, util::TimePoint from,
+                                                     util::TimePoint to,
+                                                     std::chrono::seconds bucket) override;
+    util::Result<std::vector<store::Transition>> transitions(std::string const& key,
+                                                             std::size_t limit) override;
+
+  private:
+    struct Entry {
+        util::TimePoint at{};
+        std::optional<double> uptime;
+        std::vector<store::Rollup> rollups;
+    };
+    Entry* find(std::string const& id, util::TimePoint now);
+    std::function<util::TimePoint()> now_;
+    void put(std::string id, Entry entry);
+
+    store::HistoryReader& inner_;
+    std::chrono::seconds ttl_;
+    std::size_t max_entries_;
+    std::unordered_map<std::string, Entry> entries_;
+};
 
 /// What the API says about one target's past, read from a HistoryReader.
 struct TargetHistory {

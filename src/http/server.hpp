@@ -49,6 +49,8 @@ struct HttpOptions {
     std::chrono::milliseconds write_timeout{60000};
     /// The status page shows at most this many targets (with their 90-day history).
     std::size_t status_page_targets = 500;
+    /// Uptime and rollup answers of the history store are reused for this long.
+    std::chrono::seconds history_cache{30};
 
     /// True when basic auth or a bearer token is configured.
     bool auth_enabled() const { return !basic_auth_user.empty() || !bearer_token.empty(); }

@@ -249,11 +249,27 @@ TEST_F(ServerTest, JsonApi) {
     EXPECT_EQ(get("/api/v1/events?limit=0").status, 400);
     EXPECT_EQ(get("/api/v2/targets").status, 404);
     EXPECT_EQ(get("/nothing").status, 404);
+}
 
+TEST_F(ServerTest, HistoryAnswersAreCachedBriefly) {
+    start();
+    ASSERT_EQ(get("/api/v1/targets").status, 200);
+    auto const calls = history_.calls;
+    EXPECT_EQ(calls, 3u * 4u);  // 3 targets, 4 windows
+    ASSERT_EQ(get("/api/v1/targets").status, 200);
+    EXPECT_EQ(history_.calls, calls);
+    // Transitions are never cached; a failing store shows.
     history_.fail = true;
     EXPECT_EQ(get("/api/v1/events").status, 503);
-    j = json::parse(get("/api/v1/targets/web").body);
+}
+
+TEST_F(ServerTest, FailingHistoryLeavesUptimeEmpty) {
+    start({.history_cache = 0s});
+    history_.fail = true;
+    auto const j = json::parse(get("/api/v1/targets/web").body);
+    EXPECT_EQ(j["state"], "up");
     EXPECT_EQ(j["uptime_percent"], nullptr);
+    EXPECT_EQ(j["transitions"], nullptr);
 }
 
 TEST_F(ServerTest, StatusPageAndAssets) {
