@@ -1,5 +1,10 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -310,6 +315,14 @@ util::Result<void> Server::start() {
     std::promise<void> finished;
     s.done = finished.get_future();
     s.thread = std::thread([&s, finished = std::move(finished)]() mutable {
+        if (s.options.thread_nice != 0) {
+            // Best effort: a thread's niceness is its own on Linux.
+            errno = 0;
+            int const base = ::getpriority(PRIO_PROCESS, 0);
+            if (errno == 0)
+                ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()),
+                              std::min(19, base + s.options.thread_nice));
+        }
         s.io.run();
         finished.set_value();
     });

@@ -49,6 +49,9 @@ struct HttpOptions {
     std::chrono::milliseconds write_timeout{60000};
     /// The status page shows at most this many targets (with their 90-day history).
     std::size_t status_page_targets = 500;
+    /// Niceness added to the server thread (Linux: per thread), so that under CPU contention
+    /// the probe loop runs first; 0 leaves it as the process.
+    int thread_nice = 5;
     /// Uptime and rollup answers of the history store are reused for this long.
     std::chrono::seconds history_cache{30};
 
