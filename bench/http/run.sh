@@ -56,23 +56,26 @@ done
 curl -fs "$base/readyz" >/dev/null || { cat "$work/daemon.log"; exit 1; }
 
 echo "== $(nproc) cores; $n targets every 10 s; nice -n 10 wrk -t2 -c32 -d$duration (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+# window NAME [PATH]: 20 s idle (no PATH) or under wrk on PATH, then the lateness in it.
+step=0
+window() {
+    echo "-- $1"
+    if [[ -n ${2:-} ]]; then
+        nice -n 10 wrk -t2 -c32 -d"$duration" --latency "$base$2" | grep -E 'Requests/sec|99%|Transfer/sec|Non-2xx'
+    else
+        sleep "${duration%s}"
+    fi
+    curl -fs "$base/metrics" >"$work/m$((step + 1))"
+    echo "lateness $1: $(python3 "$here/lateness.py" "$work/m$step" "$work/m$((step + 1))")"
+    step=$((step + 1))
+}
 echo "-- warm-up 15 s (first round of checks)"; sleep 15
 curl -fs "$base/metrics" >"$work/m0"
-echo "-- idle $duration"; sleep "${duration%s}"
-curl -fs "$base/metrics" >"$work/m1"
-echo "lateness idle:            $(python3 "$here/lateness.py" "$work/m0" "$work/m1")"
-echo "-- wrk /metrics"
-nice -n 10 wrk -t2 -c32 -d"$duration" --latency "$base/metrics" | tee "$work/wrk-metrics" | grep -E 'Requests/sec|99%|Transfer/sec|Non-2xx'
-curl -fs "$base/metrics" >"$work/m2"
-echo "lateness under /metrics:  $(python3 "$here/lateness.py" "$work/m1" "$work/m2")"
-echo "-- idle again $duration"; sleep "${duration%s}"
-curl -fs "$base/metrics" >"$work/m2b"
-echo "lateness idle:            $(python3 "$here/lateness.py" "$work/m2" "$work/m2b")"
-echo "-- wrk /api/v1/targets"
-nice -n 10 wrk -t2 -c32 -d"$duration" --latency "$base/api/v1/targets" | tee "$work/wrk-api" | grep -E 'Requests/sec|99%|Transfer/sec|Non-2xx'
-curl -fs "$base/metrics" >"$work/m3"
-echo "lateness under api:       $(python3 "$here/lateness.py" "$work/m2b" "$work/m3")"
-echo "metrics size: $(wc -c <"$work/m3") bytes; up=$(grep -c '^portwatch_target_up{.*} 1$' "$work/m3") down=$(grep -c '^portwatch_target_up{.*} 0$' "$work/m3")"
+window idle
+window "wrk /metrics" /metrics
+window "idle again"
+window "wrk /api/v1/targets" /api/v1/targets
+echo "metrics size: $(wc -c <"$work/m4") bytes; up=$(grep -c '^portwatch_target_up{.*} 1$' "$work/m4") down=$(grep -c '^portwatch_target_up{.*} 0$' "$work/m4")"
 
 if [[ -x $build/tests/http/pw_http_render_bench ]]; then
     echo "-- renderers (best of 5, one thread)"
