@@ -74,7 +74,7 @@
     li.appendChild(el('div', 'meta', meta.join(' · ')));
     var charts = el('div', 'charts');
     charts.appendChild(bars(t.days || [], now));
-    charts.appendChild(spark(t.latency || []));
+    if ((t.latency || []).some(function (p) { return p !== null; })) charts.appendChild(spark(t.latency));
     li.appendChild(charts);
     return li;
   }
