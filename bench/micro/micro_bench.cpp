@@ -1,0 +1,106 @@
+// Micro-benchmarks of the pure pieces that scale with the list: list parsing, the JSON state
+// (serialize and parse), message rendering. Build: -DPORTWATCH_BUILD_BENCH=ON, then run
+// build/bench/micro/pw_micro_bench. The end-to-end benchmark is bench/run.sh.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "config/lst.hpp"
+#include "notify/message.hpp"
+#include "store/json_store.hpp"
+
+namespace pw = portwatch;
+
+namespace {
+
+std::string host(int i) {
+    return "127." + std::to_string(1 + i % 250) + "." + std::to_string((i / 250) % 256) + "." +
+           std::to_string(1 + i / 64000);
+}
+
+std::string list_text(int n) {
+    std::string text = "# generated\n";
+    for (int i = 0; i < n; ++i) {
+        text += host(i) + " " + std::to_string(20000 + i % 100) + " service number " +
+                std::to_string(i) + "\n";
+    }
+    return text;
+}
+
+pw::store::State state(int n) {
+    pw::store::State s;
+    s.targets.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        pw::eval::TargetState t;
+        t.status = i % 5 == 0 ? pw::eval::Status::down : pw::eval::Status::up;
+        t.reason = i % 5 == 0 ? "refused" : "";
+        t.since = pw::util::Clock::now();
+        t.last_check = t.since;
+        t.consecutive_failures = i % 5 == 0 ? 1 : 0;
+        t.consecutive_successes = i % 5 == 0 ? 0 : 1;
+        s.targets.emplace_back(host(i) + ":" + std::to_string(20000 + i % 100), t);
+    }
+    return s;
+}
+
+void BM_ParseList(benchmark::State& st) {
+    std::string const text = list_text(static_cast<int>(st.range(0)));
+    for (auto _ : st) {
+        auto list = pw::config::parse_list(text, "bench.lst");
+        benchmark::DoNotOptimize(list);
+    }
+    st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_ParseList)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+void BM_StateSerialize(benchmark::State& st) {
+    auto const s = state(static_cast<int>(st.range(0)));
+    for (auto _ : st) {
+        auto text = pw::store::JsonStore::serialize(s);
+        benchmark::DoNotOptimize(text);
+    }
+    st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_StateSerialize)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+void BM_StateParse(benchmark::State& st) {
+    std::string const text = pw::store::JsonStore::serialize(state(static_cast<int>(st.range(0))));
+    for (auto _ : st) {
+        auto loaded = pw::store::JsonStore::parse(text);
+        benchmark::DoNotOptimize(loaded);
+    }
+    st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_StateParse)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+void BM_StateFindInListOrder(benchmark::State& st) {
+    auto const s = state(static_cast<int>(st.range(0)));
+    for (auto _ : st) {
+        for (auto const& [key, t] : s.targets) {
+            benchmark::DoNotOptimize(s.find(key));
+        }
+    }
+    st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_StateFindInListOrder)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+void BM_RenderMessage(benchmark::State& st) {
+    pw::eval::Event ev{.id = "id",
+                       .kind = pw::eval::EventKind::down,
+                       .key = "127.0.0.1:22",
+                       .host = "127.0.0.1",
+                       .port = 22,
+                       .description = "ssh on the build box",
+                       .reason = "refused",
+                       .detail = "connect to 127.0.0.1:22: Connection refused",
+                       .time = pw::util::Clock::now()};
+    for (auto _ : st) {
+        auto m = pw::notify::render_message(ev);
+        benchmark::DoNotOptimize(m);
+    }
+}
+BENCHMARK(BM_RenderMessage);
+
+}  // namespace
+
+BENCHMARK_MAIN();
