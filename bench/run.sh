@@ -45,6 +45,9 @@ acceptor_pid=""
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [[ -n ${driver_pid:-} ]]; then
+        kill "$driver_pid" 2>/dev/null || true
+    fi
     if [[ -n $acceptor_pid ]]; then
         kill "$acceptor_pid" 2>/dev/null || true
         wait "$acceptor_pid" 2>/dev/null || true
@@ -84,6 +87,10 @@ for _ in $(seq 100); do [[ -s $work/acceptor.ready ]] && break; sleep 0.05; done
 echo "bench: mode $mode, portwatch $pw, namespace $ns, work dir $work"
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # nice -10: the machine may be shared; every contender (and the acceptor) gets the same boost.
+# In the background and waited for, so that INT/TERM reach the trap at once (bash runs traps
+# only between commands); the cleanup then kills everything left in the namespace.
 inns timeout --signal=TERM --kill-after=10 "$limit" nice -n -10 \
     python3 "$root/bench/bench.py" --mode "$mode" --work "$work" --portwatch "$pw" \
-    --bin "$work" "$@"
+    --bin "$work" "$@" &
+driver_pid=$!
+wait "$driver_pid"
