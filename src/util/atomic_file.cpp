@@ -56,8 +56,9 @@ void fault_point(std::string_view name) {
 
 Result<void> write_file_atomically(fs::path const& path, std::string_view data) {
     fs::path const dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    fs::path const tmp =
-        dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+    // One fixed name, not one per process: a writer killed before its rename leaves at most
+    // this one file, removed by the next write (per-pid names piled up, one per crash).
+    fs::path const tmp = dir / ("." + path.filename().string() + ".tmp");
     mode_t mode = 0644;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
@@ -66,6 +67,7 @@ Result<void> write_file_atomically(fs::path const& path, std::string_view data) 
         }
         mode = st.st_mode & 07777;
     }
+    ::unlink(tmp.c_str());  // a crashed writer's, with whatever mode it had
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
     if (fd.get() < 0) {
         return errno_error("cannot create " + tmp.string(), errno);

@@ -315,10 +315,13 @@ class Harness {
             std::printf("  %-40s %d\n", mode.c_str(), n);
         std::size_t temps = 0;
         for (auto const& e : fs::directory_iterator(dir_.path()))
-            temps += e.path().filename().string().rfind(".port_check_status.json.tmp.", 0) == 0;
+            temps += e.path().filename().string().rfind(".port_check_status.json.tmp", 0) == 0;
+        if (temps > 1) {
+            fail(fmt::format("{} temp files left by killed runs (at most one expected)", temps));
+        }
         std::printf(
             "  %d runs, %d kills, %zu transitions, %zu calls, %zu duplicate(s), "
-            "%zu temp file(s) left by killed runs\n",
+            "%zu temp file(s) left\n",
             runs_, kills_, transitions_, calls_, duplicates_, temps);
         if (!failures_.empty()) {
             for (auto const& f : failures_)
