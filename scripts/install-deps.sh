@@ -9,7 +9,7 @@ apt-get install -y -q --no-install-recommends \
     libyaml-cpp-dev libsqlite3-dev libsystemd-dev systemd \
     libgtest-dev libgmock-dev libbenchmark-dev \
     clang libclang-rt-14-dev clang-format \
-    python3 iproute2 nftables iptables procps util-linux \
+    python3 iproute2 nftables iptables procps util-linux valgrind \
     nmap hyperfine prometheus-blackbox-exporter time \
     libssl-dev libcrypt-dev openssl curl prometheus chromium wrk \
     "$@"
