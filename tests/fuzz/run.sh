@@ -3,7 +3,8 @@
 # time (one job: the machine is shared). Usage:
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]      TARGET: lst state yaml (default: all)
 # The seed corpus (tests/fuzz/corpus/TARGET) is copied to BUILD/corpus/TARGET, which grows
-# across runs; a crash is saved under BUILD/artifacts/TARGET/ and fails the script. Make each
+# across runs; the full output is BUILD/fuzz-TARGET.log; a crash is saved under
+# BUILD/artifacts/TARGET/ and fails the script. Make each
 # crash a regression: copy it to tests/fuzz/regressions/TARGET/ (replayed by ctest).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,7 +44,7 @@ for t in "${targets[@]}"; do
     if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=1 \
             "./${t}_fuzz" -max_total_time="$seconds" -max_len=65536 \
             -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-            -artifact_prefix="artifacts/$t/" "corpus/$t" 2>&1 | tail -n 25); then
+            -artifact_prefix="artifacts/$t/" "corpus/$t" 2>&1 | tee "fuzz-$t.log" | tail -n 25); then
         status=1
     fi
     if compgen -G "$artifacts/*" >/dev/null; then
