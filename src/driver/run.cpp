@@ -218,6 +218,7 @@ struct Daemon::Impl {
     /// One target and everything the daemon knows about it.
     struct Slot {
         config::TargetSpec spec;
+        std::string id;  ///< url_id(spec.name), computed once per config
         eval::Thresholds thresholds;
         bool active = false;
         std::optional<eval::TargetState> state;
@@ -412,6 +413,7 @@ void Daemon::Impl::apply_config(config::Config cfg) {
         }
         auto& s = slots[id];
         s.thresholds = thresholds_of(spec.thresholds);
+        s.id = url_id(spec.name);
         scheduler->set(id, key, spec.interval);
         s.spec = std::move(spec);
     }
@@ -838,7 +840,7 @@ void Daemon::Impl::publish() {
     for (auto const id : view_order) {
         auto const& s = slots[id];
         TargetView v = s.counters;  // counters, histogram, failures_by_reason
-        v.id = url_id(s.spec.name);
+        v.id = s.id;
         v.name = s.spec.name;
         v.host = s.spec.target.host;
         v.port = s.spec.target.port;

@@ -35,7 +35,7 @@ util::Error db_error(sqlite3* db, std::string_view what) {
 constexpr std::array<char const*, SqliteStore::schema_version> migrations = {
     R"(
 CREATE TABLE target_state(
-    key TEXT PRIMARY KEY, pos INTEGER NOT NULL, status TEXT NOT NULL, since INTEGER NOT NULL,
+    key TEXT PRIMARY KEY, status TEXT NOT NULL, since INTEGER NOT NULL,
     reason TEXT NOT NULL, failures INTEGER NOT NULL, successes INTEGER NOT NULL,
     last_check INTEGER NOT NULL, recent INTEGER NOT NULL, last_alert INTEGER NOT NULL);
 CREATE TABLE outbox(
@@ -145,9 +145,9 @@ class Transaction {
 };
 
 constexpr char const* upsert_state_sql =
-    "INSERT INTO target_state(key, pos, status, since, reason, failures, successes, last_check,"
-    " recent, last_alert) VALUES(?1, (SELECT coalesce(max(pos), 0) + 1 FROM target_state),"
-    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(key) DO UPDATE SET status = ?2, since = ?3,"
+    "INSERT INTO target_state(key, status, since, reason, failures, successes, last_check,"
+    " recent, last_alert) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " ON CONFLICT(key) DO UPDATE SET status = ?2, since = ?3,"
     " reason = ?4, failures = ?5, successes = ?6, last_check = ?7, recent = ?8, last_alert = ?9";
 
 constexpr char const* put_outbox_sql =
@@ -251,7 +251,7 @@ util::Result<Loaded> SqliteStore::load() {
     Loaded out;
     Stmt st(db_,
             "SELECT key, status, since, reason, failures, successes, last_check, recent,"
-            " last_alert FROM target_state ORDER BY pos");
+            " last_alert FROM target_state ORDER BY rowid");
     if (!st.ok()) {
         return db_error(db_, "load target state");
     }
