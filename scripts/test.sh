@@ -9,7 +9,11 @@ if [[ "${1:-}" == "--sanitize" ]]; then
     sanitize=ON
     shift
 fi
-build="${1:-build$([[ $sanitize == ON ]] && echo -asan)}"
+default_build=build
+if [[ $sanitize == ON ]]; then
+    default_build=build-asan
+fi
+build="${1:-$default_build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTWATCH_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j2
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "util/atomic_file.hpp"
 #include "util/log.hpp"
@@ -28,15 +29,16 @@ namespace {
 /// One delivery run over a copy of the outbox; `removed` marks what left it.
 class Run {
   public:
-    Run(notify::Notifier& notifier, store::State& state, CommitFn const& commit,
-        DeliveryOptions const& options, ClockFn const& clock)
+    Run(boost::asio::io_context& io, notify::Notifier& notifier, store::State& state,
+        CommitFn const& commit, DeliveryOptions const& options, ClockFn const& clock)
         : notifier_(notifier),
           state_(state),
           commit_(commit),
           options_(options),
           clock_(clock),
           entries_(state.outbox),
-          removed_(entries_.size(), false) {}
+          removed_(entries_.size(), false),
+          timer_(io) {}
 
     void start() {
         auto const now = clock_();
@@ -143,14 +145,29 @@ class Run {
         dirty_ = true;
         flush(false);
         pump();
+        maybe_done();
     }
 
+    /// Commits progress, coalesced: not before `gap_` after the previous commit ended, where
+    /// the gap grows with the cost of a commit (10x its duration), so a big state file is
+    /// rewritten less often and saving never dominates delivery. A deferred commit is armed
+    /// on a timer, so progress reaches the disk even while a slow notifier runs.
     void flush(bool final) {
         if (!dirty_) {
             return;
         }
         auto const now = std::chrono::steady_clock::now();
-        if (!final && now - last_flush_ < options_.flush_interval) {
+        if (!final && now < last_flush_ + gap_) {
+            if (!timer_armed_) {
+                timer_armed_ = true;
+                timer_.expires_at(last_flush_ + gap_);
+                timer_.async_wait([this](boost::system::error_code const& ec) {
+                    timer_armed_ = false;
+                    if (!ec) {
+                        flush(true);
+                    }
+                });
+            }
             return;
         }
         state_.outbox.clear();
@@ -164,7 +181,19 @@ class Run {
             util::log::error("cannot save delivery progress: {}", r.error().message);
         }
         dirty_ = false;
-        last_flush_ = now;
+        last_flush_ = std::chrono::steady_clock::now();
+        gap_ = std::max<std::chrono::steady_clock::duration>(options_.flush_interval,
+                                                             10 * (last_flush_ - now));
+    }
+
+    /// Once nothing is in flight or left to start, the run is over: save now, stop waiting.
+    void maybe_done() {
+        if (in_flight_ == 0 && (tripped_ || next_queue_ >= queues_.size())) {
+            flush(true);
+            if (timer_armed_) {
+                timer_.cancel();
+            }
+        }
     }
 
     notify::Notifier& notifier_;
@@ -181,6 +210,9 @@ class Run {
     bool tripped_ = false;
     bool dirty_ = false;
     std::chrono::steady_clock::time_point last_flush_{};
+    std::chrono::steady_clock::duration gap_{};
+    boost::asio::steady_timer timer_;
+    bool timer_armed_ = false;
     DeliveryStats stats_;
 };
 
@@ -189,7 +221,7 @@ class Run {
 DeliveryStats deliver_outbox(boost::asio::io_context& io, notify::Notifier& notifier,
                              store::State& state, CommitFn const& commit,
                              DeliveryOptions const& options, ClockFn const& clock) {
-    Run run(notifier, state, commit, options, clock);
+    Run run(io, notifier, state, commit, options, clock);
     run.start();
     io.restart();
     io.run();
