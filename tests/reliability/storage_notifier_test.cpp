@@ -194,8 +194,10 @@ TEST(NotifierFaults, HundredMegabytesOfOutputIsBounded) {
     EXPECT_LT(r.err.size(), 16384u);  // the notifier's output is summarised, not copied
     auto const at = r.err.find("maxrss_kb ");
     ASSERT_NE(at, std::string::npos) << r.err.substr(0, 2000);
-    long const kb = std::stol(r.err.substr(at + 10));
+    [[maybe_unused]] long const kb = std::stol(r.err.substr(at + 10));
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine of freed memory inflates RSS
     EXPECT_LT(kb, 64 * 1024) << "peak RSS " << kb << " kB while the notifier printed 100 MB";
+#endif
     EXPECT_EQ(outbox_size(s.state), 1u);
     s.expect_retried();
 }
