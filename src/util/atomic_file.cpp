@@ -102,13 +102,22 @@ Result<void> write_file_atomically(fs::path const& path, std::string_view data) 
 }
 
 Result<std::string> read_file(fs::path const& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO in the way must not hang the run (no effect on regular files).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
         return errno_error("cannot open " + path.string(), errno);
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
         return errno_error("cannot read " + path.string() + ": it is a directory", EISDIR);
+    }
+    // Config and state are regular files of sane size: /dev/zero or a 10 GB file is a mistake.
+    constexpr off_t max_size = off_t{256} << 20;
+    if (!S_ISREG(st.st_mode)) {
+        return errno_error("cannot read " + path.string() + ": not a regular file", EINVAL);
+    }
+    if (st.st_size > max_size) {
+        return errno_error("cannot read " + path.string() + ": larger than 256 MiB", EFBIG);
     }
     std::string out;
     char buf[65536];
@@ -124,6 +133,9 @@ Result<std::string> read_file(fs::path const& path) {
             break;
         }
         out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > static_cast<std::size_t>(max_size)) {
+            return errno_error("cannot read " + path.string() + ": larger than 256 MiB", EFBIG);
+        }
     }
     return out;
 }

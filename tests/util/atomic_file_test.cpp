@@ -28,6 +28,17 @@ TEST(AtomicFile, ReadMissing) {
     EXPECT_EQ(r.error().code, std::errc::no_such_file_or_directory);
 }
 
+TEST(AtomicFile, ReadRefusesDevicesAndFifosAtOnce) {
+    auto const zero = read_file("/dev/zero");
+    ASSERT_FALSE(zero);
+    EXPECT_NE(zero.error().message.find("not a regular file"), std::string::npos);
+    test::TempDir dir;
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+    auto const fifo = read_file(dir / "fifo");  // must not block waiting for a writer
+    ASSERT_FALSE(fifo);
+    EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos);
+}
+
 TEST(AtomicFile, MissingDirectoryIsAnError) {
     test::TempDir dir;
     EXPECT_FALSE(write_file_atomically(dir / "no" / "f", "x"));
