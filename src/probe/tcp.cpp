@@ -388,9 +388,9 @@ void TcpProbe::on_connect(std::size_t i) {
         return;
     }
     close_socket(i);
-    record_failure(i, classify_connect_error(err),
-                   "connect to " + endpoint_text(addrs_[i], job_.request.port) + ": " +
-                       std::strerror(err));
+    record_failure(
+        i, classify_connect_error(err),
+        "connect to " + endpoint_text(addrs_[i], job_.request.port) + ": " + std::strerror(err));
     // A failure starts the next address at once.
     do_connect();
 }

@@ -32,7 +32,7 @@ struct Transition {
 /// Read-only queries over history, for the HTTP layer. Implementations must be safe to call
 /// from a thread other than the probe loop's (e.g. their own read-only connection).
 class HistoryReader {
-public:
+  public:
     virtual ~HistoryReader() = default;
     /// Fraction of successful checks in [from, to); empty when there were no checks.
     virtual util::Result<std::optional<double>> uptime(std::string const& target_key,

@@ -28,7 +28,8 @@ using ReadJson = nlohmann::json;
 eval::TargetState const* State::find(std::string const& key) const {
     thread_local std::size_t hint = 0;
     std::size_t const n = targets.size();
-    for (std::size_t step = 0, i = hint < n ? hint : 0; step < n; ++step, i = i + 1 < n ? i + 1 : 0) {
+    for (std::size_t step = 0, i = hint < n ? hint : 0; step < n;
+         ++step, i = i + 1 < n ? i + 1 : 0) {
         if (targets[i].first == key) {
             hint = i + 1;
             return &targets[i].second;

@@ -52,9 +52,8 @@ TEST(JsonStore, LargeStateKeepsListOrderAndFindsEveryKey) {
         eval::TargetState t;
         t.status = i % 5 == 0 ? eval::Status::down : eval::Status::up;
         t.reason = i % 5 == 0 ? "refused" : "";
-        s.targets.emplace_back("10.0." + std::to_string((i * 7919) % 20000) + ":" +
-                                   std::to_string(1 + i % 60000),
-                               t);
+        s.targets.emplace_back(
+            "10.0." + std::to_string((i * 7919) % 20000) + ":" + std::to_string(1 + i % 60000), t);
     }
     auto const loaded = JsonStore::parse(JsonStore::serialize(s));
     ASSERT_TRUE(loaded) << loaded.error().message;
