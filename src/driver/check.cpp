@@ -114,11 +114,12 @@ nlohmann::json json_report(std::vector<Checked> const& checked, config::ListFile
                 {"exit_code", code}};
 }
 
-/// Same keys, in the same order, with the same statuses.
+/// Same keys, in the same order, with the same statuses and failure reasons.
 bool same_statuses(store::State const& a, store::State const& b) {
     return std::equal(a.targets.begin(), a.targets.end(), b.targets.begin(), b.targets.end(),
                       [](auto const& x, auto const& y) {
-                          return x.first == y.first && x.second.status == y.second.status;
+                          return x.first == y.first && x.second.status == y.second.status &&
+                                 x.second.reason == y.second.reason;
                       });
 }
 
@@ -269,8 +270,8 @@ int run_check(CheckOptions const& options) {
     } else {
         // 5. Durable before visible: state and new events on disk before any notifier runs.
         // A seed-list run that changed nothing a reader of the file relies on (same keys,
-        // statuses and outbox; counters only matter for thresholds above 1, which only a
-        // config has) rewrites nothing: no fsync on the common no-change cron run.
+        // statuses, reasons and outbox; counters only matter for thresholds above 1, which
+        // only a config has) rewrites nothing: no fsync on the common no-change cron run.
         bool const unchanged = plan.specs.empty() && new_events == 0 &&
                                previous->state.outbox.empty() &&
                                same_statuses(previous->state, next);

@@ -1,4 +1,6 @@
 // `portwatch check` end to end: the built binary, a seed directory, real loopback sockets.
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -235,6 +237,41 @@ TEST(Check, VersionAndHelp) {
     EXPECT_EQ(h.exit_code, 0);
     EXPECT_NE(h.out.find("--notify-cmd"), std::string::npos);
     EXPECT_EQ(run_portwatch({"check", "--bogus"}).exit_code, 64);
+}
+
+}  // namespace
+}  // namespace portwatch::test
+
+namespace portwatch::test {
+namespace {
+
+std::uint64_t inode_of(std::filesystem::path const& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(Check, UnchangedRunRewritesNothingButANewReasonIsSaved) {
+    SeedDir dir;
+    OpenPort open;
+    auto const closed = closed_port();
+    dir.list(fmt::format("127.0.0.1 {} A\n127.0.0.1 {} B\n", open.port(), closed));
+    ASSERT_EQ(dir.check().exit_code, 0);
+    auto const state = dir / "port_check_status.json";
+    auto const first = inode_of(state);
+    ASSERT_NE(first, 0u);
+    ASSERT_EQ(dir.check().exit_code, 0);
+    EXPECT_EQ(inode_of(state), first) << "a run that changed nothing replaced the state file";
+    // The original's format carries no reason: portwatch adds it once (a rewrite).
+    dir.write("port_check_status.json",
+              fmt::format("{{\"127.0.0.1:{}\": \"UP\", \"127.0.0.1:{}\": \"DOWN\"}}", open.port(),
+                          closed));
+    auto const seed_format = inode_of(state);
+    ASSERT_EQ(dir.check().exit_code, 0);
+    EXPECT_NE(inode_of(state), seed_format);
+    auto const saved = nlohmann::json::parse(dir.read("port_check_status.json"));
+    EXPECT_EQ(saved["_portwatch"]["targets"][fmt::format("127.0.0.1:{}", closed)]["reason"],
+              "refused");
+    EXPECT_EQ(dir.calls().size(), 1u);  // the first run's failure of B, nothing since
 }
 
 }  // namespace
