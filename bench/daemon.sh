@@ -47,23 +47,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The farm, as bench/run.sh builds it (see bench/README.md).
-ip netns add "$ns"
-inns() { ip netns exec "$ns" "$@"; }
-inns ip link set lo up
-inns sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 \
-    net.ipv4.ip_local_port_range="41000 65535" net.ipv4.tcp_tw_reuse=1 net.ipv4.tcp_syncookies=0
-inns nft -f - <<'NFT'
-table inet pwbench {
-    chain input {
-        type filter hook input priority 0; policy accept;
-        tcp dport 40000-40099 tcp flags & (syn | ack) == syn drop
-    }
-}
-NFT
-inns "$work/acceptor" 20000 100 65535 "$work/acceptor.ready" 2>"$work/acceptor.log" &
-acceptor_pid=$!
-for _ in $(seq 100); do [[ -s $work/acceptor.ready ]] && break; sleep 0.05; done
-[[ -s $work/acceptor.ready ]] || { echo "acceptor did not start" >&2; exit 1; }
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
+farm_up
 
 python3 "$root/bench/farm/gen.py" --n "$targets" --out "$work"
 cat > "$work/portwatch.yaml" <<YAML

@@ -61,28 +61,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$ns"
-inns() { ip netns exec "$ns" "$@"; }
-inns ip link set lo up
-inns sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 \
-    net.ipv4.ip_local_port_range="41000 65535" net.ipv4.tcp_tw_reuse=1 \
-    net.ipv4.tcp_syncookies=0
-# Silently dropped targets: SYNs to the drop ports (see bench/farm/gen.py) vanish. Only SYNs,
-# and the ephemeral range (above) stays clear of every farm port 20000-40099, so no reply to a
-# client port is ever dropped by mistake.
-inns nft -f - <<'EOF'
-table inet pwbench {
-    chain input {
-        type filter hook input priority 0; policy accept;
-        tcp dport 40000-40099 tcp flags & (syn | ack) == syn drop
-    }
-}
-EOF
-# Up targets: 100 ports on 0.0.0.0 (every 127.x.y.z answers on lo), backlog 65535 each.
-inns nice -n -10 "$work/acceptor" 20000 100 65535 "$work/acceptor.ready" 2>"$work/acceptor.log" &
-acceptor_pid=$!
-for _ in $(seq 100); do [[ -s $work/acceptor.ready ]] && break; sleep 0.05; done
-[[ -s $work/acceptor.ready ]] || { echo "acceptor did not start:" >&2; cat "$work/acceptor.log" >&2; exit 1; }
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
+farm_up nice -n -10
 
 echo "bench: mode $mode, portwatch $pw, namespace $ns, work dir $work"
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
