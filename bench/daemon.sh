@@ -34,21 +34,19 @@ cc -O2 -Wall -Wextra -o "$work/acceptor" "$root/bench/farm/acceptor.c"
 ns="pwdaemon-$$"
 acceptor_pid=""
 daemon_pid=""
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     for p in $daemon_pid $acceptor_pid; do kill "$p" 2>/dev/null || true; done
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
+    farm_down
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The farm, as bench/run.sh builds it (see bench/README.md).
-# shellcheck source=farm/farm.sh
-source "$root/bench/farm/farm.sh"
 farm_up
 
 python3 "$root/bench/farm/gen.py" --n "$targets" --out "$work"

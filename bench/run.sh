@@ -42,6 +42,8 @@ cc -O2 -Wall -Wextra -o "$work/cloop" "$root/bench/farm/cloop.c"
 # -- the farm: namespace, sysctls, drop rule, acceptor ----------------------------------------
 ns="pwbench-$$"
 acceptor_pid=""
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -52,17 +54,12 @@ cleanup() {
         kill "$acceptor_pid" 2>/dev/null || true
         wait "$acceptor_pid" 2>/dev/null || true
     fi
-    # Anything still running inside the namespace was started by this script.
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
+    farm_down
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shellcheck source=farm/farm.sh
-source "$root/bench/farm/farm.sh"
 farm_up nice -n -10
 
 echo "bench: mode $mode, portwatch $pw, namespace $ns, work dir $work"

@@ -1,6 +1,6 @@
 # Sourced by bench/run.sh and bench/daemon.sh: the target farm inside network namespace $ns.
 # Needs $ns and $work set, and the acceptor built as $work/acceptor. Defines inns() and sets
-# $acceptor_pid; the caller's EXIT trap removes the namespace.
+# $acceptor_pid; the caller's EXIT trap calls farm_down.
 inns() { ip netns exec "$ns" "$@"; }
 
 # farm_up [PREFIX...]: namespace with lo up, sysctls for 100k connects, the drop rule, and the
@@ -31,4 +31,12 @@ NFT
         cat "$work/acceptor.log" >&2
         exit 1
     }
+}
+
+# farm_down: whatever still runs inside the namespace was started by the caller; kill it,
+# remove the namespace and (unless KEEP_WORK is set) the work dir. For the EXIT trap.
+farm_down() {
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"
 }
