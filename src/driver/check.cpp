@@ -76,6 +76,8 @@ void log_result(Checked const& c, bool quiet) {
     }
     if (c.result.up) {
         log::info("UP   {} {}", label(*c.target), ms(c.result.latency));
+    } else if (c.result.local) {
+        log::info("UNKNOWN {}: {}", label(*c.target), c.result.detail);
     } else {
         log::info("DOWN {} {} after {}: {}", label(*c.target),
                   probe::probe_error_name(c.result.error), ms(c.result.latency), c.result.detail);
@@ -227,6 +229,15 @@ int run_check(CheckOptions const& options) {
             plan.canaries.size());
     }
 
+    auto const local_failures = static_cast<std::size_t>(std::count_if(
+        checked.begin(), checked.end(), [](Checked const& c) { return c.result.local; }));
+    if (local_failures > 0) {
+        log::error(
+            "{} target(s) not checked: no file descriptor came free (raise `ulimit -n`); they "
+            "are UNKNOWN and nothing is announced for them",
+            local_failures);
+    }
+
     // 4. Evaluate, and build the new state: listed targets only, in list order.
     store::State next;
     next.outbox = previous->state.outbox;
@@ -234,10 +245,11 @@ int run_check(CheckOptions const& options) {
     std::size_t new_events = 0;
     for (auto& c : checked) {
         auto const* prev = previous->state.find(c.target->key());
-        eval::Observation const obs{.up = c.result.up,
-                                    .reason = probe::probe_error_name(c.result.error),
-                                    .detail = c.result.detail,
-                                    .unknown = connectivity_lost && !c.result.up};
+        eval::Observation const obs{
+            .up = c.result.up,
+            .reason = probe::probe_error_name(c.result.error),
+            .detail = c.result.detail,
+            .unknown = (connectivity_lost && !c.result.up) || c.result.local};
         auto const index = static_cast<std::size_t>(&c - checked.data());
         auto const th =
             index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;

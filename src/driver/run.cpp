@@ -565,7 +565,7 @@ void Daemon::Impl::on_result(std::size_t id, std::uint32_t generation, probe::Pr
     eval::Observation const obs{.up = r.up,
                                 .reason = r.up ? std::string() : probe::probe_error_name(r.error),
                                 .detail = r.detail,
-                                .unknown = !r.up && !connectivity_ok};
+                                .unknown = (!r.up && !connectivity_ok) || r.local};
     auto ev = eval::evaluate(s.spec.target, s.state, obs, s.thresholds, now);
     auto const from = s.state ? s.state->status : eval::Status::unknown;
     s.last_unknown = obs.unknown;

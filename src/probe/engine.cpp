@@ -40,6 +40,15 @@ ProbeResult cancelled_result() {
     return r;
 }
 
+ProbeResult fd_exhausted_result(ProbeRequest const& request) {
+    ProbeResult r;
+    r.error = ProbeError::connect_failed;
+    r.local = true;
+    r.detail = "connect to " + request.host + ":" + std::to_string(request.port) +
+               ": no file descriptor available (too many open files)";
+    return r;
+}
+
 /// Engine state shared with the probes it runs, so that late handlers never dangle.
 struct Core final : ProbeHost, std::enable_shared_from_this<Core> {
     Core(asio::io_context& io_, std::size_t cap_)
@@ -168,12 +177,15 @@ void Core::probe_fd_exhausted(TcpProbe& p, bool requeue) {
     Job job = std::move(p.job());
     auto const now = Clock::now();
     if (active == 0 && now - job.first_try > job.request.timeout) {
-        // Nothing of ours holds fds and none came free within a timeout: give up on this one.
-        ProbeResult r;
-        r.error = ProbeError::connect_failed;
-        r.detail = "connect to " + job.request.host + ":" + std::to_string(job.request.port) +
-                   ": no file descriptor available (too many open files)";
-        complete(job.done, std::move(r));
+        // Nothing of ours holds fds and none came free within a timeout: the queued jobs would
+        // each wait as long again, one after the other. Give them all up now, as UNKNOWN (the
+        // fault is ours, not the targets'); later submissions try afresh.
+        auto jobs = std::move(queue);
+        queue.clear();
+        jobs.push_front(std::move(job));
+        for (auto& j : jobs) {
+            complete(j.done, fd_exhausted_result(j.request));
+        }
         return;
     }
     queue.push_front(std::move(job));

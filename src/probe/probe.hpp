@@ -49,6 +49,9 @@ struct ProbeResult {
     std::chrono::microseconds latency{0};
     /// The address that answered (or the last one tried), e.g. "127.0.0.1" or "::1".
     std::string address;
+    /// The probe failed for a reason of this process, not of the target (no file descriptor
+    /// came free within the timeout): the check says nothing about the target (UNKNOWN).
+    bool local = false;
 
     bool operator==(ProbeResult const&) const = default;
 };

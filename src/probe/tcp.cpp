@@ -100,11 +100,20 @@ class ConnectPoller final : public asio::io_context::service {
   public:
     static inline asio::io_context::id id;
 
-    explicit ConnectPoller(asio::io_context& io)
-        : asio::io_context::service(io), set_(io, make_epoll()) {}
+    explicit ConnectPoller(asio::io_context& io) : asio::io_context::service(io), set_(io) {}
 
-    /// Watches `fd` for `probe`'s socket `index`; returns the token for unwatch().
+    /// Watches `fd` for `probe`'s socket `index`; returns the token for unwatch(), or 0 with
+    /// errno set (EMFILE when the epoll set itself could not be made).
     std::uint64_t watch(int fd, std::shared_ptr<TcpProbe> probe, std::size_t index) {
+        if (!set_.is_open()) {
+            // Made on first use, not at construction: at EMFILE this is a retryable failure
+            // of one probe, not an exception out of the loop.
+            int const epfd = ::epoll_create1(EPOLL_CLOEXEC);
+            if (epfd < 0) {
+                return 0;
+            }
+            set_.assign(epfd);
+        }
         std::uint32_t slot;
         if (free_.empty()) {
             slot = static_cast<std::uint32_t>(slots_.size());
@@ -148,15 +157,6 @@ class ConnectPoller final : public asio::io_context::service {
         std::size_t index = 0;
         std::uint32_t gen = 0;
     };
-
-    static int make_epoll() {
-        int const fd = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd < 0) {
-            throw boost::system::system_error(errno, boost::system::system_category(),
-                                              "epoll_create1");
-        }
-        return fd;
-    }
 
     void shutdown() override {
         // Probes released here may close (and unwatch) in their destructors: the table is
@@ -295,17 +295,7 @@ void TcpProbe::do_connect() {
             ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int const open_err = fd < 0 ? errno : 0;
         if (open_err == EMFILE || open_err == ENFILE) {
-            // Not DOWN: retry this address once a socket frees up (or requeue the job).
-            bool const requeue = in_flight_ == 0;
-            if (requeue) {
-                state_ = State::closed;
-                ++deadline_gen_;
-                ++stagger_gen_;
-                deadline_.cancel();
-                stagger_.cancel();
-                close_all();
-            }
-            host_->probe_fd_exhausted(*this, requeue);
+            on_fd_exhausted();
             return;
         }
         ++next_addr_;
@@ -333,6 +323,11 @@ void TcpProbe::do_connect() {
         if (sockets_[i].token == 0) {
             int const werr = errno;
             close_socket(i);
+            if (werr == EMFILE || werr == ENFILE) {
+                --next_addr_;  // this address again, later
+                on_fd_exhausted();
+                return;
+            }
             record_failure(i, ProbeError::connect_failed,
                            "watch " + endpoint_text(addrs_[i], job_.request.port) + ": " +
                                std::strerror(werr));
@@ -350,6 +345,20 @@ void TcpProbe::do_connect() {
     if (in_flight_ == 0) {
         fail_best();
     }
+}
+
+// Not DOWN: retry the address once a socket frees up, or hand the job back to the host.
+void TcpProbe::on_fd_exhausted() {
+    bool const requeue = in_flight_ == 0;
+    if (requeue) {
+        state_ = State::closed;
+        ++deadline_gen_;
+        ++stagger_gen_;
+        deadline_.cancel();
+        stagger_.cancel();
+        close_all();
+    }
+    host_->probe_fd_exhausted(*this, requeue);
 }
 
 void TcpProbe::on_ready(std::size_t i, std::uint32_t /*events*/) {

@@ -70,6 +70,7 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
     enum class State : std::uint8_t { idle, resolving, connecting, draining, closed };
 
     void do_connect();
+    void on_fd_exhausted();
     void on_connect(std::size_t i);
     void on_stagger(std::uint32_t gen, boost::system::error_code ec);
     void on_deadline(std::uint32_t gen, boost::system::error_code ec);
