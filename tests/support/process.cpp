@@ -1,6 +1,7 @@
 #include "support/process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -61,6 +62,9 @@ ProcessResult run_process(std::vector<std::string> const& argv, ProcessOptions c
         ::setpgid(0, 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
+        // Only stdio reaches the program: fds the test runner leaked into us (CI has ~50)
+        // would otherwise count against a test's low `ulimit -n`.
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
             ::_exit(126);
         }
