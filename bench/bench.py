@@ -510,46 +510,64 @@ def render(meta, results, seed):
         L.append("")
     # Targets.
     L += ["## Targets (DESIGN.md, \"Performance targets\")", "",
-          "| target | measured | verdict |", "| --- | --- | --- |"]
+          "The last column is what the C loop (the practical limit: the same system calls and "
+          "nothing else) gets on the same measure in the same run: where even the C loop misses "
+          "a target, the target is out of reach for any connect checker on this machine.", "",
+          "| target | measured | C loop on the same measure | verdict |",
+          "| --- | --- | --- | --- |"]
 
-    def verdict(ok):
-        return "met" if ok else "**NOT met**"
+    def verdict(ok, bound_ok=True):
+        if ok:
+            return "met"
+        return "**NOT met**" if bound_ok else "**NOT met** (out of reach: the C loop misses it too)"
 
     if (10000, "cloop", "") in groups and pw.get(10000):
         c, p = groups[(10000, "cloop", "")], pw[10000]
         wr, cr = med(p, "wall") / med(c, "wall"), med(p, "cpu") / med(c, "cpu")
         L.append(f"| 10k: wall <= 1.2x C loop | {wr:.2f}x ({med(p, 'wall'):.2f} s vs "
-                 f"{med(c, 'wall'):.2f} s) | {verdict(wr <= 1.2)} |")
+                 f"{med(c, 'wall'):.2f} s) | 1.00x | {verdict(wr <= 1.2)} |")
         L.append(f"| 10k: CPU <= 1.5x C loop | {cr:.2f}x ({med(p, 'cpu'):.3f} s vs "
-                 f"{med(c, 'cpu'):.3f} s) | {verdict(cr <= 1.5)} |")
+                 f"{med(c, 'cpu'):.3f} s) | 1.00x | {verdict(cr <= 1.5)} |")
         for other, variant in (("nmap", "-sT"), ("nmap", "-sT -T4"), ("asyncio", "")):
             key = (10000, other, variant)
             if key in groups:
                 ow = med(groups[key], "wall")
-                L.append(f"| 10k: clearly faster than {other} {variant} | "
-                         f"{ow / med(p, 'wall'):.2f}x "
-                         f"faster (wall {ow:.2f} s) | {verdict(ow / med(p, 'wall') >= 1.5)} |")
+                pr, cb = ow / med(p, "wall"), ow / med(c, "wall")
+                L.append(f"| 10k: clearly (1.5x) faster than {other} {variant} | {pr:.2f}x "
+                         f"faster (wall {ow:.2f} s) | {cb:.2f}x faster | "
+                         f"{verdict(pr >= 1.5, cb >= 1.5)} |")
+                if other == "nmap" and variant == "-sT":
+                    # The target proposed instead (bench/RESULTS.md, analysis): parity.
+                    L.append(f"| 10k: wall within 1.2x of nmap -sT (proposed instead) | "
+                             f"{1 / pr:.2f}x nmap's wall | {1 / cb:.2f}x | "
+                             f"{verdict(pr >= 1 / 1.2)} |")
         ok = all(r["correct"] == r["total"] for r in p)
         L.append(f"| 10k: every target correct | {p[0]['correct']}/{p[0]['total']} | "
-                 f"{verdict(ok)} |")
+                 f"all | {verdict(ok)} |")
     if pw.get(100000):
         p = pw[100000]
         ok = all(r["correct"] == r["total"] for r in p)
         rss = med(p, "rss_kb") / 1024
+        cl = groups.get((100000, "cloop", ""))
+        crss = f"{med(cl, 'rss_kb') / 1024:.1f} MB" if cl else "-"
         L.append(f"| 100k: every target correct | {p[0]['correct']}/{p[0]['total']} | "
-                 f"{verdict(ok)} |")
-        L.append(f"| 100k: peak RSS < 200 MB | {rss:.1f} MB | {verdict(rss < 200)} |")
+                 f"all | {verdict(ok)} |")
+        L.append(f"| 100k: peak RSS < 200 MB | {rss:.1f} MB | {crss} | {verdict(rss < 200)} |")
     if seed:
         ms = seed[0]["median"] * 1000
-        L.append(f"| 10 targets: < 20 ms whole process | {ms:.1f} ms median | "
+        L.append(f"| 10 targets: < 20 ms whole process | {ms:.1f} ms median | - | "
                  f"{verdict(ms < 20)} |")
     bbk = max((k for k in groups if k[1] == "blackbox" and pw.get(k[0])), default=None,
               key=lambda k: (k[0] == 10000, k[0]))
     if bbk and pw.get(bbk[0]):
         b = med(groups[bbk], "cpu") / bbk[0] * 1e4
         p = med(pw[bbk[0]], "cpu") / bbk[0] * 1e4
+        cl = groups.get((bbk[0], "cloop", ""))
+        cb = med(cl, "cpu") / bbk[0] * 1e4 if cl else 0
+        bound = f"{b / cb:.1f}x lower ({cb:.3f} s)" if cb > 0 else "-"
         L.append(f"| CPU per probe >= 10x lower than blackbox_exporter | {b / p:.1f}x lower "
-                 f"({p:.3f} vs {b:.3f} CPU s per 10,000 probes) | {verdict(b / p >= 10)} |")
+                 f"({p:.3f} vs {b:.3f} CPU s per 10,000 probes) | {bound} | "
+                 f"{verdict(b / p >= 10, cb <= 0 or b / cb >= 10)} |")
     L.append("")
     return "\n".join(L)
 

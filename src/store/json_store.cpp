@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "store/json_state_reader.hpp"
 #include "util/atomic_file.hpp"
 #include "util/utf8.hpp"
 
@@ -89,11 +90,11 @@ Json entry_to_json(OutboxEntry const& e) {
     Json j = Json::object();
     j["id"] = e.event.id;
     j["event"] = eval::event_kind_name(e.event.kind);
-    j["key"] = e.event.key;
-    j["host"] = e.event.host;
+    put_text(j, "key", e.event.key);
+    put_text(j, "host", e.event.host);
     j["port"] = e.event.port;
     put_text(j, "description", e.event.description);
-    j["reason"] = e.event.reason;
+    put_text(j, "reason", e.event.reason);
     put_text(j, "detail", e.event.detail);
     j["time"] = time_json(e.event.time);
     put_text(j, "message", e.message);
@@ -194,8 +195,10 @@ std::string JsonStore::serialize(State const& state) {
         out += eval::status_name(s.status);
         out += "\",\n                \"since\": ";
         out += time_json(s.since).dump();
-        out += ",\n                \"reason\": ";
-        out += scalar(s.reason);
+        // A reason read from a hand-edited "reason_hex" may be any bytes (as put_text does).
+        bool const utf8 = util::is_valid_utf8(s.reason);
+        out += utf8 ? ",\n                \"reason\": " : ",\n                \"reason_hex\": ";
+        out += scalar(utf8 ? s.reason : util::to_hex(s.reason));
         out += ",\n                \"failures\": ";
         out += scalar(s.consecutive_failures);
         out += ",\n                \"successes\": ";
@@ -224,11 +227,9 @@ std::string JsonStore::serialize(State const& state) {
 
 namespace {
 
-/// What _portwatch.targets holds for one key.
-struct Extra {
-    std::string status;
-    eval::TargetState fields;
-};
+using detail::Extra;
+using detail::StateBulk;
+using detail::TopEntry;
 
 Extra extra_from_json(ReadJson const& t) {
     Extra e;
@@ -241,28 +242,62 @@ Extra extra_from_json(ReadJson const& t) {
     return e;
 }
 
+/// The state from the bulk. `value_text` gives the JSON text of a top-level value that is
+/// not a status (for its warning).
+template <typename ValueText>
+Loaded assemble(StateBulk& bulk, ValueText const& value_text) {
+    Loaded out;
+    out.state.targets.reserve(bulk.top.size());
+    for (auto& t : bulk.top) {
+        if (!t.status) {
+            out.warnings.push_back(
+                fmt::format("state entry \"{}\" has value {}, not \"UP\" or \"DOWN\"; ignored",
+                            t.key, value_text(t.key)));
+            continue;
+        }
+        eval::TargetState s;
+        s.status = *t.status;
+        // A _portwatch entry only counts while its section is an object, as it always was.
+        if (auto const it = bulk.extras.find(t.key); it != bulk.extras.end() && bulk.has_section) {
+            // The top level wins: it may have been rewritten by the original script.
+            s = std::move(it->second.fields);
+            s.status = *t.status;
+            if (it->second.status != eval::status_name(s.status)) {
+                s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
+                s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
+            }
+        }
+        out.state.targets.emplace_back(std::move(t.key), std::move(s));
+    }
+    return out;
+}
+
 }  // namespace
+
+// The common file (statuses, target entries, an empty outbox) goes through a SAX handler
+// with no JSON value per target; anything else through the full reader below.
+util::Result<Loaded> JsonStore::parse(std::string const& text) {
+    if (auto bulk = detail::read_state_fast(text)) {
+        return assemble(*bulk, [](std::string const&) { return std::string(); });
+    }
+    return parse_full(text);
+}
 
 // One pass, and no DOM for the bulk: each top-level "KEY": "UP"|"DOWN" and each
 // _portwatch.targets entry is taken out of the document as soon as it is parsed (a DOM of
 // 100,000 targets cost more time and memory than the rest of a run). What stays in the DOM is
 // small: the outbox, and any top-level value that is not a status (kept for its warning).
-util::Result<Loaded> JsonStore::parse(std::string const& text) {
-    struct Top {
-        std::string key;
-        std::optional<eval::Status> status;
-    };
-    std::vector<Top> top;  // file order; a repeated key keeps its first place, its last value
+util::Result<Loaded> JsonStore::parse_full(std::string const& text) {
+    StateBulk bulk;
     std::unordered_map<std::string, std::size_t> top_index;
-    std::unordered_map<std::string, Extra> extras;
     std::vector<std::string> keys(5);  // the key being read at each depth
     std::vector<bool> in_object(5);    // whether the values at each depth are object members
     auto note_top = [&](std::optional<eval::Status> status) {
-        auto const [it, fresh] = top_index.try_emplace(keys[1], top.size());
+        auto const [it, fresh] = top_index.try_emplace(keys[1], bulk.top.size());
         if (fresh) {
-            top.push_back(Top{keys[1], status});
+            bulk.top.push_back(TopEntry{keys[1], status});
         } else {
-            top[it->second].status = status;
+            bulk.top[it->second].status = status;
         }
     };
     using Event = ReadJson::parse_event_t;
@@ -293,7 +328,7 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
             case Event::array_end:
                 if (d == 3 && event == Event::object_end && in_object[1] && in_object[2] &&
                     in_object[3] && keys[1] == reserved_key && keys[2] == "targets") {
-                    extras.insert_or_assign(keys[3], extra_from_json(parsed));
+                    bulk.extras.insert_or_assign(keys[3], extra_from_json(parsed));
                     return false;
                 }
                 if (d == 1 && in_object[1] && keys[1] != reserved_key) {
@@ -312,34 +347,15 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
     if (!root.is_object()) {
         return util::Error{"not a JSON object"};
     }
-    Loaded out;
     ReadJson const* extra = nullptr;
     if (auto const it = root.find(reserved_key); it != root.end() && it->is_object()) {
         extra = &*it;
     }
-    out.state.targets.reserve(top.size());
-    for (auto& t : top) {
-        if (!t.status) {
-            auto const it = root.find(t.key);
-            out.warnings.push_back(
-                fmt::format("state entry \"{}\" has value {}, not \"UP\" or \"DOWN\"; ignored",
-                            t.key, it != root.end() ? it->dump() : std::string("null")));
-            continue;
-        }
-        eval::TargetState s;
-        s.status = *t.status;
-        // A _portwatch entry only counts while its section is an object, as it always was.
-        if (auto const it = extras.find(t.key); it != extras.end() && extra != nullptr) {
-            // The top level wins: it may have been rewritten by the original script.
-            s = std::move(it->second.fields);
-            s.status = *t.status;
-            if (it->second.status != eval::status_name(s.status)) {
-                s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
-                s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
-            }
-        }
-        out.state.targets.emplace_back(std::move(t.key), std::move(s));
-    }
+    bulk.has_section = extra != nullptr;
+    Loaded out = assemble(bulk, [&root](std::string const& key) {
+        auto const it = root.find(key);
+        return it != root.end() ? it->dump() : std::string("null");
+    });
     if (extra != nullptr) {
         if (auto const it = extra->find("outbox"); it != extra->end() && it->is_array()) {
             for (auto const& j : *it) {

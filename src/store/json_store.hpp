@@ -26,6 +26,10 @@ class JsonStore final : public Store {
     static std::string serialize(State const& state);
     /// Parses file content; an error names what is wrong.
     static util::Result<Loaded> parse(std::string const& text);
+    /// The reader parse() falls back to for files off the common shape (outbox entries,
+    /// values to warn about, bad JSON): it gives the same result for every input (exposed
+    /// so that tests and the fuzzer can check that).
+    static util::Result<Loaded> parse_full(std::string const& text);
 
     static constexpr char const* reserved_key = "_portwatch";
 

@@ -19,7 +19,8 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -Isrc -fsanitize=address,undefi
 mkdir -p "$build/obj"
 
 # The parsers and what they use, compiled once with coverage instrumentation.
-sources=(src/util/*.cpp src/config/lst.cpp src/eval/*.cpp src/store/json_store.cpp)
+sources=(src/util/*.cpp src/config/lst.cpp src/eval/*.cpp src/store/json_store.cpp
+         src/store/json_state_reader.cpp)
 [[ -f src/config/yaml.cpp ]] && sources+=(src/config/yaml.cpp)
 objects=()
 for src in "${sources[@]}"; do

@@ -237,3 +237,30 @@ TEST(JsonStore, ReadOnlyDirectoryKeepsOldState) {
 
 }  // namespace
 }  // namespace portwatch::store
+
+namespace portwatch::store {
+namespace {
+
+// A hand-edited file may give, through "<name>_hex", text that is not UTF-8 where portwatch
+// itself only writes ASCII (a reason, an outbox key or host): saving it must not throw.
+TEST(JsonStore, HexFieldsThatAreNotUtf8SurviveASaveAndReload) {
+    std::string const text = R"({"a:1": "DOWN", "_portwatch": {"targets": {"a:1": {
+        "status": "DOWN", "reason_hex": "ff00"}}, "outbox": [{"id": "e1", "message": "m",
+        "key_hex": "fe", "host_hex": "fd", "reason_hex": "fc"}]}})";
+    auto const loaded = JsonStore::parse(text);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), 1u);
+    EXPECT_EQ(loaded->state.targets[0].second.reason, std::string("\xff\x00", 2));
+    ASSERT_EQ(loaded->state.outbox.size(), 1u);
+    EXPECT_EQ(loaded->state.outbox[0].event.key, "\xfe");
+    std::string const saved = JsonStore::serialize(loaded->state);
+    EXPECT_NE(saved.find("\"reason_hex\": \"ff00\""), std::string::npos) << saved;
+    auto const reloaded = JsonStore::parse(saved);
+    ASSERT_TRUE(reloaded);
+    EXPECT_EQ(JsonStore::serialize(reloaded->state), saved);
+    EXPECT_EQ(reloaded->state.outbox[0].event.host, "\xfd");
+    EXPECT_EQ(reloaded->state.outbox[0].event.reason, "\xfc");
+}
+
+}  // namespace
+}  // namespace portwatch::store

@@ -1,0 +1,253 @@
+#include "store/json_state_reader.hpp"
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "util/time.hpp"
+#include "util/utf8.hpp"
+
+namespace portwatch::store::detail {
+
+namespace {
+
+using ReadJson = nlohmann::json;
+constexpr char const* reserved_key = "_portwatch";
+
+/// A scalar field of a target entry as the file last gave it (a repeated field: the last
+/// one wins, as in a DOM).
+struct TextField {
+    std::optional<std::string> plain;  ///< set when the value was a string
+    std::optional<std::string> hex;    ///< the "<name>_hex" spelling, when a string
+
+    std::string value() const {
+        if (plain) {
+            return *plain;
+        }
+        std::string out;
+        if (hex && util::from_hex(*hex, out)) {
+            return out;
+        }
+        return {};
+    }
+};
+
+struct EntryFields {
+    TextField status;
+    TextField reason;
+    std::optional<double> since, failures, successes, last_check;  ///< set when a number
+
+    Extra to_extra() const {
+        Extra e;
+        e.status = status.value();
+        e.fields.since = util::from_epoch_seconds(since.value_or(0));
+        e.fields.reason = reason.value();
+        e.fields.consecutive_failures = clamp_count(failures);
+        e.fields.consecutive_successes = clamp_count(successes);
+        e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
+        return e;
+    }
+
+    /// Clamped to [0, 2^30] (a file edited by hand may hold any number).
+    static int clamp_count(std::optional<double> v) {
+        double const d = v.value_or(0);
+        constexpr int hi = 1 << 30;
+        return d <= 0 ? 0 : d >= hi ? hi : static_cast<int>(d);
+    }
+};
+
+/// SAX handler for nlohmann::json::sax_parse. Returning false stops the parse: the file is
+/// not of the common shape (or not JSON), and the full reader takes over.
+class Handler {
+  public:
+    StateBulk bulk;
+
+    bool null() { return scalar(std::nullopt, nullptr); }
+    bool boolean(bool) { return scalar(std::nullopt, nullptr); }
+    bool number_integer(ReadJson::number_integer_t v) {
+        return scalar(static_cast<double>(v), nullptr);
+    }
+    bool number_unsigned(ReadJson::number_unsigned_t v) {
+        return scalar(static_cast<double>(v), nullptr);
+    }
+    bool number_float(ReadJson::number_float_t v, std::string const&) {
+        return scalar(static_cast<double>(v), nullptr);
+    }
+    bool string(std::string& v) {
+        if (level_ == Level::top) {
+            return top_status(v);
+        }
+        return scalar(std::nullopt, &v);
+    }
+    bool binary(ReadJson::binary_t&) { return false; }
+
+    bool key(std::string& k) {
+        switch (level_) {
+            case Level::top:
+                key_ = std::move(k);
+                return true;
+            case Level::section:
+                section_key_ = std::move(k);
+                return true;
+            case Level::targets:
+                target_key_ = std::move(k);
+                return true;
+            case Level::entry:
+                field_ = std::move(k);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    bool start_object(std::size_t) {
+        switch (level_) {
+            case Level::before:
+                level_ = Level::top;
+                return true;
+            case Level::top:
+                if (key_ != reserved_key || bulk.has_section) {
+                    return false;  // a value that needs a warning, or a repeated section
+                }
+                bulk.has_section = true;
+                level_ = Level::section;
+                return true;
+            case Level::section:
+                if (section_key_ != "targets" || seen_targets_) {
+                    return false;
+                }
+                seen_targets_ = true;
+                level_ = Level::targets;
+                return true;
+            case Level::targets:
+                fields_ = EntryFields{};
+                level_ = Level::entry;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    bool end_object() {
+        switch (level_) {
+            case Level::top:
+                level_ = Level::done;
+                return true;
+            case Level::section:
+                level_ = Level::top;
+                return true;
+            case Level::targets:
+                level_ = Level::section;
+                return true;
+            case Level::entry:
+                bulk.extras.insert_or_assign(target_key_, fields_.to_extra());
+                level_ = Level::targets;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    bool start_array(std::size_t) {
+        // Only an empty outbox is of the common shape.
+        if (level_ != Level::section || section_key_ != "outbox") {
+            return false;
+        }
+        level_ = Level::outbox;
+        return true;
+    }
+
+    bool end_array() {
+        if (level_ != Level::outbox) {
+            return false;
+        }
+        level_ = Level::section;
+        return true;
+    }
+
+    bool parse_error(std::size_t, std::string const&, nlohmann::detail::exception const&) {
+        return false;
+    }
+
+  private:
+    enum class Level : std::uint8_t { before, top, section, targets, entry, outbox, done };
+
+    bool top_status(std::string const& v) {
+        std::optional<eval::Status> status;
+        if (v == "UP") {
+            status = eval::Status::up;
+        } else if (v == "DOWN") {
+            status = eval::Status::down;
+        } else {
+            return false;  // the full reader warns about it
+        }
+        if (key_ == reserved_key) {
+            return false;
+        }
+        auto const [it, fresh] = index_.try_emplace(key_, bulk.top.size());
+        if (fresh) {
+            bulk.top.push_back(TopEntry{key_, status});
+        } else {
+            bulk.top[it->second].status = status;
+        }
+        return true;
+    }
+
+    // A scalar other than a top-level string: `number` is set for numbers, `text` for
+    // strings.
+    bool scalar(std::optional<double> number, std::string* text) {
+        switch (level_) {
+            case Level::section:
+                // version and fields of later formats; targets/outbox must not be scalars.
+                return section_key_ != "targets" && section_key_ != "outbox";
+            case Level::targets:
+                return true;  // a target entry that is not an object counts for nothing
+            case Level::entry:
+                set_field(number, text);
+                return true;
+            default:
+                return false;  // the root, a top-level value, an outbox entry
+        }
+    }
+
+    void set_field(std::optional<double> number, std::string* text) {
+        auto set_text = [&](std::optional<std::string>& slot) {
+            slot = text != nullptr ? std::optional(std::move(*text)) : std::nullopt;
+        };
+        if (field_ == "status") {
+            set_text(fields_.status.plain);
+        } else if (field_ == "status_hex") {
+            set_text(fields_.status.hex);
+        } else if (field_ == "reason") {
+            set_text(fields_.reason.plain);
+        } else if (field_ == "reason_hex") {
+            set_text(fields_.reason.hex);
+        } else if (field_ == "since") {
+            fields_.since = number;
+        } else if (field_ == "failures") {
+            fields_.failures = number;
+        } else if (field_ == "successes") {
+            fields_.successes = number;
+        } else if (field_ == "last_check") {
+            fields_.last_check = number;
+        }
+    }
+
+    Level level_ = Level::before;
+    bool seen_targets_ = false;
+    std::string key_, section_key_, target_key_, field_;
+    EntryFields fields_;
+    std::unordered_map<std::string, std::size_t> index_;
+};
+
+}  // namespace
+
+std::optional<StateBulk> read_state_fast(std::string const& text) {
+    Handler h;
+    if (!ReadJson::sax_parse(text, &h)) {
+        return std::nullopt;
+    }
+    return std::move(h.bulk);
+}
+
+}  // namespace portwatch::store::detail

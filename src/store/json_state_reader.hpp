@@ -1,0 +1,41 @@
+#pragma once
+
+// Internal to the JSON store: the bulk of a state file (the top-level statuses and the
+// _portwatch.targets entries), read by a SAX handler straight into these structs, with no
+// JSON value built per target.
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "eval/evaluator.hpp"
+
+namespace portwatch::store::detail {
+
+/// One top-level "KEY": value, in file order. `status` is empty when the value is not
+/// "UP"/"DOWN" (the full reader keeps such values for their warning).
+struct TopEntry {
+    std::string key;
+    std::optional<eval::Status> status;
+};
+
+/// What _portwatch.targets holds for one key.
+struct Extra {
+    std::string status;
+    eval::TargetState fields;
+};
+
+struct StateBulk {
+    std::vector<TopEntry> top;  ///< a repeated key keeps its first place and its last value
+    std::unordered_map<std::string, Extra> extras;
+    bool has_section = false;  ///< "_portwatch" is an object (only then extras count)
+};
+
+/// The common shape, fast: a top-level object of "UP"/"DOWN" strings and a _portwatch
+/// object whose targets are objects of scalars and whose outbox is empty. Anything else
+/// (an outbox entry, a value that needs a warning, invalid JSON, an unexpected nesting)
+/// gives nullopt, and the caller uses the full reader, which handles every case. Where both
+/// accept a file they give the same state (tests/store and the state fuzzer check this).
+std::optional<StateBulk> read_state_fast(std::string const& text);
+
+}  // namespace portwatch::store::detail

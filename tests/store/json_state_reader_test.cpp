@@ -1,0 +1,106 @@
+// The fast state reader (SAX, common shape) against the full reader: for every file both
+// must give the same state and warnings; the fast one must really take the common files.
+#include "store/json_state_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store/json_store.hpp"
+
+namespace portwatch::store {
+namespace {
+
+// What a load gives, comparable: the saved bytes of the state, and the warnings.
+std::string outcome(util::Result<Loaded> const& r) {
+    if (!r) {
+        return "error";
+    }
+    std::string out = JsonStore::serialize(r->state);
+    for (auto const& w : r->warnings) {
+        out += "\nwarning: " + w;
+    }
+    return out;
+}
+
+State sample_state() {
+    State s;
+    eval::TargetState up;
+    up.status = eval::Status::up;
+    up.since = util::from_epoch_seconds(1700000000.25);
+    up.consecutive_successes = 3;
+    up.last_check = util::from_epoch_seconds(1700000300.5);
+    eval::TargetState down;
+    down.status = eval::Status::down;
+    down.reason = std::string("refused\xff", 8);  // not UTF-8: saved as reason_hex
+    down.consecutive_failures = 2;
+    s.targets.emplace_back("127.0.0.1:22", up);
+    s.targets.emplace_back("[::1]:8080", down);
+    s.targets.emplace_back("host.example:443", up);
+    return s;
+}
+
+TEST(JsonStateReader, TakesTheFilesPortwatchWritesAndAgreesWithTheFullReader) {
+    std::string const text = JsonStore::serialize(sample_state());
+    auto const fast = detail::read_state_fast(text);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_EQ(fast->top.size(), 3u);
+    EXPECT_EQ(fast->extras.size(), 3u);
+    EXPECT_TRUE(fast->has_section);
+    EXPECT_EQ(fast->extras.at("[::1]:8080").fields.reason, std::string("refused\xff", 8));
+    EXPECT_EQ(outcome(JsonStore::parse(text)), outcome(JsonStore::parse_full(text)));
+    EXPECT_EQ(outcome(JsonStore::parse(text)), text);  // a round trip keeps every byte
+}
+
+TEST(JsonStateReader, TakesTheSeedScriptsFile) {
+    std::string const text = "{\n    \"10.0.0.1:22\": \"UP\",\n    \"10.0.0.2:80\": \"DOWN\"\n}";
+    auto const fast = detail::read_state_fast(text);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_FALSE(fast->has_section);
+    EXPECT_EQ(outcome(JsonStore::parse(text)), outcome(JsonStore::parse_full(text)));
+}
+
+TEST(JsonStateReader, OffShapeFilesGoToTheFullReaderWithTheSameResult) {
+    std::vector<std::string> const cases = {
+        "",
+        "[]",
+        "\"UP\"",
+        "{\"a:1\": \"UP\"} trailing",
+        "{\"a:1\": \"UP\", \"b:2\": \"MAYBE\"}",
+        "{\"a:1\": 5}",
+        "{\"a:1\": {\"nested\": 1}}",
+        "{\"a:1\": \"UP\", \"a:1\": \"DOWN\"}",
+        "{\"a:1\": \"UP\", \"_portwatch\": \"UP\"}",
+        "{\"a:1\": \"UP\", \"_portwatch\": []}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {}, \"_portwatch\": {}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": []}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": 3, \"outbox\": {}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"UP\", "
+        "\"failures\": 7}}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
+        "\"failures\": 1e300, \"successes\": -4, \"since\": \"x\", \"last_check\": true, "
+        "\"reason\": 5, \"reason_hex\": \"7a7a\", \"extra\": null}}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
+        "\"failures\": 3, \"failures\": \"x\", \"reason\": \"a\", \"reason\": \"b\"}}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"x\": [1]}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": 4, \"b:2\": {}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"version\": 9, \"future\": {\"x\": 1}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": \"e1\", \"message\": \"m\"}]}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": 1}]}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {}, \"targets\": {}}}",
+        "{\"a:1\": \"UP\"",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": 1e999}}}}",
+    };
+    for (auto const& text : cases) {
+        EXPECT_EQ(outcome(JsonStore::parse(text)), outcome(JsonStore::parse_full(text))) << text;
+    }
+    // These are of the common shape: the fast reader must take them, not pass them on.
+    for (auto const* text : {"{}", "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": []}}",
+                             "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": 4}}}"}) {
+        EXPECT_TRUE(detail::read_state_fast(text).has_value()) << text;
+    }
+}
+
+}  // namespace
+}  // namespace portwatch::store
