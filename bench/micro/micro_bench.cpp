@@ -73,6 +73,17 @@ void BM_StateParse(benchmark::State& st) {
 }
 BENCHMARK(BM_StateParse)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
+// The full reader (a DOM callback parse), the baseline the fast one is measured against.
+void BM_StateParseFull(benchmark::State& st) {
+    std::string const text = pw::store::JsonStore::serialize(state(static_cast<int>(st.range(0))));
+    for (auto _ : st) {
+        auto loaded = pw::store::JsonStore::parse_full(text);
+        benchmark::DoNotOptimize(loaded);
+    }
+    st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_StateParseFull)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+
 void BM_StateFindInListOrder(benchmark::State& st) {
     auto const s = state(static_cast<int>(st.range(0)));
     for (auto _ : st) {
