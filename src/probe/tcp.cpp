@@ -347,16 +347,21 @@ void TcpProbe::do_connect() {
     }
 }
 
+// Closed for good: no timer may fire for it any more, every socket is closed.
+void TcpProbe::close_now() {
+    state_ = State::closed;
+    ++deadline_gen_;
+    ++stagger_gen_;
+    deadline_.cancel();
+    stagger_.cancel();
+    close_all();
+}
+
 // Not DOWN: retry the address once a socket frees up, or hand the job back to the host.
 void TcpProbe::on_fd_exhausted() {
     bool const requeue = in_flight_ == 0;
     if (requeue) {
-        state_ = State::closed;
-        ++deadline_gen_;
-        ++stagger_gen_;
-        deadline_.cancel();
-        stagger_.cancel();
-        close_all();
+        close_now();
     }
     host_->probe_fd_exhausted(*this, requeue);
 }
@@ -453,12 +458,7 @@ void TcpProbe::fail_best() {
 }
 
 void TcpProbe::fail(ProbeError e, std::string detail, std::string address) {
-    state_ = State::closed;
-    ++deadline_gen_;
-    ++stagger_gen_;
-    deadline_.cancel();
-    stagger_.cancel();
-    close_all();
+    close_now();
     ProbeResult r;
     r.up = false;
     r.error = e;

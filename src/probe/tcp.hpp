@@ -71,6 +71,7 @@ class TcpProbe final : public ResolveWaiter, public std::enable_shared_from_this
 
     void do_connect();
     void on_fd_exhausted();
+    void close_now();
     void on_connect(std::size_t i);
     void on_stagger(std::uint32_t gen, boost::system::error_code ec);
     void on_deadline(std::uint32_t gen, boost::system::error_code ec);
