@@ -1,5 +1,6 @@
 #include "store/json_state_reader.hpp"
 
+#include <charconv>
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,8 @@ struct TextField {
 struct EntryFields {
     TextField status;
     TextField reason;
-    std::optional<double> since, failures, successes, last_check;  ///< set when a number
+    std::optional<double> since, failures, successes, last_check, last_alert;  ///< numbers
+    std::optional<std::string> recent;  ///< set when a string
 
     Extra to_extra() const {
         Extra e;
@@ -45,6 +47,8 @@ struct EntryFields {
         e.fields.consecutive_failures = clamp_count(failures);
         e.fields.consecutive_successes = clamp_count(successes);
         e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
+        e.fields.recent_failures = recent ? recent_from_text(*recent) : 0;
+        e.fields.last_alert = util::from_epoch_seconds(last_alert.value_or(0));
         return e;
     }
 
@@ -230,6 +234,10 @@ class Handler {
             fields_.successes = number;
         } else if (field_ == "last_check") {
             fields_.last_check = number;
+        } else if (field_ == "last_alert") {
+            fields_.last_alert = number;
+        } else if (field_ == "recent") {
+            set_text(fields_.recent);
         }
     }
 
@@ -241,6 +249,19 @@ class Handler {
 };
 
 }  // namespace
+
+std::string recent_text(std::uint64_t bits) {
+    char buf[17];
+    auto const r = std::to_chars(buf, buf + sizeof buf, bits, 16);
+    return std::string(buf, r.ptr);
+}
+
+std::uint64_t recent_from_text(std::string const& text) {
+    std::uint64_t bits = 0;
+    auto const* end = text.data() + text.size();
+    auto const r = std::from_chars(text.data(), end, bits, 16);
+    return !text.empty() && text.size() <= 16 && r.ec == std::errc() && r.ptr == end ? bits : 0;
+}
 
 std::optional<StateBulk> read_state_fast(std::string const& text) {
     Handler h;

@@ -3,6 +3,7 @@
 // Internal to the JSON store: the bulk of a state file (the top-level statuses and the
 // _portwatch.targets entries), read by a SAX handler straight into these structs, with no
 // JSON value built per target.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,12 @@ struct StateBulk {
     std::unordered_map<std::string, Extra> extras;
     bool has_section = false;  ///< "_portwatch" is an object (only then extras count)
 };
+
+/// The flap window's bits (TargetState::recent_failures) as saved: lowercase hex, exact for
+/// all 64 bits (a JSON number read as a double is not).
+std::string recent_text(std::uint64_t bits);
+/// 0 for text that is not 1-16 hex digits.
+std::uint64_t recent_from_text(std::string const& text);
 
 /// The common shape, fast: a top-level object of "UP"/"DOWN" strings and a _portwatch
 /// object whose targets are objects of scalars and whose outbox is empty. Anything else

@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 // saving 10,000 targets quadratic (bench/RESULTS.md).
 using Json = nlohmann::ordered_json;
 using ReadJson = nlohmann::json;
+using detail::recent_from_text;
+using detail::recent_text;
 
 // Callers look targets up in list order, which is also the order of a state saved by the
 // previous run: the search starts where the last one ended, so a whole run costs O(n) instead
@@ -205,6 +207,16 @@ std::string JsonStore::serialize(State const& state) {
         out += scalar(s.consecutive_successes);
         out += ",\n                \"last_check\": ";
         out += time_json(s.last_check).dump();
+        // Only kept while a flap window or reminders are configured: absent otherwise, so a
+        // seed-list run's file is unchanged by them.
+        if (s.recent_failures != 0) {
+            out += ",\n                \"recent\": ";
+            out += scalar(recent_text(s.recent_failures));
+        }
+        if (s.last_alert != util::TimePoint{}) {
+            out += ",\n                \"last_alert\": ";
+            out += time_json(s.last_alert).dump();
+        }
         out += "\n            }";
         sep = ",\n";
     }
@@ -239,6 +251,10 @@ Extra extra_from_json(ReadJson const& t) {
     e.fields.consecutive_failures = get_int(t, "failures", 0, 1 << 30);
     e.fields.consecutive_successes = get_int(t, "successes", 0, 1 << 30);
     e.fields.last_check = get_time(t, "last_check");
+    if (auto const it = t.find("recent"); it != t.end() && it->is_string()) {
+        e.fields.recent_failures = recent_from_text(it->get_ref<std::string const&>());
+    }
+    e.fields.last_alert = get_time(t, "last_alert");
     return e;
 }
 
@@ -265,6 +281,8 @@ Loaded assemble(StateBulk& bulk, ValueText const& value_text) {
             if (it->second.status != eval::status_name(s.status)) {
                 s.consecutive_failures = s.status == eval::Status::down ? 1 : 0;
                 s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
+                s.recent_failures = 0;
+                s.last_alert = {};
             }
         }
         out.state.targets.emplace_back(std::move(t.key), std::move(s));

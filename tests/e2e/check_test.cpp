@@ -276,3 +276,42 @@ TEST(Check, UnchangedRunRewritesNothingButANewReasonIsSaved) {
 
 }  // namespace
 }  // namespace portwatch::test
+
+namespace portwatch::test {
+namespace {
+
+// `check -c` with a JSON store runs once per cron tick: the flap window must carry over
+// from run to run in the state file. up, down, up, down: never 3 failures in a row, but 2 of
+// the last 4 checks failed, so the 4th run announces the failure (and only it).
+TEST(CheckWithConfig, FlapWindowCarriesAcrossCronRunsInTheJsonStore) {
+    SeedDir dir;
+    FlipPort p;
+    dir.write("portwatch.yaml",
+              fmt::format("defaults: {{timeout: 1s, failure_threshold: 3, "
+                          "flap: {{failures: 2, window: 4}}}}\n"
+                          "targets:\n  - {{name: A, host: 127.0.0.1, port: {}, description: A}}\n"
+                          "store: json:{}\n",
+                          p.port(), (dir / "state.json").string()));
+    std::vector<std::string> const args = {"-c", (dir / "portwatch.yaml").string()};
+    auto run = [&] {
+        auto const r = dir.check(args);
+        EXPECT_LE(r.exit_code, 2) << r.err;
+    };
+    run();  // up
+    p.off();
+    run();  // down 1 of 2
+    ASSERT_TRUE(p.on());
+    run();  // up
+    EXPECT_TRUE(dir.calls().empty());
+    p.off();
+    run();  // down: 2 of the last 4
+    auto const msgs = dir.messages();
+    ASSERT_EQ(msgs.size(), 1u) << dir.read("state.json");
+    EXPECT_NE(msgs[0].find(down), std::string::npos) << msgs[0];
+    auto const state = json::parse(dir.read("state.json"));
+    auto const& t = state["_portwatch"]["targets"][fmt::format("127.0.0.1:{}", p.port())];
+    EXPECT_EQ(t["recent"], "5") << t.dump();  // 0101: the last four checks, newest in bit 0
+}
+
+}  // namespace
+}  // namespace portwatch::test

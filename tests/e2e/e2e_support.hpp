@@ -27,6 +27,25 @@ class OpenPort {
     std::uint16_t port_ = 0;
 };
 
+/// A loopback port that can be switched between listening and refused, keeping its number
+/// (the kernel answers from the backlog; nobody accepts).
+class FlipPort {
+  public:
+    FlipPort();
+    ~FlipPort() { off(); }
+    FlipPort(FlipPort const&) = delete;
+    FlipPort& operator=(FlipPort const&) = delete;
+    std::uint16_t port() const { return port_; }
+    void off();
+    /// Listening again on the same port; false (and refused) if the port could not be had.
+    bool on();
+
+  private:
+    bool open_port();
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
 /// A port on 127.0.0.1 where connects are refused, reserved for the rest of the process.
 std::uint16_t closed_port();
 

@@ -30,46 +30,6 @@ using Clock = std::chrono::steady_clock;
 std::string const down = " \xEC\x9E\xA5\xEC\x95\xA0 ";  // " 장애 "
 std::string const up = " \xEB\xB3\xB5\xEA\xB5\xAC ";    // " 복구 "
 
-/// A loopback port that can be switched between listening and refused, keeping its number.
-class FlipPort {
-  public:
-    FlipPort() {
-        open_port();
-        sockaddr_in a{};
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-    }
-    ~FlipPort() { off(); }
-    std::uint16_t port() const { return port_; }
-    void off() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-    void on() {
-        if (fd_ < 0) {
-            open_port();
-        }
-    }
-
-  private:
-    void open_port() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port_);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        EXPECT_EQ(::listen(fd_, SOMAXCONN), 0);  // the kernel answers; nobody accepts
-    }
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-};
-
 /// `portwatch run -c CONFIG` in the background, its output in daemon.log; killed at the end.
 class Daemon {
   public:
@@ -204,7 +164,7 @@ TEST(Run, FlipRespectsThresholdsAndTiming) {
     std::this_thread::sleep_for(1s);  // still down: no repeat
     EXPECT_EQ(dir.calls().size(), 1u);
 
-    web.on();
+    ASSERT_TRUE(web.on());
     auto const on_at = Clock::now();
     ASSERT_TRUE(eventually([&] { return dir.calls().size() == 2; }, 10s)) << d.log();
     EXPECT_GE(Clock::now() - on_at, 150ms);  // two successes
@@ -396,7 +356,7 @@ TEST(Run, ConnectivityLossMarksFailuresUnknownAndAnnouncesNothing) {
     std::this_thread::sleep_for(1500ms);
     EXPECT_TRUE(dir.calls().empty()) << d.log();
     EXPECT_NE(d.log().find("connectivity lost"), std::string::npos) << d.log();
-    canary.on();
+    ASSERT_TRUE(canary.on());
     ASSERT_TRUE(eventually([&] { return dir.calls().size() == 1; }, 10s)) << d.log();
     EXPECT_EQ(dir.calls()[0].event, "down");
 }

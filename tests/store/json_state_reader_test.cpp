@@ -90,6 +90,12 @@ TEST(JsonStateReader, OffShapeFilesGoToTheFullReaderWithTheSameResult) {
         "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": 1}]}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {}, \"targets\": {}}}",
         "{\"a:1\": \"UP\"",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
+        "\"recent\": \"b\", \"last_alert\": 1700000000.5}}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"UP\", "
+        "\"recent\": \"ff\", \"last_alert\": 1700000000.5}}}}",
+        "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
+        "\"recent\": \"b\", \"recent\": 11, \"last_alert\": \"x\"}}}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": 1e999}}}}",
     };
     for (auto const& text : cases) {

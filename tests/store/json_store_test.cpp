@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -83,7 +85,10 @@ TEST(JsonStore, SerializeIsByteForByteTheDomDump) {
     a.consecutive_failures = 3;
     eval::TargetState u;
     u.status = eval::Status::unknown;
-    s.targets = {{"a:1", a}, {"\uc6f9 \"q\":2", a}, {"u:3", u}};
+    eval::TargetState f = a;  // flap window and reminders configured
+    f.recent_failures = 0xb;
+    f.last_alert = t0 + 900ms;
+    s.targets = {{"a:1", a}, {"\uc6f9 \"q\":2", a}, {"u:3", u}, {"f:4", f}};
     s.outbox = {entry("a:1", "m1"), entry("b:2", "m\n2")};
     using J = nlohmann::ordered_json;
     auto expect = [](State const& st) {
@@ -99,6 +104,15 @@ TEST(JsonStore, SerializeIsByteForByteTheDomDump) {
                            {"failures", v.consecutive_failures},
                            {"successes", v.consecutive_successes},
                            {"last_check", util::to_epoch_seconds(v.last_check)}};
+            if (v.recent_failures != 0) {
+                char hex[24];
+                std::snprintf(hex, sizeof hex, "%llx",
+                              static_cast<unsigned long long>(v.recent_failures));
+                targets[k]["recent"] = hex;
+            }
+            if (v.last_alert != util::TimePoint{}) {
+                targets[k]["last_alert"] = util::to_epoch_seconds(v.last_alert);
+            }
         }
         J outbox = J::parse(JsonStore::serialize(st))["_portwatch"]["outbox"];
         root["_portwatch"] = J{{"version", 1}, {"targets", targets}, {"outbox", outbox}};
@@ -260,6 +274,49 @@ TEST(JsonStore, HexFieldsThatAreNotUtf8SurviveASaveAndReload) {
     EXPECT_EQ(JsonStore::serialize(reloaded->state), saved);
     EXPECT_EQ(reloaded->state.outbox[0].event.host, "\xfd");
     EXPECT_EQ(reloaded->state.outbox[0].event.reason, "\xfc");
+}
+
+}  // namespace
+}  // namespace portwatch::store
+
+namespace portwatch::store {
+namespace {
+
+// The flap window's bits and the last reminder survive a save and a load (a `check -c` with
+// `store: json:...` and flap/remind_every runs once per cron tick), all 64 bits exactly.
+TEST(JsonStore, FlapWindowAndLastAlertRoundTrip) {
+    State s;
+    eval::TargetState d;
+    d.status = eval::Status::down;
+    d.since = t0;
+    d.recent_failures = 0xffff'ffff'ffff'fffeULL;
+    d.last_alert = t0 + 3600s;
+    eval::TargetState plain;
+    plain.status = eval::Status::up;
+    s.targets = {{"d:1", d}, {"p:2", plain}};
+    std::string const text = JsonStore::serialize(s);
+    EXPECT_NE(text.find("\"recent\": \"fffffffffffffffe\""), std::string::npos) << text;
+    auto const loaded = JsonStore::parse(text);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), 2u);
+    EXPECT_EQ(loaded->state.targets[0].second.recent_failures, d.recent_failures);
+    EXPECT_EQ(loaded->state.targets[0].second.last_alert, d.last_alert);
+    EXPECT_EQ(loaded->state.targets[1].second.recent_failures, 0u);
+    // A target without them writes neither key: a seed-list run's file does not change.
+    auto const plain_text = text.substr(text.find("\"p:2\": {"));
+    EXPECT_EQ(plain_text.find("recent"), std::string::npos);
+    EXPECT_EQ(plain_text.find("last_alert"), std::string::npos);
+    // The full reader agrees; bad hex counts as no failures.
+    auto const full = JsonStore::parse_full(text);
+    ASSERT_TRUE(full);
+    EXPECT_EQ(JsonStore::serialize(full->state), text);
+    for (auto const* bad : {"\"xyz\"", "\"\"", "\"11111111111111111\"", "12", "\"-1\""}) {
+        std::string const t = std::string(R"({"d:1": "DOWN", "_portwatch": {"targets": {"d:1": )") +
+                              R"({"status": "DOWN", "recent": )" + bad + "}}}}";
+        auto const r = JsonStore::parse(t);
+        ASSERT_TRUE(r) << t;
+        EXPECT_EQ(r->state.targets[0].second.recent_failures, 0u) << t;
+    }
 }
 
 }  // namespace
