@@ -20,9 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -42,6 +39,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -52,59 +50,12 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-/// A loopback port that is either listening (UP) or bound but not listening (refused, DOWN).
-/// Listening ports accept and close at once (from Ports' thread), so a probe's graceful
-/// close completes without waiting for its drain bound.
-class FlipPort {
-  public:
-    FlipPort() {
-        open(false);
-        sockaddr_in a{};
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-    }
-    ~FlipPort() { ::close(fd_); }
-    FlipPort(FlipPort const&) = delete;
-    FlipPort& operator=(FlipPort const&) = delete;
-
-    int fd() const { return fd_; }
-    std::uint16_t port() const { return port_; }
-    bool up() const { return up_; }
-    void set(bool up) {
-        if (up != up_) {
-            ::close(fd_);
-            open(up);
-        }
-    }
-
-  private:
-    void open(bool listening) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        int const one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port_);
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-            (listening && ::listen(fd_, 64) != 0)) {
-            throw std::runtime_error(fmt::format("cannot bind 127.0.0.1:{}", port_));
-        }
-        up_ = listening;
-    }
-
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    bool up_ = false;
-};
-
 /// The targets, served by one thread that accepts and closes on every listening port.
 class Ports {
   public:
     explicit Ports(int n) {
         for (int i = 0; i < n; ++i)
-            ports_.push_back(std::make_unique<FlipPort>());
+            ports_.push_back(std::make_unique<portwatch::test::FlipPort>(false));
         thread_ = std::thread([this] { serve(); });
     }
     ~Ports() {
@@ -114,13 +65,15 @@ class Ports {
     Ports(Ports const&) = delete;
     Ports& operator=(Ports const&) = delete;
 
-    std::vector<std::unique_ptr<FlipPort>> const& ports() const { return ports_; }
+    std::vector<std::unique_ptr<portwatch::test::FlipPort>> const& ports() const { return ports_; }
     /// Flips each port with probability 3/10.
     void flip(std::mt19937_64& rng) {
         std::lock_guard lock(mutex_);
         for (auto& p : ports_) {
             if (std::uniform_int_distribution<int>(0, 9)(rng) < 3) {
-                p->set(!p->up());
+                if (!p->set(!p->up())) {
+                    throw std::runtime_error(fmt::format("cannot bind 127.0.0.1:{}", p->port()));
+                }
             }
         }
     }
@@ -148,7 +101,7 @@ class Ports {
         }
     }
 
-    std::vector<std::unique_ptr<FlipPort>> ports_;
+    std::vector<std::unique_ptr<portwatch::test::FlipPort>> ports_;
     std::mutex mutex_;
     std::atomic<bool> stop_{false};
     std::thread thread_;

@@ -298,12 +298,12 @@ TEST(CheckWithConfig, FlapWindowCarriesAcrossCronRunsInTheJsonStore) {
         EXPECT_LE(r.exit_code, 2) << r.err;
     };
     run();  // up
-    p.off();
+    ASSERT_TRUE(p.set(false));
     run();  // down 1 of 2
-    ASSERT_TRUE(p.on());
+    ASSERT_TRUE(p.set(true));
     run();  // up
     EXPECT_TRUE(dir.calls().empty());
-    p.off();
+    ASSERT_TRUE(p.set(false));
     run();  // down: 2 of the last 4
     auto const msgs = dir.messages();
     ASSERT_EQ(msgs.size(), 1u) << dir.read("state.json");

@@ -48,41 +48,6 @@ void OpenPort::close() {
     }
 }
 
-FlipPort::FlipPort() {
-    open_port();
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-}
-
-void FlipPort::off() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-        fd_ = -1;
-    }
-}
-
-bool FlipPort::on() {
-    return fd_ >= 0 || open_port();
-}
-
-bool FlipPort::open_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port_);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(fd_, SOMAXCONN) != 0) {
-        off();
-        return false;
-    }
-    return true;
-}
-
 std::uint16_t closed_port() {
     // Held (bound, not listening) until the test process exits, so no one else takes it.
     static std::vector<std::unique_ptr<ClosedPort>> held;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -23,25 +24,6 @@ class OpenPort {
     void close();
 
   private:
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-};
-
-/// A loopback port that can be switched between listening and refused, keeping its number
-/// (the kernel answers from the backlog; nobody accepts).
-class FlipPort {
-  public:
-    FlipPort();
-    ~FlipPort() { off(); }
-    FlipPort(FlipPort const&) = delete;
-    FlipPort& operator=(FlipPort const&) = delete;
-    std::uint16_t port() const { return port_; }
-    void off();
-    /// Listening again on the same port; false (and refused) if the port could not be had.
-    bool on();
-
-  private:
-    bool open_port();
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };

@@ -147,7 +147,7 @@ TEST(Run, FlipRespectsThresholdsAndTiming) {
     std::this_thread::sleep_for(1s);  // a few checks while UP: silent
     EXPECT_TRUE(dir.calls().empty()) << d.log();
 
-    web.off();
+    ASSERT_TRUE(web.set(false));
     auto const off_at = Clock::now();
     ASSERT_TRUE(eventually([&] { return dir.calls().size() == 1; }, 10s)) << d.log();
     auto const down_after = Clock::now() - off_at;
@@ -164,7 +164,7 @@ TEST(Run, FlipRespectsThresholdsAndTiming) {
     std::this_thread::sleep_for(1s);  // still down: no repeat
     EXPECT_EQ(dir.calls().size(), 1u);
 
-    ASSERT_TRUE(web.on());
+    ASSERT_TRUE(web.set(true));
     auto const on_at = Clock::now();
     ASSERT_TRUE(eventually([&] { return dir.calls().size() == 2; }, 10s)) << d.log();
     EXPECT_GE(Clock::now() - on_at, 150ms);  // two successes
@@ -211,7 +211,7 @@ TEST(Run, ReloadBySighupValidThenInvalid) {
         [&] { return d.log().find("keeping the previous config") != std::string::npos; }, 5s))
         << d.log();
     EXPECT_NE(d.log().find("portwatch.yaml:7:"), std::string::npos) << d.log();
-    a.off();  // the old config still checks A
+    ASSERT_TRUE(a.set(false));  // the old config still checks A
     ASSERT_TRUE(eventually([&] { return messages_with(dir, "A (").size() == 1; }, 10s)) << d.log();
     EXPECT_TRUE(messages_with(dir, "C (").empty());
 
@@ -350,13 +350,13 @@ TEST(Run, ConnectivityLossMarksFailuresUnknownAndAnnouncesNothing) {
                               canary.port()));
     Daemon d(dir);
     std::this_thread::sleep_for(700ms);
-    canary.off();
+    ASSERT_TRUE(canary.set(false));
     std::this_thread::sleep_for(500ms);  // the canary round notices
-    web.off();
+    ASSERT_TRUE(web.set(false));
     std::this_thread::sleep_for(1500ms);
     EXPECT_TRUE(dir.calls().empty()) << d.log();
     EXPECT_NE(d.log().find("connectivity lost"), std::string::npos) << d.log();
-    ASSERT_TRUE(canary.on());
+    ASSERT_TRUE(canary.set(true));
     ASSERT_TRUE(eventually([&] { return dir.calls().size() == 1; }, 10s)) << d.log();
     EXPECT_EQ(dir.calls()[0].event, "down");
 }

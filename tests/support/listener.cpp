@@ -16,7 +16,8 @@ namespace portwatch::test {
 
 namespace {
 
-// Binds a TCP socket to address:0; returns the fd (or -1 with `error` set) and the port.
+// Binds a non-blocking TCP socket to address:port (port 0: any, SO_REUSEADDR otherwise, to take
+// a port back); returns the fd (or -1 with `error` set) and sets the port.
 int bind_loopback(std::string const& address, std::uint16_t& port, std::string& error) {
     sockaddr_storage ss{};
     socklen_t len = 0;
@@ -25,6 +26,7 @@ int bind_loopback(std::string const& address, std::uint16_t& port, std::string& 
         family = AF_INET6;
         auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
         sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
         if (::inet_pton(AF_INET6, address.c_str(), &sin6->sin6_addr) != 1) {
             error = "bad address " + address;
             return -1;
@@ -33,6 +35,7 @@ int bind_loopback(std::string const& address, std::uint16_t& port, std::string& 
     } else {
         auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
         sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
         if (::inet_pton(AF_INET, address.c_str(), &sin->sin_addr) != 1) {
             error = "bad address " + address;
             return -1;
@@ -43,6 +46,10 @@ int bind_loopback(std::string const& address, std::uint16_t& port, std::string& 
     if (fd < 0) {
         error = std::string("socket: ") + std::strerror(errno);
         return -1;
+    }
+    if (port != 0) {
+        int const one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     }
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         error = "bind " + address + ": " + std::strerror(errno);
@@ -185,6 +192,36 @@ ClosedPort::~ClosedPort() {
     if (fd_ >= 0) {
         ::close(fd_);
     }
+}
+
+FlipPort::FlipPort(bool listening) {
+    set(listening);
+}
+
+FlipPort::~FlipPort() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+bool FlipPort::set(bool listening) {
+    if (fd_ >= 0 && listening == up_) {
+        return true;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    up_ = false;
+    std::string error;
+    fd_ = bind_loopback("127.0.0.1", port_, error);
+    if (fd_ < 0) {
+        return false;
+    }
+    if (listening && ::listen(fd_, SOMAXCONN) != 0) {
+        return false;  // bound, not listening: still refused
+    }
+    up_ = listening;
+    return true;
 }
 
 bool ipv6_loopback_available() {

@@ -78,6 +78,28 @@ class ClosedPort {
     std::uint16_t port_ = 0;
 };
 
+/// A port on 127.0.0.1 switched between listening (UP: the kernel completes handshakes from
+/// the backlog; accept from fd() or not) and bound but not listening (refused, DOWN). It keeps
+/// its number, and stays bound while DOWN so that nobody else takes it.
+class FlipPort {
+  public:
+    explicit FlipPort(bool listening = true);
+    ~FlipPort();
+    FlipPort(FlipPort const&) = delete;
+    FlipPort& operator=(FlipPort const&) = delete;
+
+    /// False when the port could not be taken back (it is then not listening).
+    bool set(bool listening);
+    bool up() const { return up_; }
+    int fd() const { return fd_; }  ///< non-blocking
+    std::uint16_t port() const { return port_; }
+
+  private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    bool up_ = false;
+};
+
 /// True when a socket can be bound to ::1 (IPv6 loopback available).
 bool ipv6_loopback_available();
 
