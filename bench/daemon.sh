@@ -21,21 +21,16 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench/daemon.sh: needs root" >&2; exit 1; }
 
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
 pw="${PORTWATCH:-}"
-if [[ -z $pw ]]; then
-    cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DPORTWATCH_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$root/build-bench" --target portwatch -j2 >/dev/null
-    pw="$root/build-bench/src/cli/portwatch"
-fi
+[[ -n $pw ]] || release_portwatch
 work="$(mktemp -d /tmp/portwatch-daemon-bench.XXXXXX)"
 cc -O2 -Wall -Wextra -o "$work/acceptor" "$root/bench/farm/acceptor.c"
 
 ns="pwdaemon-$$"
 acceptor_pid=""
 daemon_pid=""
-# shellcheck source=farm/farm.sh
-source "$root/bench/farm/farm.sh"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM

@@ -24,15 +24,14 @@ fi
 limit=$([[ $mode == full ]] && echo 1800 || echo 600)
 
 # -- portwatch and the bench programs ---------------------------------------------------------
+# shellcheck source=farm/farm.sh
+source "$root/bench/farm/farm.sh"
 pw="${PORTWATCH:-}"
 if [[ -z $pw ]]; then
     if [[ $mode == smoke && -x $root/build/src/cli/portwatch && ! -x $root/build-bench/src/cli/portwatch ]]; then
         pw="$root/build/src/cli/portwatch"
     else
-        cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-            -DPORTWATCH_BUILD_TESTS=OFF >/dev/null
-        cmake --build "$root/build-bench" --target portwatch -j2 >/dev/null
-        pw="$root/build-bench/src/cli/portwatch"
+        release_portwatch
     fi
 fi
 work="$(mktemp -d /tmp/portwatch-bench.XXXXXX)"
@@ -42,8 +41,6 @@ cc -O2 -Wall -Wextra -o "$work/cloop" "$root/bench/farm/cloop.c"
 # -- the farm: namespace, sysctls, drop rule, acceptor ----------------------------------------
 ns="pwbench-$$"
 acceptor_pid=""
-# shellcheck source=farm/farm.sh
-source "$root/bench/farm/farm.sh"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM

@@ -1,7 +1,15 @@
 # Sourced by bench/run.sh and bench/daemon.sh: the target farm inside network namespace $ns.
-# Needs $ns and $work set, and the acceptor built as $work/acceptor. Defines inns() and sets
-# $acceptor_pid; the caller's EXIT trap calls farm_down.
+# Needs $root, $ns and $work set, and the acceptor built as $work/acceptor. Defines inns() and
+# sets $acceptor_pid; the caller's EXIT trap calls farm_down.
 inns() { ip netns exec "$ns" "$@"; }
+
+# release_portwatch: builds portwatch (Release, no tests) in build-bench/ and sets $pw to it.
+release_portwatch() {
+    cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DPORTWATCH_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$root/build-bench" --target portwatch -j2 >/dev/null
+    pw="$root/build-bench/src/cli/portwatch"
+}
 
 # farm_up [PREFIX...]: namespace with lo up, sysctls for 100k connects, the drop rule, and the
 # acceptor (started through PREFIX, e.g. `nice -n -10`).
