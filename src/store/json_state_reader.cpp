@@ -15,27 +15,10 @@ namespace {
 using ReadJson = nlohmann::json;
 constexpr char const* reserved_key = "_portwatch";
 
-/// A scalar field of a target entry as the file last gave it (a repeated field: the last
-/// one wins, as in a DOM).
-struct TextField {
-    std::optional<std::string> plain;  ///< set when the value was a string
-    std::optional<std::string> hex;    ///< the "<name>_hex" spelling, when a string
-
-    std::string value() const {
-        if (plain) {
-            return *plain;
-        }
-        std::string out;
-        if (hex && util::from_hex(*hex, out)) {
-            return out;
-        }
-        return {};
-    }
-};
-
 struct EntryFields {
-    TextField status;
-    TextField reason;
+    // A repeated field: the last one wins, as in a DOM.
+    SavedText status;
+    SavedText reason;
     std::optional<double> since, failures, successes, last_check, last_alert;  ///< numbers
     std::optional<std::string> recent;  ///< set when a string
 
@@ -44,19 +27,12 @@ struct EntryFields {
         e.status = status.value();
         e.fields.since = util::from_epoch_seconds(since.value_or(0));
         e.fields.reason = reason.value();
-        e.fields.consecutive_failures = clamp_count(failures);
-        e.fields.consecutive_successes = clamp_count(successes);
+        e.fields.consecutive_failures = clamp_number(failures.value_or(0), 0, max_count);
+        e.fields.consecutive_successes = clamp_number(successes.value_or(0), 0, max_count);
         e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
         e.fields.recent_failures = recent ? recent_from_text(*recent) : 0;
         e.fields.last_alert = util::from_epoch_seconds(last_alert.value_or(0));
         return e;
-    }
-
-    /// Clamped to [0, 2^30] (a file edited by hand may hold any number).
-    static int clamp_count(std::optional<double> v) {
-        double const d = v.value_or(0);
-        constexpr int hi = 1 << 30;
-        return d <= 0 ? 0 : d >= hi ? hi : static_cast<int>(d);
     }
 };
 
@@ -249,6 +225,17 @@ class Handler {
 };
 
 }  // namespace
+
+std::string SavedText::value() const {
+    if (plain) {
+        return *plain;
+    }
+    std::string out;
+    if (hex && util::from_hex(*hex, out)) {
+        return out;
+    }
+    return {};
+}
 
 std::string recent_text(std::uint64_t bits) {
     char buf[17];

@@ -32,6 +32,25 @@ struct StateBulk {
     bool has_section = false;  ///< "_portwatch" is an object (only then extras count)
 };
 
+/// A text field as a file gives it: the plain string, or its "<name>_hex" spelling (how
+/// bytes that are not UTF-8 are saved). The plain one wins; bad hex gives "".
+struct SavedText {
+    std::optional<std::string> plain;  ///< set when the value was a string
+    std::optional<std::string> hex;    ///< the "<name>_hex" spelling, when a string
+
+    std::string value() const;
+};
+
+/// A number from a file, clamped to [lo, hi]: a file edited by hand may hold any (casting one
+/// out of range is undefined behaviour).
+template <typename Int>
+Int clamp_number(double v, Int lo, Int hi) {
+    return v <= lo ? lo : v >= hi ? hi : static_cast<Int>(v);
+}
+
+/// The bound of the saved counters (failures, successes, delivery attempts).
+constexpr int max_count = 1 << 30;
+
 /// The flap window's bits (TargetState::recent_failures) as saved: lowercase hex, exact for
 /// all 64 bits (a JSON number read as a double is not).
 std::string recent_text(std::uint64_t bits);

@@ -55,16 +55,14 @@ void put_text(Json& obj, char const* name, std::string const& value) {
 }
 
 std::string get_text(ReadJson const& obj, char const* name) {
+    detail::SavedText text;
     if (auto const it = obj.find(name); it != obj.end() && it->is_string()) {
-        return it->get<std::string>();
+        text.plain = it->get<std::string>();
+    } else if (auto const h = obj.find(std::string(name) + "_hex");
+               h != obj.end() && h->is_string()) {
+        text.hex = h->get<std::string>();
     }
-    if (auto const it = obj.find(std::string(name) + "_hex"); it != obj.end() && it->is_string()) {
-        std::string out;
-        if (util::from_hex(it->get<std::string>(), out)) {
-            return out;
-        }
-    }
-    return {};
+    return text.value();
 }
 
 double get_number(ReadJson const& obj, char const* name, double fallback = 0) {
@@ -72,12 +70,9 @@ double get_number(ReadJson const& obj, char const* name, double fallback = 0) {
     return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
 }
 
-/// A number clamped to [lo, hi]: a file edited by hand may hold any (casting one out of
-/// range is undefined behaviour).
 template <typename Int>
 Int get_int(ReadJson const& obj, char const* name, Int lo, Int hi) {
-    double const v = get_number(obj, name);
-    return v <= lo ? lo : v >= hi ? hi : static_cast<Int>(v);
+    return detail::clamp_number(get_number(obj, name), lo, hi);
 }
 
 Json time_json(util::TimePoint t) {
@@ -121,7 +116,7 @@ std::optional<OutboxEntry> entry_from_json(ReadJson const& j) {
     e.event.detail = get_text(j, "detail");
     e.event.time = get_time(j, "time");
     e.message = get_text(j, "message");
-    e.attempts = get_int(j, "attempts", 0, 1 << 30);
+    e.attempts = get_int(j, "attempts", 0, detail::max_count);
     e.next_attempt = get_time(j, "next_attempt");
     e.last_error = get_text(j, "last_error");
     if (e.message.empty()) {
@@ -248,8 +243,8 @@ Extra extra_from_json(ReadJson const& t) {
     e.status = get_text(t, "status");
     e.fields.since = get_time(t, "since");
     e.fields.reason = get_text(t, "reason");
-    e.fields.consecutive_failures = get_int(t, "failures", 0, 1 << 30);
-    e.fields.consecutive_successes = get_int(t, "successes", 0, 1 << 30);
+    e.fields.consecutive_failures = get_int(t, "failures", 0, detail::max_count);
+    e.fields.consecutive_successes = get_int(t, "successes", 0, detail::max_count);
     e.fields.last_check = get_time(t, "last_check");
     if (auto const it = t.find("recent"); it != t.end() && it->is_string()) {
         e.fields.recent_failures = recent_from_text(it->get_ref<std::string const&>());
