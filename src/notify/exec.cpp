@@ -199,18 +199,34 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
     }
 
   private:
+    // Readiness, then read() here: a completed async_read_some would hold its bytes in a
+    // queued handler, which could run after on_exited() has already made the result (the last
+    // line of the output, the one the detail shows, was then lost now and then).
     void read_output() {
-        output_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
-                                                        boost::system::error_code ec,
-                                                        std::size_t n) { self->on_output(ec, n); });
+        output_.async_wait(
+            asio::posix::stream_descriptor::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) { self->on_output(ec); });
     }
 
-    void on_output(boost::system::error_code ec, std::size_t n) {
-        keep_output(buf_.data(), n);
-        // EOF, error or closed after exit: stop reading (exit is what completes a delivery).
-        if (!ec && output_.is_open()) {
-            read_output();
+    void on_output(boost::system::error_code ec) {
+        if (ec || !output_.is_open()) {
+            return;  // closed after exit (that drained the rest), or cancelled
         }
+        // A bounded batch, then back to the loop (the pipe is non-blocking).
+        for (int i = 0; i < 16; ++i) {
+            ssize_t const n = ::read(output_.native_handle(), buf_.data(), buf_.size());
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                break;
+            }
+            if (n <= 0) {
+                return;  // EOF or error: stop reading (exit is what completes a delivery)
+            }
+            keep_output(buf_.data(), static_cast<std::size_t>(n));
+        }
+        read_output();
     }
 
     /// Keeps the last output_cap_ bytes of the output.
