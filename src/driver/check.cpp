@@ -8,6 +8,7 @@
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
 #include "driver/from_config.hpp"
+#include "driver/probe_order.hpp"
 #include "eval/evaluator.hpp"
 #include "notify/exec.hpp"
 #include "probe/engine.hpp"
@@ -50,10 +51,11 @@ struct YamlPlan {
 
 std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    std::vector<config::Target> const& targets,
-                                   CheckOptions const& options, YamlPlan const& plan) {
+                                   store::State const& previous, CheckOptions const& options,
+                                   YamlPlan const& plan) {
     std::vector<Checked> out(targets.size());
     probe::Engine engine(io, probe::EngineOptions{.concurrency = options.concurrency});
-    for (std::size_t i = 0; i < targets.size(); ++i) {
+    for (std::size_t const i : probe_order(targets, previous)) {
         out[i].target = &targets[i];
         auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
                              : plan.canary_timeout.count() > 0 ? plan.canary_timeout
@@ -212,11 +214,12 @@ int run_check(CheckOptions const& options) {
         log::error("{}", w);
     }
 
-    // 3. Probe everything at once, canaries with the targets.
+    // 3. Probe everything at once, canaries with the targets; what timed out last time first
+    //    (see probe_order.hpp).
     boost::asio::io_context io;
     auto probed = list.targets;
     probed.insert(probed.end(), plan.canaries.begin(), plan.canaries.end());
-    auto checked = probe_targets(io, probed, options, plan);
+    auto checked = probe_targets(io, probed, previous->state, options, plan);
     bool connectivity_lost = !plan.canaries.empty();
     for (std::size_t i = list.targets.size(); i < checked.size(); ++i) {
         connectivity_lost = connectivity_lost && !checked[i].result.up;

@@ -151,7 +151,7 @@ void Core::probe_done(TcpProbe& p, ProbeResult r) {
         grow_credit = 0;
     }
     complete(p.job().done, std::move(r));
-    pump();
+    schedule_pump();
     if (active == 0 && queue.empty()) {
         // Nobody waits for a lookup any more (their probes timed out): stop c-ares retrying,
         // which would keep the loop (and a `check` run) alive past every probe's deadline.
