@@ -59,10 +59,12 @@ log_level: info
 YAML
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "daemon bench: $targets targets, interval ${interval}s, $minutes min, $pw, work $work"
-inns "$pw" run -c "$work/portwatch.yaml" >"$work/daemon.log" 2>&1 &
+# Not through inns(): a function in the background is a subshell, and $! would be that shell.
+# `ip netns exec` execs the daemon, so $! is the daemon itself, whatever its file is called.
+ip netns exec "$ns" "$pw" run -c "$work/portwatch.yaml" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
+pid=$daemon_pid
 sleep 1
-pid=$(pgrep -P "$daemon_pid" -f "portwatch run" || echo "$daemon_pid")
 
 # Sample CPU time (utime+stime, clock ticks) and RSS every 10 s.
 hz=$(getconf CLK_TCK)

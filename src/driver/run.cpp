@@ -49,9 +49,17 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-/// How often the snapshot is republished, and the writer thread commits, at most.
-constexpr auto snapshot_period = 1s;
+/// A reader (HTTP) gets a snapshot at most this old, and none older than the last status
+/// change; it is built when a reader asks, not on a clock (at 10,000 targets a rebuild every
+/// second was a tenth of the daemon's CPU while nobody was looking).
+constexpr auto snapshot_max_age = 1s;
+/// How long a reader waits for the loop to build one before it takes the last one.
+constexpr auto snapshot_wait = 1s;
+/// How often the writer thread commits, at most.
 constexpr auto flush_period = 1s;
+/// A wakeup of the scheduler also starts the checks planned within this window (a few ms
+/// early): one wakeup per window instead of one per check (see Scheduler).
+constexpr auto schedule_batch = 20ms;
 /// Outbox retries are looked at this often (backoff is in minutes).
 constexpr auto outbox_period = 1s;
 /// A burst of file events (an editor's save) becomes one reload after this quiet time.
@@ -274,7 +282,7 @@ struct Daemon::Impl {
 
     // -- snapshot -----------------------------------------------------------------------
     void publish();
-    void request_publish();
+    SnapshotPtr fresh_snapshot();
 
     RunOptions options;
     config::Config config;
@@ -337,13 +345,18 @@ struct Daemon::Impl {
     bool stopping = false;
     bool finished = false;
     bool snapshot_dirty = false;
-    bool publish_armed = false;
-    asio::steady_timer publish_timer{io};
     util::TimePoint started = util::Clock::now();
     std::vector<Scheduler::Due> due;
 
+    // The snapshot: built on the loop, read by the HTTP thread (see snapshot_max_age).
     mutable std::mutex snapshot_mutex;
+    std::condition_variable snapshot_built_cv;
     SnapshotPtr current_snapshot;
+    SteadyClock::time_point snapshot_built{};
+    std::uint64_t snapshot_generation = 0;
+    bool snapshot_wanted = false;            ///< a build is posted to the loop
+    bool loop_done = false;                  ///< nothing posted to the loop runs any more
+    std::atomic<bool> snapshot_stale{true};  ///< a status changed since the last build
     std::atomic<store::HistoryReader*> history{nullptr};
     /// HTTP on its own thread; declared after db, so it stops before the store closes.
     std::unique_ptr<http::Server> http_server;
@@ -590,7 +603,7 @@ void Daemon::Impl::on_result(std::size_t id, std::uint32_t generation, probe::Pr
                                        ? s.spec.target.key()
                                        : s.spec.target.key() + ": " + ev.state.reason));
         }
-        request_publish();
+        snapshot_stale.store(true, std::memory_order_relaxed);
     }
     if (ev.event) {
         store::OutboxEntry entry{.event = std::move(*ev.event)};
@@ -601,7 +614,7 @@ void Daemon::Impl::on_result(std::size_t id, std::uint32_t generation, probe::Pr
         outbox_seq[entry.event.id] = seq;
         outbox.emplace(seq, Pending{std::move(entry)});
         urgent = true;
-        request_publish();
+        snapshot_stale.store(true, std::memory_order_relaxed);
     }
     auto p = persisted(ev.state, s.thresholds);
     if (!(p == s.saved)) {
@@ -867,23 +880,34 @@ void Daemon::Impl::publish() {
     pv.lateness_sum = lateness_sum;
     pv.config_loaded = true;
     pv.store_writable = writer && writer->healthy();
-    std::lock_guard lock(snapshot_mutex);
-    current_snapshot = std::move(snap);
+    snapshot_stale.store(false, std::memory_order_relaxed);
+    {
+        std::lock_guard lock(snapshot_mutex);
+        current_snapshot = std::move(snap);
+        snapshot_built = SteadyClock::now();
+        ++snapshot_generation;
+        snapshot_wanted = false;
+    }
+    snapshot_built_cv.notify_all();
 }
 
-void Daemon::Impl::request_publish() {
-    // After a transition: soon, but at most 4 times a second whatever the storm.
-    if (publish_armed || finished) {
-        return;
+// From a reader's thread (never the loop's): the last snapshot while it is fresh, else a new
+// one built on the loop, waited for at most snapshot_wait (then the last one).
+SnapshotPtr Daemon::Impl::fresh_snapshot() {
+    std::unique_lock lock(snapshot_mutex);
+    bool const fresh = current_snapshot && !snapshot_stale.load(std::memory_order_relaxed) &&
+                       SteadyClock::now() - snapshot_built < snapshot_max_age;
+    if (fresh || loop_done) {
+        return current_snapshot;
     }
-    publish_armed = true;
-    publish_timer.expires_after(250ms);
-    publish_timer.async_wait([this](boost::system::error_code ec) {
-        publish_armed = false;
-        if (!ec) {
-            publish();
-        }
-    });
+    auto const seen = snapshot_generation;
+    if (!snapshot_wanted) {
+        snapshot_wanted = true;
+        asio::post(io, [this] { publish(); });
+    }
+    snapshot_built_cv.wait_for(lock, snapshot_wait,
+                               [&] { return snapshot_generation != seen || loop_done; });
+    return current_snapshot;
 }
 
 // -- lifecycle ------------------------------------------------------------------------------
@@ -1049,7 +1073,6 @@ void Daemon::Impl::finish_shutdown() {
     flush_rollups(true);
     flush(true);
     shutdown_timer.cancel();
-    publish_timer.cancel();
     for (auto& p : periodics) {
         p.timer.cancel();
     }
@@ -1095,7 +1118,7 @@ int Daemon::Impl::run() {
 
     // 3. Targets, with the state they had; the outbox as it was (all of it durable).
     probe::raise_fd_limit();
-    scheduler = std::make_unique<Scheduler>(clock, cfg.concurrency);
+    scheduler = std::make_unique<Scheduler>(clock, cfg.concurrency, schedule_batch);
     engine =
         std::make_unique<probe::Engine>(io, probe::EngineOptions{.concurrency = cfg.concurrency});
     apply_config(std::move(cfg));
@@ -1121,7 +1144,6 @@ int Daemon::Impl::run() {
     // 4. Signals, file watch, periodic work.
     wait_signal();
     start_watch();
-    every(snapshot_period, [this] { publish(); });
     every(flush_period, [this] {
         if (flush_queued || !batch.empty()) {
             flush(true);
@@ -1145,11 +1167,7 @@ int Daemon::Impl::run() {
     if (config.http) {
         http_server = std::make_unique<http::Server>(
             http::options_from_config(*config.http),
-            http::ServerSources{.snapshot =
-                                    [this] {
-                                        std::lock_guard lock(snapshot_mutex);
-                                        return current_snapshot;
-                                    },
+            http::ServerSources{.snapshot = [this] { return fresh_snapshot(); },
                                 .history = db.get()});
         if (auto r = http_server->start(); !r) {
             log::error("{}", r.error().message);
@@ -1166,6 +1184,11 @@ int Daemon::Impl::run() {
     ::sd_notify(0, "READY=1");
     log::debug("event loop starting");
     io.run();
+    {
+        std::lock_guard lock(snapshot_mutex);
+        loop_done = true;
+    }
+    snapshot_built_cv.notify_all();
 
     // 5. The loop ran dry after finish_shutdown(): drain the writer and exit.
     if (http_server) {
@@ -1187,8 +1210,7 @@ int Daemon::run() {
 }
 
 SnapshotPtr Daemon::snapshot() const {
-    std::lock_guard lock(impl_->snapshot_mutex);
-    return impl_->current_snapshot;
+    return impl_->fresh_snapshot();
 }
 
 store::HistoryReader* Daemon::history() const {

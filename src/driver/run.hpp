@@ -38,7 +38,9 @@ class Daemon {
     /// Loads the config and the store, then runs until stopped; returns a RunExitCode.
     int run();
 
-    /// The latest published picture (empty before the first one); safe from any thread.
+    /// A picture at most a second old and taken after the last status change, built on the
+    /// loop when needed (waited for at most a second, else the last one); empty before run()
+    /// published the first one. Safe from any thread but the loop's own.
     SnapshotPtr snapshot() const;
     /// History queries for the HTTP layer; null until run() opened the store.
     store::HistoryReader* history() const;

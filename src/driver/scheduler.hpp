@@ -31,6 +31,11 @@ class SteadySchedulerClock final : public SchedulerClock {
 /// the check, so nothing drifts). A target still running (or still waiting for a slot) when
 /// its next turn comes skips that turn; at most `max_in_flight` run at once, the others wait
 /// in order. Pure bookkeeping: no I/O, no timers; the driver sleeps until next_wakeup().
+///
+/// With a `batch` window, a wakeup also takes the turns planned within the next `batch`
+/// (started up to that much early, never late): 10,000 targets every 10 s are then 1,000 / s
+/// in at most 1 / batch wakeups a second instead of one wakeup per check, which was a third
+/// of the daemon's CPU (a sleep and a wakeup per probe).
 class Scheduler {
   public:
     struct Due {
@@ -38,7 +43,8 @@ class Scheduler {
         SteadyTime planned;  ///< when it should have started (lateness = start - planned)
     };
 
-    Scheduler(SchedulerClock const& clock, std::size_t max_in_flight);
+    Scheduler(SchedulerClock const& clock, std::size_t max_in_flight,
+              std::chrono::nanoseconds batch = std::chrono::nanoseconds(0));
 
     /// Adds target `id`, or changes its interval (an unchanged interval keeps its schedule).
     void set(std::size_t id, std::string_view key, std::chrono::milliseconds interval);
@@ -85,6 +91,7 @@ class Scheduler {
 
     SchedulerClock const& clock_;
     std::size_t max_in_flight_;
+    std::chrono::nanoseconds batch_;
     std::vector<Entry> entries_;
     std::vector<HeapItem> heap_;  ///< min-heap by time; stale generations skipped lazily
     std::deque<HeapItem> ready_;  ///< due, waiting for the in-flight cap

@@ -183,5 +183,66 @@ TEST(Scheduler, StalledLoopSkipsMissedTurnsInsteadOfBursting) {
     EXPECT_GE(s.skipped(), 9u);
 }
 
+TEST(Scheduler, BatchWindowWakesAtMostOncePerWindowAndNeverStartsLate) {
+    // 10,000 targets every 10 s, woken exactly when next_wakeup() says: without a window that
+    // is one wakeup per check; with 20 ms, at most one per 20 ms, each check at most 20 ms
+    // early and never late, and still every target once per interval on its own grid.
+    for (auto const batch : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(20ms)}) {
+        FakeClock clock;
+        Scheduler s(clock, 100000, batch);
+        for (std::size_t i = 0; i < 10000; ++i) {
+            s.set(i, "10.0.0." + std::to_string(i) + ":80", 10s);
+        }
+        auto const end = clock.now() + 30s;
+        std::size_t wakeups = 0;
+        std::vector<int> runs(10000, 0);
+        std::vector<SteadyTime> planned(10000);
+        for (int guard = 0; guard < 100000 && clock.now() < end; ++guard) {
+            auto const next = s.next_wakeup();
+            ASSERT_TRUE(next);
+            clock.now_ = std::max(clock.now_, *next);
+            ++wakeups;
+            for (auto const& d : take(s)) {
+                EXPECT_LE(d.planned - clock.now(), batch);  // early by at most the window
+                EXPECT_GE(d.planned, clock.now());          // and never late
+                if (runs[d.id] > 0) {
+                    EXPECT_EQ(d.planned - planned[d.id], 10s);  // on its grid
+                }
+                planned[d.id] = d.planned;
+                runs[d.id] += 1;
+                s.done(d.id);
+            }
+        }
+        for (int r : runs) {
+            EXPECT_GE(r, 2);
+            EXPECT_LE(r, 4);
+        }
+        if (batch == std::chrono::nanoseconds(0)) {
+            EXPECT_GT(wakeups, 25000u);  // about one per check
+        } else {
+            EXPECT_LE(wakeups, 30s / 20ms + 1);
+            EXPECT_GT(wakeups, 30s / 20ms / 2);  // the checks stay spread over the interval
+        }
+    }
+}
+
+TEST(Scheduler, BatchWindowIsNotUsedForIntervalsUnderTenWindows) {
+    FakeClock clock;
+    Scheduler slow(clock, 10, 20ms);
+    slow.set(0, "slow", 10s);
+    clock.now_ = *slow.next_wakeup() - 10ms;
+    EXPECT_EQ(take(slow).size(), 1u);  // 10 ms early: inside the window
+
+    Scheduler fast(clock, 10, 20ms);
+    fast.set(0, "fast", 100ms);  // under 10 x 20 ms: on time only
+    auto const at = *fast.next_wakeup();
+    clock.now_ = at - 10ms;
+    EXPECT_TRUE(take(fast).empty());
+    clock.now_ = at;
+    auto const due = take(fast);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].planned, at);
+}
+
 }  // namespace
 }  // namespace portwatch::driver
