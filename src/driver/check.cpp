@@ -55,7 +55,7 @@ std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    YamlPlan const& plan) {
     std::vector<Checked> out(targets.size());
     probe::Engine engine(io, probe::EngineOptions{.concurrency = options.concurrency});
-    for (std::size_t const i : probe_order(targets, previous)) {
+    for (std::size_t const i : probe_order(targets, previous, engine.concurrency() / 2)) {
         out[i].target = &targets[i];
         auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
                              : plan.canary_timeout.count() > 0 ? plan.canary_timeout

@@ -20,14 +20,16 @@ bool timed_out_last(eval::TargetState const* s) {
 }  // namespace
 
 std::vector<std::size_t> probe_order(std::vector<config::Target> const& targets,
-                                     store::State const& previous) {
+                                     store::State const& previous, std::size_t max_first) {
     std::vector<std::size_t> order;
     order.reserve(targets.size());
     std::vector<std::size_t> rest;
     // Looked up in list order, as the evaluation does later: State::find resumes where the last
     // lookup ended, so this is one pass over the state.
     for (std::size_t i = 0; i < targets.size(); ++i) {
-        (timed_out_last(previous.find(targets[i].key())) ? order : rest).push_back(i);
+        bool const first =
+            order.size() < max_first && timed_out_last(previous.find(targets[i].key()));
+        (first ? order : rest).push_back(i);
     }
     order.insert(order.end(), rest.begin(), rest.end());
     return order;

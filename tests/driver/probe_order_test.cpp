@@ -35,8 +35,8 @@ eval::TargetState up() {
 }
 
 TEST(ProbeOrder, WithoutStateItIsTheListOrder) {
-    EXPECT_EQ(probe_order(targets(4), store::State{}), (Order{0, 1, 2, 3}));
-    EXPECT_EQ(probe_order({}, store::State{}), Order{});
+    EXPECT_EQ(probe_order(targets(4), store::State{}, 10), (Order{0, 1, 2, 3}));
+    EXPECT_EQ(probe_order({}, store::State{}, 10), Order{});
 }
 
 TEST(ProbeOrder, WhatTimedOutLastTimeGoesFirstTheRestKeepTheirOrder) {
@@ -50,7 +50,7 @@ TEST(ProbeOrder, WhatTimedOutLastTimeGoesFirstTheRestKeepTheirOrder) {
         {t[4].key(), failed("dns-timeout", 5)},
         {t[5].key(), failed("host-unreachable")},
     };
-    EXPECT_EQ(probe_order(t, s), (Order{2, 4, 0, 1, 3, 5}));
+    EXPECT_EQ(probe_order(t, s, 100), (Order{2, 4, 0, 1, 3, 5}));
 }
 
 TEST(ProbeOrder, OnlyTheLastCheckCounts) {
@@ -61,7 +61,7 @@ TEST(ProbeOrder, OnlyTheLastCheckCounts) {
     recovering.consecutive_successes = 1;
     store::State s;
     s.targets = {{t[0].key(), up()}, {t[1].key(), recovering}, {t[2].key(), failed("timeout")}};
-    EXPECT_EQ(probe_order(t, s), (Order{2, 0, 1}));
+    EXPECT_EQ(probe_order(t, s, 100), (Order{2, 0, 1}));
 }
 
 TEST(ProbeOrder, StateInAnotherOrderOrWithOtherTargetsStillMatchesByKey) {
@@ -72,7 +72,7 @@ TEST(ProbeOrder, StateInAnotherOrderOrWithOtherTargetsStillMatchesByKey) {
         {t[3].key(), failed("timeout")},
         {t[1].key(), failed("timeout")},
     };
-    EXPECT_EQ(probe_order(t, s), (Order{1, 3, 0, 2}));
+    EXPECT_EQ(probe_order(t, s, 100), (Order{1, 3, 0, 2}));
 }
 
 TEST(ProbeOrder, EveryIndexExactlyOnce) {
@@ -81,7 +81,7 @@ TEST(ProbeOrder, EveryIndexExactlyOnce) {
     for (std::size_t i = 0; i < t.size(); i += 3) {
         s.targets.emplace_back(t[i].key(), failed(i % 2 == 0 ? "timeout" : "refused"));
     }
-    auto order = probe_order(t, s);
+    auto order = probe_order(t, s, 100);
     ASSERT_EQ(order.size(), t.size());
     std::vector<int> seen(t.size(), 0);
     for (auto i : order) {
@@ -91,6 +91,19 @@ TEST(ProbeOrder, EveryIndexExactlyOnce) {
     EXPECT_EQ(seen, std::vector<int>(t.size(), 1));
     // 0, 6, 12, ..., 48 timed out: 9 of them, first and ascending.
     EXPECT_EQ(Order(order.begin(), order.begin() + 9), (Order{0, 6, 12, 18, 24, 30, 36, 42, 48}));
+}
+
+TEST(ProbeOrder, AtMostMaxFirstGoFirstTheOtherSlowOnesKeepTheirPlaces) {
+    // More slow targets than half the slots would fill every slot for a whole timeout while
+    // the fast ones wait: only the first max_first move to the front.
+    auto const t = targets(10);
+    store::State s;
+    for (std::size_t i = 1; i < t.size(); i += 2) {
+        s.targets.emplace_back(t[i].key(), failed("timeout"));
+    }
+    EXPECT_EQ(probe_order(t, s, 2), (Order{1, 3, 0, 2, 4, 5, 6, 7, 8, 9}));
+    EXPECT_EQ(probe_order(t, s, 0), (Order{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    EXPECT_EQ(probe_order(t, s, 5), (Order{1, 3, 5, 7, 9, 0, 2, 4, 6, 8}));
 }
 
 }  // namespace
