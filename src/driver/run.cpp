@@ -49,10 +49,12 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-/// A reader (HTTP) gets a snapshot at most this old, and none older than the last status
-/// change; it is built when a reader asks, not on a clock (at 10,000 targets a rebuild every
-/// second was a tenth of the daemon's CPU while nobody was looking).
+/// A reader (HTTP) gets a snapshot at most this old, and after a status change at most
+/// snapshot_min_age old; it is built when a reader asks, not on a clock (at 10,000 targets a
+/// rebuild every second was a tenth of the daemon's CPU while nobody was looking).
 constexpr auto snapshot_max_age = 1s;
+/// After a change, a snapshot this old is rebuilt (at most 4 builds a second in a storm).
+constexpr auto snapshot_min_age = 250ms;
 /// How long a reader waits for the loop to build one before it takes the last one.
 constexpr auto snapshot_wait = 1s;
 /// How often the writer thread commits, at most.
@@ -344,7 +346,6 @@ struct Daemon::Impl {
     SteadyTime tick_at{};
     bool stopping = false;
     bool finished = false;
-    bool snapshot_dirty = false;
     util::TimePoint started = util::Clock::now();
     std::vector<Scheduler::Due> due;
 
@@ -354,9 +355,10 @@ struct Daemon::Impl {
     SnapshotPtr current_snapshot;
     SteadyClock::time_point snapshot_built{};
     std::uint64_t snapshot_generation = 0;
-    bool snapshot_wanted = false;            ///< a build is posted to the loop
-    bool loop_done = false;                  ///< nothing posted to the loop runs any more
-    std::atomic<bool> snapshot_stale{true};  ///< a status changed since the last build
+    bool snapshot_wanted = false;  ///< a build is posted to the loop
+    bool loop_done = false;        ///< nothing posted to the loop runs any more
+    /// A status, the target set, connectivity or the outbox changed since the last build.
+    std::atomic<bool> snapshot_stale{true};
     std::atomic<store::HistoryReader*> history{nullptr};
     /// HTTP on its own thread; declared after db, so it stops before the store closes.
     std::unique_ptr<http::Server> http_server;
@@ -475,7 +477,7 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     }
     log::info("config {}: {} target(s), {} added; store {}", config.file.string(),
               view_order.size(), added, config.store);
-    snapshot_dirty = true;
+    snapshot_stale.store(true, std::memory_order_relaxed);
     arm_scheduler();
 }
 
@@ -655,7 +657,7 @@ void Daemon::Impl::run_canaries() {
                             config.connectivity.canaries.size());
                     }
                     connectivity_ok = ok;
-                    snapshot_dirty = true;
+                    snapshot_stale.store(true, std::memory_order_relaxed);
                 }
                 if (stopping) {
                     return;
@@ -840,7 +842,7 @@ void Daemon::Impl::on_delivered(std::string const& id, notify::DeliveryResult co
         batch.outbox_put.push_back(p.entry);
     }
     flush(false);
-    snapshot_dirty = true;
+    snapshot_stale.store(true, std::memory_order_relaxed);
     dispatch();
 }
 
@@ -895,8 +897,10 @@ void Daemon::Impl::publish() {
 // one built on the loop, waited for at most snapshot_wait (then the last one).
 SnapshotPtr Daemon::Impl::fresh_snapshot() {
     std::unique_lock lock(snapshot_mutex);
-    bool const fresh = current_snapshot && !snapshot_stale.load(std::memory_order_relaxed) &&
-                       SteadyClock::now() - snapshot_built < snapshot_max_age;
+    auto const age = SteadyClock::now() - snapshot_built;
+    bool const fresh = current_snapshot && age < (snapshot_stale.load(std::memory_order_relaxed)
+                                                      ? std::chrono::nanoseconds(snapshot_min_age)
+                                                      : std::chrono::nanoseconds(snapshot_max_age));
     if (fresh || loop_done) {
         return current_snapshot;
     }

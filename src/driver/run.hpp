@@ -38,7 +38,7 @@ class Daemon {
     /// Loads the config and the store, then runs until stopped; returns a RunExitCode.
     int run();
 
-    /// A picture at most a second old and taken after the last status change, built on the
+    /// A picture at most a second old (250 ms after a status change), built on the
     /// loop when needed (waited for at most a second, else the last one); empty before run()
     /// published the first one. Safe from any thread but the loop's own.
     SnapshotPtr snapshot() const;
