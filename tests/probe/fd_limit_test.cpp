@@ -1,6 +1,7 @@
 // Probing under a low RLIMIT_NOFILE, in a forked child so the test process keeps its limit.
 #include "probe/engine.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,39 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Runs fn in a child process (fn returns the exit code); waits at most `bound`.
-int run_in_child(int (*fn)(void*), void* arg, std::chrono::seconds bound) {
-    std::fflush(nullptr);
-    pid_t const pid = ::fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        int code = 99;  // an exception must not run the rest of gtest in the child
-        try {
-            code = fn(arg);
-        } catch (std::exception const& e) {
-            std::fprintf(stderr, "child: %s\n", e.what());
-        }
-        ::_exit(code);
-    }
-    auto const until = std::chrono::steady_clock::now() + bound;
-    int status = 0;
-    for (;;) {
-        pid_t const w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            break;
-        }
-        if (std::chrono::steady_clock::now() > until) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return -2;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 bool set_soft_nofile(rlim_t n) {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
@@ -68,6 +36,65 @@ struct Ports {
     std::uint16_t refused;
     bool fill_fds;  // take most free fds so that socket() hits EMFILE
 };
+
+// Runs fn in a child process (fn returns the exit code) against a listener and a closed port
+// of the parent's; waits at most `bound`. The child is forked before the listener's thread
+// exists and gets the ports through a pipe: a fork while another thread runs can leave the
+// child blocked for ever on a lock that thread held (seen once in CI under ASan: a 120 s hang
+// of a test that takes 0.1 s).
+int run_in_child(int (*fn)(void*), bool fill_fds, std::chrono::seconds bound) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    std::fflush(nullptr);
+    pid_t const pid = ::fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        ::close(pipefd[1]);
+        Ports ports{};
+        if (::read(pipefd[0], &ports, sizeof ports) != static_cast<ssize_t>(sizeof ports)) {
+            ::_exit(98);  // the parent could not start its listener
+        }
+        ::close(pipefd[0]);
+        int code = 99;  // an exception must not run the rest of gtest in the child
+        try {
+            code = fn(&ports);
+        } catch (std::exception const& e) {
+            std::fprintf(stderr, "child: %s\n", e.what());
+        }
+        ::_exit(code);
+    }
+    ::close(pipefd[0]);
+    int status = 0;
+    {
+        test::LoopbackListener server;
+        test::ClosedPort closed;
+        if (server.ok() && closed.ok()) {
+            Ports const ports{server.port(), closed.port(), fill_fds};
+            [[maybe_unused]] auto const n = ::write(pipefd[1], &ports, sizeof ports);
+        } else {
+            std::fprintf(stderr, "listener: %s\n", server.error().c_str());
+        }
+        ::close(pipefd[1]);
+        auto const until = std::chrono::steady_clock::now() + bound;
+        for (;;) {
+            pid_t const w = ::waitpid(pid, &status, WNOHANG);
+            if (w == pid) {
+                break;
+            }
+            if (std::chrono::steady_clock::now() > until) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, &status, 0);
+                return -2;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 // The child starts with stdio only: whatever fds the test runner leaked into us would
 // otherwise eat into the 64 (seen in CI: ~50 inherited fds left the engine none).
@@ -125,19 +152,11 @@ int low_limit_child(void* arg) {
 }
 
 TEST(FdLimit, CapIsClampedAndEveryTargetClassifiedUnderUlimit64) {
-    test::LoopbackListener server;
-    ASSERT_TRUE(server.ok()) << server.error();
-    test::ClosedPort closed;
-    Ports ports{server.port(), closed.port(), false};
-    EXPECT_EQ(run_in_child(&low_limit_child, &ports, 120s), 0);
+    EXPECT_EQ(run_in_child(&low_limit_child, false, 120s), 0);
 }
 
 TEST(FdLimit, SocketExhaustionRequeuesInsteadOfDown) {
-    test::LoopbackListener server;
-    ASSERT_TRUE(server.ok()) << server.error();
-    test::ClosedPort closed;
-    Ports ports{server.port(), closed.port(), true};
-    EXPECT_EQ(run_in_child(&low_limit_child, &ports, 120s), 0);
+    EXPECT_EQ(run_in_child(&low_limit_child, true, 120s), 0);
 }
 
 // Not one fd free and none of ours to wait for: the whole queue is given up after one
@@ -187,10 +206,7 @@ int no_fd_at_all_child(void* arg) {
 }
 
 TEST(FdLimit, NoFreeFdGivesUpTheQueueOnceAsLocalFailures) {
-    test::LoopbackListener server;
-    ASSERT_TRUE(server.ok()) << server.error();
-    Ports ports{server.port(), 0, false};
-    EXPECT_EQ(run_in_child(&no_fd_at_all_child, &ports, 30s), 0);
+    EXPECT_EQ(run_in_child(&no_fd_at_all_child, false, 30s), 0);
 }
 
 }  // namespace
