@@ -212,21 +212,31 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
         if (ec || !output_.is_open()) {
             return;  // closed after exit (that drained the rest), or cancelled
         }
-        // A bounded batch, then back to the loop (the pipe is non-blocking).
-        for (int i = 0; i < 16; ++i) {
+        // A bounded batch, then back to the loop. At EOF or an error: stop reading (exit is
+        // what completes a delivery).
+        if (drain_output(16 * buf_.size())) {
+            read_output();
+        }
+    }
+
+    /// Reads what the (non-blocking) pipe holds, at most about `max_bytes`, into the kept
+    /// output; false at EOF or on an error, true when the pipe may give more later.
+    bool drain_output(std::size_t max_bytes) {
+        for (std::size_t drained = 0; drained < max_bytes;) {
             ssize_t const n = ::read(output_.native_handle(), buf_.data(), buf_.size());
             if (n < 0 && errno == EINTR) {
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                break;
+                return true;
             }
             if (n <= 0) {
-                return;  // EOF or error: stop reading (exit is what completes a delivery)
+                return false;
             }
             keep_output(buf_.data(), static_cast<std::size_t>(n));
+            drained += static_cast<std::size_t>(n);
         }
-        read_output();
+        return true;
     }
 
     /// Keeps the last output_cap_ bytes of the output.
@@ -317,19 +327,7 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
         // Take what is already in the pipe, then stop: a daemon the notifier left behind
         // may hold the pipe open for ever.
         if (output_.is_open()) {
-            std::array<char, 16384> chunk;
-            std::size_t drained = 0;
-            while (drained < max_drain) {
-                ssize_t const n = ::read(output_.native_handle(), chunk.data(), chunk.size());
-                if (n < 0 && errno == EINTR) {
-                    continue;
-                }
-                if (n <= 0) {
-                    break;
-                }
-                keep_output(chunk.data(), static_cast<std::size_t>(n));
-                drained += static_cast<std::size_t>(n);
-            }
+            drain_output(max_drain);
         }
         std::optional<SpawnFailure> failure;
         if (status_fd_) {
