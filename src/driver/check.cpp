@@ -14,6 +14,7 @@
 #include "probe/engine.hpp"
 #include "store/json_store.hpp"
 #include "store/open.hpp"
+#include "store/state_index.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_lock.hpp"
 #include "util/log.hpp"
@@ -246,8 +247,9 @@ int run_check(CheckOptions const& options) {
     next.outbox = previous->state.outbox;
     eval::Thresholds const thresholds{.notify_first_up = options.notify_first_up};
     std::size_t new_events = 0;
+    store::StateIndex previous_index(previous->state);
     for (auto& c : checked) {
-        auto const* prev = previous->state.find(c.target->key());
+        auto const* prev = previous_index.find(c.target->key());
         eval::Observation const obs{
             .up = c.result.up,
             .reason = probe::probe_error_name(c.result.error),

@@ -23,8 +23,8 @@ bool timed_out_last(eval::TargetState const& s) {
 std::vector<std::size_t> probe_order(std::vector<config::Target> const& targets,
                                      store::State const& previous, std::size_t max_first) {
     // The keys that timed out, from one pass over the state (usually a handful): the list is
-    // then matched against them, not looked up one by one in the state (which the evaluation
-    // does later anyway, and which costs a whole scan for a target the state does not hold).
+    // then matched against them, not looked up one by one in the state (the evaluation does
+    // that later anyway, through its StateIndex).
     std::unordered_set<std::string_view> slow;
     for (auto const& [key, state] : previous.targets) {
         if (timed_out_last(state)) {

@@ -25,22 +25,6 @@ using ReadJson = nlohmann::json;
 using detail::recent_from_text;
 using detail::recent_text;
 
-// Callers look targets up in list order, which is also the order of a state saved by the
-// previous run: the search starts where the last one ended, so a whole run costs O(n) instead
-// of O(n^2). Any order still finds every key (the scan wraps around).
-eval::TargetState const* State::find(std::string const& key) const {
-    thread_local std::size_t hint = 0;
-    std::size_t const n = targets.size();
-    for (std::size_t step = 0, i = hint < n ? hint : 0; step < n;
-         ++step, i = i + 1 < n ? i + 1 : 0) {
-        if (targets[i].first == key) {
-            hint = i + 1;
-            return &targets[i].second;
-        }
-    }
-    return nullptr;
-}
-
 namespace {
 
 constexpr int format_version = 1;

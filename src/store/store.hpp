@@ -25,13 +25,12 @@ struct OutboxEntry {
 };
 
 /// Everything a store holds: target states by key, in list order, and the outbox in the
-/// order events happened.
+/// order events happened. Look targets up through a StateIndex (store/state_index.hpp).
 struct State {
     std::vector<std::pair<std::string, eval::TargetState>> targets;
     std::vector<OutboxEntry> outbox;
 
     bool operator==(State const&) const = default;
-    eval::TargetState const* find(std::string const& key) const;
 };
 
 struct Loaded {

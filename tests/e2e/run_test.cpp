@@ -17,6 +17,7 @@
 
 #include "e2e/e2e_support.hpp"
 #include "store/sqlite.hpp"
+#include "store/state_index.hpp"
 
 extern char** environ;
 
@@ -222,8 +223,8 @@ TEST(Run, ReloadBySighupValidThenInvalid) {
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait(10s), 0) << d.log();
     auto const st = load_store(dir);
-    EXPECT_EQ(st.state.find(fmt::format("127.0.0.1:{}", b)), nullptr);
-    ASSERT_NE(st.state.find(fmt::format("127.0.0.1:{}", a.port())), nullptr);
+    EXPECT_EQ(store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", b)), nullptr);
+    ASSERT_NE(store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", a.port())), nullptr);
     EXPECT_EQ(messages_with(dir, "B (").size(), 1u);
 }
 
@@ -380,7 +381,7 @@ TEST(Run, ValidateAndCheckShareTheConfig) {
     EXPECT_TRUE(has_seed_time_suffix(dir.calls()[0].args.at(0),
                                      fmt::format("B (127.0.0.1:{}){}", b, down)));
     auto const st = load_store(dir);
-    ASSERT_NE(st.state.find(fmt::format("127.0.0.1:{}", b)), nullptr);
+    ASSERT_NE(store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", b)), nullptr);
     // And the daemon on the same file keeps that state: no second message.
     Daemon d(dir);
     ASSERT_TRUE(eventually([&] { return d.log().find("running") != std::string::npos; }, 5s));

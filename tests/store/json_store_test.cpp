@@ -46,7 +46,7 @@ TEST(JsonStore, OriginalFileLoadsAsState) {
     EXPECT_TRUE(loaded->warnings.empty());
 }
 
-TEST(JsonStore, LargeStateKeepsListOrderAndFindsEveryKey) {
+TEST(JsonStore, LargeStateKeepsListOrder) {
     // 20,000 targets in an order that is not sorted: loading and saving stay in list order
     // and run in well under a second (they were quadratic once, see bench/RESULTS.md).
     State s;
@@ -64,14 +64,6 @@ TEST(JsonStore, LargeStateKeepsListOrderAndFindsEveryKey) {
         ASSERT_EQ(loaded->state.targets[i].first, s.targets[i].first);
         ASSERT_EQ(loaded->state.targets[i].second.status, s.targets[i].second.status);
     }
-    // find(): in list order, backwards, and a miss.
-    for (auto const& [key, t] : s.targets) {
-        ASSERT_NE(loaded->state.find(key), nullptr) << key;
-    }
-    for (auto it = s.targets.rbegin(); it != s.targets.rbegin() + 100; ++it) {
-        ASSERT_EQ(loaded->state.find(it->first)->reason, it->second.reason);
-    }
-    EXPECT_EQ(loaded->state.find("nowhere:1"), nullptr);
 }
 
 TEST(JsonStore, SerializeIsByteForByteTheDomDump) {
