@@ -81,6 +81,9 @@ bool is_python_space(std::uint32_t cp) {
 
 /// Width of the whitespace character at s[i], or 0.
 std::size_t space_at(std::string_view s, std::size_t i) {
+    if (auto const c = static_cast<unsigned char>(s[i]); c < 0x80) {  // lists are mostly ASCII
+        return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0;
+    }
     std::size_t const n = sequence_length(s, i);
     if (n == 0) {
         return 0;
@@ -89,6 +92,9 @@ std::size_t space_at(std::string_view s, std::size_t i) {
 }
 
 std::size_t step(std::string_view s, std::size_t i) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+        return 1;
+    }
     std::size_t const n = sequence_length(s, i);
     return n == 0 ? 1 : n;
 }
@@ -130,13 +136,20 @@ std::vector<std::string_view> split_python_whitespace(std::string_view s) {
 }
 
 std::string_view strip_python_whitespace(std::string_view s) {
-    auto const parts = split_python_whitespace(s);
-    if (parts.empty()) {
-        return {};
+    // One pass forward (UTF-8 cannot be walked backwards safely when it may be malformed):
+    // the start of the first non-space character and the end of the last one.
+    std::size_t begin = s.size();
+    std::size_t end = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        if (std::size_t const w = space_at(s, i); w != 0) {
+            i += w;
+            continue;
+        }
+        begin = begin < i ? begin : i;
+        i += step(s, i);
+        end = i;
     }
-    char const* const begin = parts.front().data();
-    char const* const end = parts.back().data() + parts.back().size();
-    return {begin, static_cast<std::size_t>(end - begin)};
+    return begin < end ? s.substr(begin, end - begin) : std::string_view();
 }
 
 std::string to_hex(std::string_view bytes) {
