@@ -6,7 +6,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     build-essential cmake ninja-build pkg-config git ca-certificates \
     libboost-dev libc-ares-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev \
-    libyaml-cpp-dev libsqlite3-dev libsystemd-dev systemd \
+    libyaml-cpp-dev libsqlite3-dev libsimdjson-dev libsystemd-dev systemd \
     libgtest-dev libgmock-dev libbenchmark-dev \
     clang libclang-rt-14-dev clang-format \
     python3 iproute2 nftables iptables procps util-linux valgrind \

@@ -2,8 +2,9 @@
 
 #include <charconv>
 #include <cstdint>
+#include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "util/time.hpp"
 #include "util/utf8.hpp"
@@ -12,7 +13,6 @@ namespace portwatch::store::detail {
 
 namespace {
 
-using ReadJson = nlohmann::json;
 constexpr char const* reserved_key = "_portwatch";
 
 struct EntryFields {
@@ -36,31 +36,21 @@ struct EntryFields {
     }
 };
 
-/// SAX handler for nlohmann::json::sax_parse. Returning false stops the parse: the file is
-/// not of the common shape (or not JSON), and the full reader takes over.
+/// Takes the document's values in file order, as SAX events. Returning false stops the walk:
+/// the file is not of the common shape, and the full reader takes over.
 class Handler {
   public:
     StateBulk bulk;
 
     bool null() { return scalar(std::nullopt, nullptr); }
     bool boolean(bool) { return scalar(std::nullopt, nullptr); }
-    bool number_integer(ReadJson::number_integer_t v) {
-        return scalar(static_cast<double>(v), nullptr);
-    }
-    bool number_unsigned(ReadJson::number_unsigned_t v) {
-        return scalar(static_cast<double>(v), nullptr);
-    }
-    bool number_float(ReadJson::number_float_t v, std::string const&) {
-        return scalar(static_cast<double>(v), nullptr);
-    }
+    bool number(double v) { return scalar(v, nullptr); }
     bool string(std::string& v) {
         if (level_ == Level::top) {
             return top_status(v);
         }
         return scalar(std::nullopt, &v);
     }
-    bool binary(ReadJson::binary_t&) { return false; }
-
     bool key(std::string& k) {
         switch (level_) {
             case Level::top:
@@ -80,7 +70,7 @@ class Handler {
         }
     }
 
-    bool start_object(std::size_t) {
+    bool start_object() {
         switch (level_) {
             case Level::before:
                 level_ = Level::top;
@@ -128,7 +118,7 @@ class Handler {
         }
     }
 
-    bool start_array(std::size_t) {
+    bool start_array() {
         // Only an empty outbox is of the common shape.
         if (level_ != Level::section || section_key_ != "outbox") {
             return false;
@@ -143,10 +133,6 @@ class Handler {
         }
         level_ = Level::section;
         return true;
-    }
-
-    bool parse_error(std::size_t, std::string const&, nlohmann::detail::exception const&) {
-        return false;
     }
 
   private:
@@ -224,6 +210,56 @@ class Handler {
     std::unordered_map<std::string, std::size_t> index_;
 };
 
+/// Feeds `e` and everything in it to `h`, in file order (a repeated key included, as a SAX
+/// parser would). The handler stops at the first value out of the common shape, so the
+/// recursion goes at most four objects deep on success.
+bool walk(simdjson::dom::element e, Handler& h) {
+    // Each case reads the type it was dispatched on: value_unsafe() cannot fail there.
+    using Type = simdjson::dom::element_type;
+    switch (e.type()) {
+        case Type::OBJECT: {
+            if (!h.start_object()) {
+                return false;
+            }
+            simdjson::dom::object const members = e.get_object().value_unsafe();
+            for (auto const [k, v] : members) {
+                std::string key(k);
+                if (!h.key(key) || !walk(v, h)) {
+                    return false;
+                }
+            }
+            return h.end_object();
+        }
+        case Type::ARRAY: {
+            if (!h.start_array()) {
+                return false;
+            }
+            simdjson::dom::array const items = e.get_array().value_unsafe();
+            for (auto const v : items) {
+                if (!walk(v, h)) {
+                    return false;
+                }
+            }
+            return h.end_array();
+        }
+        case Type::STRING: {
+            std::string text{e.get_string().value_unsafe()};
+            return h.string(text);
+        }
+        case Type::INT64:
+            return h.number(static_cast<double>(e.get_int64().value_unsafe()));
+        case Type::UINT64:
+            return h.number(static_cast<double>(e.get_uint64().value_unsafe()));
+        case Type::DOUBLE:
+            return h.number(e.get_double().value_unsafe());
+        case Type::BOOL:
+            return h.boolean(e.get_bool().value_unsafe());
+        case Type::NULL_VALUE:
+            return h.null();
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string SavedText::value() const {
@@ -251,8 +287,23 @@ std::uint64_t recent_from_text(std::string const& text) {
 }
 
 std::optional<StateBulk> read_state_fast(std::string const& text) {
+    // A \u escape goes to the full reader: the two libraries differ on a lone surrogate
+    // (nlohmann refuses it; simdjson may write it as bytes that are not UTF-8). The files
+    // portwatch writes have none: nlohmann writes non-ASCII text as UTF-8, not escaped, and
+    // control characters are the only escapes left, which no key, status or reason holds.
+    if (text.find("\\u") != std::string::npos) {
+        return std::nullopt;
+    }
+    // simdjson validates all of the document (UTF-8, numbers, literals, nothing after it)
+    // before the walk; an error of any kind (not JSON, an integer beyond 64 bits, too deep)
+    // is the full reader's to report. A parser per call: a run loads one file.
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (parser.parse(text).get(root) != simdjson::SUCCESS) {
+        return std::nullopt;
+    }
     Handler h;
-    if (!ReadJson::sax_parse(text, &h)) {
+    if (!walk(root, h)) {
         return std::nullopt;
     }
     return std::move(h.bulk);

@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal to the JSON store: the bulk of a state file (the top-level statuses and the
-// _portwatch.targets entries), read by a SAX handler straight into these structs, with no
-// JSON value built per target.
+// _portwatch.targets entries), read straight into these structs: simdjson parses the file
+// (its DOM is a flat tape, no JSON value per target), and a handler takes the values in file
+// order as SAX events.
 #include <cstdint>
 #include <optional>
 #include <string>

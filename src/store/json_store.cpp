@@ -271,8 +271,8 @@ Loaded assemble(StateBulk& bulk, ValueText const& value_text) {
 
 }  // namespace
 
-// The common file (statuses, target entries, an empty outbox) goes through a SAX handler
-// with no JSON value per target; anything else through the full reader below.
+// The common file (statuses, target entries, an empty outbox) goes through the fast reader
+// (simdjson, no JSON value per target); anything else through the full reader below.
 util::Result<Loaded> JsonStore::parse(std::string const& text) {
     if (auto bulk = detail::read_state_fast(text)) {
         return assemble(*bulk, [](std::string const&) { return std::string(); });

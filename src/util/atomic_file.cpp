@@ -120,6 +120,9 @@ Result<std::string> read_file(fs::path const& path) {
         return errno_error("cannot read " + path.string() + ": larger than 256 MiB", EFBIG);
     }
     std::string out;
+    // The whole file in one allocation, with room for the 64 bytes of padding a SIMD parser
+    // reads past the end (simdjson then parses the string in place instead of copying it).
+    out.reserve(static_cast<std::size_t>(st.st_size) + 64);
     char buf[65536];
     for (;;) {
         ssize_t const n = ::read(fd.get(), buf, sizeof buf);

@@ -36,7 +36,7 @@ for t in "${targets[@]}"; do
     [[ $t == yaml && ! -f src/config/yaml.cpp ]] && { echo "== $t: no src/config/yaml.cpp, skipped"; continue; }
     bin="$build/${t}_fuzz"
     "$cxx" "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/${t}_fuzz.cpp" "${objects[@]}" \
-        -lfmt -lyaml-cpp -o "$bin"
+        -lfmt -lyaml-cpp -lsimdjson -o "$bin"
     corpus="$build/corpus/$t"
     artifacts="$build/artifacts/$t"
     mkdir -p "$corpus" "$artifacts"

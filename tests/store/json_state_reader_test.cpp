@@ -1,5 +1,6 @@
-// The fast state reader (SAX, common shape) against the full reader: for every file both
-// must give the same state and warnings; the fast one must really take the common files.
+// The fast state reader (simdjson, common shape) against the full reader (nlohmann): for
+// every file both must give the same state and warnings; the fast one must really take the
+// common files.
 #include "store/json_state_reader.hpp"
 
 #include <gtest/gtest.h>
@@ -97,6 +98,37 @@ TEST(JsonStateReader, OffShapeFilesGoToTheFullReaderWithTheSameResult) {
         "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
         "\"recent\": \"b\", \"recent\": 11, \"last_alert\": \"x\"}}}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": 1e999}}}}",
+        // Where the two JSON libraries could differ: escapes, surrogates, a BOM, bytes that
+        // are not UTF-8, control characters, number edges, trailing bytes, depth.
+        "{\"a\\u003a1\": \"UP\"}",
+        "{\"a:1\\udc00\": \"UP\"}",
+        "{\"a:1\\ud800\": \"UP\"}",
+        "{\"a:1\\ud800x\": \"UP\"}",
+        "{\"a:1\\ud83d\\ude00\": \"UP\"}",
+        "{\"a:1\\u0000\": \"UP\"}",
+        "{\"a:1\": \"U\\u0050\"}",
+        "{\"a:1\\\\u\": \"UP\"}",
+        "\xef\xbb\xbf{\"a:1\": \"UP\"}",
+        "{\"a:1\xff\": \"UP\"}",
+        "{\"a:1\xc0\xaf\": \"UP\"}",
+        "{\"a:1\xed\xa0\x80\": \"UP\"}",
+        "{\"a:1\x01\": \"UP\"}",
+        "{\"a:1\tx\": \"UP\"}",
+        std::string("{\"a:1\": \"UP\"}") + '\0',
+        std::string("{\"a:1") + '\0' + "\": \"UP\"}",
+        "{\"a:1\": \"UP\"}\n\n  ",
+        "  \n",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"failures\": -0, "
+        "\"successes\": 18446744073709551615, \"since\": 18446744073709551616, "
+        "\"last_check\": 9223372036854775808, \"last_alert\": -9223372036854775809}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"failures\": 01}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"failures\": 1.}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": 4.9e-324, "
+        "\"last_check\": 2.2250738585072011e-308, \"failures\": 1E+2, \"successes\": 1e-999}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": tru}}}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": {\"since\": nul}}}}",
+        std::string(3000, '[') + std::string(3000, ']'),
+        "{\"_portwatch\": {\"x\": " + std::string(3000, '[') + std::string(3000, ']') + "}}",
     };
     for (auto const& text : cases) {
         EXPECT_EQ(outcome(JsonStore::parse(text)), outcome(JsonStore::parse_full(text))) << text;
