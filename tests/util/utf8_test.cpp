@@ -32,11 +32,17 @@ TEST(Utf8, StripLikePython) {
     EXPECT_EQ(strip_python_whitespace(" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f"), "");
     EXPECT_EQ(strip_python_whitespace("\xe3\x80\x80\xc2\xa0"), "");
     EXPECT_EQ(strip_python_whitespace("abc"), "abc");
-    EXPECT_EQ(strip_python_whitespace("\x1c a\xe3\x80\x80b\t\xc2\x85"), "a\xe3\x80\x80b");
+    EXPECT_EQ(strip_python_whitespace("\x1c a\xe3\x80\x80"
+                                      "b\t\xc2\x85"),
+              "a\xe3\x80\x80"
+              "b");
     EXPECT_EQ(strip_python_whitespace(" x\xff "), "x\xff");       // a stray byte is not a space
     EXPECT_EQ(strip_python_whitespace("\xe3\x80 "), "\xe3\x80");  // nor a truncated one
     EXPECT_EQ(strip_python_whitespace("a\x01"), "a\x01");         // U+0001 is not a space
-    for (std::string_view const line : {" a b ", "a", "\ta\xe3\x80\x80b \xff", "  "}) {
+    for (std::string_view const line : {" a b ", "a",
+                                        "\ta\xe3\x80\x80"
+                                        "b \xff",
+                                        "  "}) {
         auto const parts = split_python_whitespace(line);
         auto const stripped = strip_python_whitespace(line);
         if (parts.empty()) {
