@@ -286,7 +286,7 @@ std::uint64_t recent_from_text(std::string const& text) {
     return !text.empty() && text.size() <= 16 && r.ec == std::errc() && r.ptr == end ? bits : 0;
 }
 
-std::optional<StateBulk> read_state_fast(std::string const& text) {
+std::optional<StateBulk> read_state_fast(std::string text) {
     // A \u escape goes to the full reader: the two libraries differ on a lone surrogate
     // (nlohmann refuses it; simdjson may write it as bytes that are not UTF-8). The files
     // portwatch writes have none: nlohmann writes non-ASCII text as UTF-8, not escaped, and
@@ -302,6 +302,7 @@ std::optional<StateBulk> read_state_fast(std::string const& text) {
     if (parser.parse(text).get(root) != simdjson::SUCCESS) {
         return std::nullopt;
     }
+    std::string().swap(text);
     Handler h;
     if (!walk(root, h)) {
         return std::nullopt;

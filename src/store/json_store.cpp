@@ -280,6 +280,20 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
     return parse_full(text);
 }
 
+// parse(), without holding the file's text and its parsed document at once: the fast reader
+// takes the text and frees it once parsed, and a file off its shape is read again for the
+// full reader. The run holds the state lock, so both reads see the same file.
+util::Result<Loaded> JsonStore::parse_file(std::string text) const {
+    if (auto bulk = detail::read_state_fast(std::move(text))) {
+        return assemble(*bulk, [](std::string const&) { return std::string(); });
+    }
+    auto again = util::read_file(path_);
+    if (!again) {
+        return again.error();
+    }
+    return parse_full(*again);
+}
+
 // One pass, and no DOM for the bulk: each top-level "KEY": "UP"|"DOWN" and each
 // _portwatch.targets entry is taken out of the document as soon as it is parsed (a DOM of
 // 100,000 targets cost more time and memory than the rest of a run). What stays in the DOM is
@@ -376,9 +390,12 @@ util::Result<Loaded> JsonStore::load() {
         }
         return text.error();  // permission denied, a directory: leave it for a human
     }
-    auto parsed = parse(*text);
+    auto parsed = parse_file(std::move(*text));
     if (parsed) {
         return parsed;
+    }
+    if (parsed.error().code) {
+        return parsed.error();  // the second read failed: not a verdict on the content
     }
     // Corrupt: keep it aside for a human, start afresh, and say so loudly.
     fs::path const aside = path_.string() + ".corrupt-" + stamp_now();

@@ -34,6 +34,10 @@ class JsonStore final : public Store {
     static constexpr char const* reserved_key = "_portwatch";
 
   private:
+    /// parse() for load(): never holds the text and its parsed document at once. An error
+    /// with a code is a failed read, not a verdict on the content.
+    util::Result<Loaded> parse_file(std::string text) const;
+
     std::filesystem::path path_;
 };
 

@@ -214,6 +214,31 @@ TEST(JsonStore, DirectoryInPlaceIsAnErrorAndUntouched) {
     EXPECT_TRUE(fs::is_directory(dir / "s.json"));
 }
 
+TEST(JsonStore, LoadGivesWhatParseGivesForEveryShape) {
+    // load() lets go of the text once the fast reader has parsed it and reads the file again
+    // for the full reader: the common file, one with an outbox, one with a \u escape, and one
+    // with a value to warn about must all load as parse() reads them, and stay untouched.
+    State s;
+    s.targets.push_back({"a:1", eval::TargetState{.status = eval::Status::up, .since = t0}});
+    s.targets.push_back({"b:2", eval::TargetState{.status = eval::Status::down, .reason = "x"}});
+    State with_outbox = s;
+    with_outbox.outbox = {entry("b:2", "m1")};
+    for (std::string const& text :
+         {JsonStore::serialize(s), JsonStore::serialize(with_outbox),
+          std::string("{\"a\\u003a1\": \"UP\"}"), std::string("{\"a:1\": \"MAYBE\"}")}) {
+        test::TempDir dir;
+        dir.write("s.json", text);
+        JsonStore store(dir / "s.json");
+        auto const loaded = store.load();
+        auto const parsed = JsonStore::parse(text);
+        ASSERT_TRUE(loaded) << text;
+        ASSERT_TRUE(parsed) << text;
+        EXPECT_EQ(JsonStore::serialize(loaded->state), JsonStore::serialize(parsed->state));
+        EXPECT_EQ(loaded->warnings, parsed->warnings);
+        EXPECT_EQ(dir.read("s.json"), text);
+    }
+}
+
 TEST(JsonStore, CommitIsAtomicAndLeavesNoTempFile) {
     test::TempDir dir;
     JsonStore store(dir / "s.json");
