@@ -269,13 +269,23 @@ Loaded assemble(StateBulk& bulk, ValueText const& value_text) {
     return out;
 }
 
+/// The fast reader's result, for the common file; nullopt sends the caller to the full reader.
+std::optional<Loaded> parse_fast(std::string text) {
+    auto bulk = detail::read_state_fast(std::move(text));
+    if (!bulk) {
+        return std::nullopt;
+    }
+    // No top-level value needs a warning in a file the fast reader takes.
+    return assemble(*bulk, [](std::string const&) { return std::string(); });
+}
+
 }  // namespace
 
 // The common file (statuses, target entries, an empty outbox) goes through the fast reader
 // (simdjson, no JSON value per target); anything else through the full reader below.
 util::Result<Loaded> JsonStore::parse(std::string const& text) {
-    if (auto bulk = detail::read_state_fast(text)) {
-        return assemble(*bulk, [](std::string const&) { return std::string(); });
+    if (auto fast = parse_fast(text)) {
+        return std::move(*fast);
     }
     return parse_full(text);
 }
@@ -284,8 +294,8 @@ util::Result<Loaded> JsonStore::parse(std::string const& text) {
 // takes the text and frees it once parsed, and a file off its shape is read again for the
 // full reader. The run holds the state lock, so both reads see the same file.
 util::Result<Loaded> JsonStore::parse_file(std::string text) const {
-    if (auto bulk = detail::read_state_fast(std::move(text))) {
-        return assemble(*bulk, [](std::string const&) { return std::string(); });
+    if (auto fast = parse_fast(std::move(text))) {
+        return std::move(*fast);
     }
     auto again = util::read_file(path_);
     if (!again) {

@@ -82,7 +82,7 @@ bool is_python_space(std::uint32_t cp) {
 /// Width of the whitespace character at s[i], or 0.
 std::size_t space_at(std::string_view s, std::size_t i) {
     if (auto const c = static_cast<unsigned char>(s[i]); c < 0x80) {  // lists are mostly ASCII
-        return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0;
+        return is_python_space(c) ? 1 : 0;
     }
     std::size_t const n = sequence_length(s, i);
     if (n == 0) {
