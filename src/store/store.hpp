@@ -16,6 +16,9 @@ namespace portwatch::store {
 /// retry on a later run says exactly what the first attempt would have said).
 struct OutboxEntry {
     eval::Event event;
+    /// The notifier this entry goes to, by name ("" = the default notifier of a seed list).
+    /// One entry per (event, destination); ordered per (event.key, destination).
+    std::string destination;
     std::string message;
     int attempts = 0;
     util::TimePoint next_attempt{};  ///< not retried before this (exponential backoff)
