@@ -15,7 +15,7 @@
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
 #include "driver/check.hpp"
-#include "driver/run.hpp"
+#include "driver/daemon.hpp"
 #include "util/log.hpp"
 #include "util/shell_words.hpp"
 
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
 
     if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
         pw::util::log::error("cannot change to directory {}: {}", chdir_to, std::strerror(errno));
-        return ExitCode::exit_no_list;
+        return ExitCode::exit_no_input;
     }
 
     if (*run) {
@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
             if (!loaded) {
                 pw::util::log::error("{}: {}", loaded.error().message,
                                      loaded.error().code.message());
-                return int{ExitCode::exit_no_list};
+                return int{ExitCode::exit_no_input};
             }
             for (auto const& d : loaded->diagnostics) {
                 std::cerr << d.to_string() << '\n';

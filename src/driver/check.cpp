@@ -7,7 +7,9 @@
 
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
+#include "driver/connectivity.hpp"
 #include "driver/from_config.hpp"
+#include "driver/pipeline.hpp"
 #include "driver/probe_order.hpp"
 #include "eval/evaluator.hpp"
 #include "notify/exec.hpp"
@@ -142,7 +144,7 @@ int run_check(CheckOptions const& options) {
         auto yaml = config::load_config(options.config);
         if (!yaml) {
             log::error("{}: {}", yaml.error().message, yaml.error().code.message());
-            return exit_no_list;
+            return exit_no_input;
         }
         for (auto const& d : yaml->diagnostics) {
             log::warn("{}", d.to_string());
@@ -166,7 +168,7 @@ int run_check(CheckOptions const& options) {
         log::error("{}", loaded.error().code ? fmt::format("{}: {}", loaded.error().message,
                                                            loaded.error().code.message())
                                              : loaded.error().message);
-        return exit_no_list;
+        return exit_no_input;
     }
     config::ListFile const& list = *loaded;
     for (auto const& d : list.diagnostics) {
@@ -190,7 +192,7 @@ int run_check(CheckOptions const& options) {
         auto l = util::FileLock::acquire(state_path.string() + ".lock", options.lock_timeout);
         if (!l) {
             log::error("{}", l.error().message);
-            return l.error().code == std::errc::timed_out ? exit_lock_timeout : exit_store_error;
+            return l.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
         }
         lock.emplace(std::move(*l));
     }
@@ -217,16 +219,18 @@ int run_check(CheckOptions const& options) {
 
     // 3. Probe everything at once, canaries with the targets; what timed out last time first
     //    (see probe_order.hpp).
+    probe::raise_fd_limit();
     boost::asio::io_context io;
     auto probed = list.targets;
     probed.insert(probed.end(), plan.canaries.begin(), plan.canaries.end());
     auto checked = probe_targets(io, probed, previous->state, options, plan);
-    bool connectivity_lost = !plan.canaries.empty();
+    std::vector<probe::ProbeResult> canary_results;
     for (std::size_t i = list.targets.size(); i < checked.size(); ++i) {
-        connectivity_lost = connectivity_lost && !checked[i].result.up;
+        canary_results.push_back(checked[i].result);
     }
     checked.resize(list.targets.size());
-    if (connectivity_lost) {
+    bool const lost = connectivity_lost(canary_results);
+    if (lost) {
         log::error(
             "connectivity lost: all {} canaries fail; failures are UNKNOWN and nothing "
             "is announced",
@@ -246,34 +250,25 @@ int run_check(CheckOptions const& options) {
     store::State next;
     next.outbox = previous->state.outbox;
     eval::Thresholds const thresholds{.notify_first_up = options.notify_first_up};
+    std::vector<Destination> const destinations{
+        plan.specs.empty() ? Destination{.templates = options.templates}
+                           : Destination{.templates = templates_of(plan.notifier),
+                                         .reminder = plan.notifier.reminder,
+                                         .reminder_bare = plan.notifier.reminder_bare}};
     std::size_t new_events = 0;
     store::StateIndex previous_index(previous->state);
     for (auto& c : checked) {
         auto const* prev = previous_index.find(c.target->key());
-        eval::Observation const obs{
-            .up = c.result.up,
-            .reason = probe::probe_error_name(c.result.error),
-            .detail = c.result.detail,
-            .unknown = (connectivity_lost && !c.result.up) || c.result.local};
         auto const index = static_cast<std::size_t>(&c - checked.data());
         auto const th =
             index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;
-        auto ev =
-            eval::evaluate(*c.target, prev ? std::optional(*prev) : std::nullopt, obs, th, c.time);
-        next.targets.emplace_back(c.target->key(), std::move(ev.state));
-        if (ev.event) {
-            c.changed = true;
-            std::string message = notify::render_message(
-                *ev.event, plan.specs.empty() ? options.templates : templates_of(plan.notifier));
-            if (ev.event->reminder) {
-                message = notify::render_template(ev.event->description.empty()
-                                                      ? plan.notifier.reminder_bare
-                                                      : plan.notifier.reminder,
-                                                  *ev.event);
-            }
-            next.outbox.push_back(
-                store::OutboxEntry{.event = std::move(*ev.event), .message = std::move(message)});
-            ++new_events;
+        auto step = process(*c.target, prev ? std::optional(*prev) : std::nullopt,
+                            observation_of(c.result, !lost), th, c.time, destinations);
+        next.targets.emplace_back(c.target->key(), std::move(step.state));
+        c.changed = step.announced();
+        new_events += step.entries.size();
+        for (auto& entry : step.entries) {
+            next.outbox.push_back(std::move(entry));
         }
         log_result(c, options.quiet);
     }

@@ -7,20 +7,10 @@
 #include <vector>
 
 #include "driver/delivery.hpp"
+#include "driver/exit_code.hpp"
 #include "notify/message.hpp"
 
 namespace portwatch::driver {
-
-/// Exit codes of `portwatch check` (documented in the README and --help).
-enum ExitCode : int {
-    exit_ok = 0,             ///< run completed, every notification delivered
-    exit_config_errors = 2,  ///< bad lines in the list; the good ones were checked
-    exit_pending = 3,        ///< some notifications are still pending (kept for the next run)
-    exit_no_list = 4,        ///< the list file is missing or unreadable; state untouched
-    exit_lock_timeout = 5,   ///< another run held the state lock too long
-    exit_store_error = 6,    ///< the state could not be saved; nothing was notified
-    exit_usage = 64,         ///< bad command line
-};
 
 struct CheckOptions {
     std::filesystem::path list = "port_check.lst";

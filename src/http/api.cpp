@@ -9,8 +9,6 @@
 namespace portwatch::http {
 namespace {
 
-using driver::Snapshot;
-using driver::TargetView;
 using nlohmann::json;
 
 /// JSON text; bytes that are not UTF-8 (a description may hold any) become U+FFFD.

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 #include "http/history.hpp"
 #include "http/url.hpp"
 #include "util/result.hpp"
@@ -31,33 +31,33 @@ util::Result<std::size_t> parse_limit(Url const& url, std::size_t fallback);
 
 /// The targets that pass the filters, and the page of them the query asks for.
 struct TargetPage {
-    std::vector<driver::TargetView const*> items;
+    std::vector<http::TargetView const*> items;
     std::size_t total = 0;  ///< matching targets, all pages
 };
-TargetPage select_targets(driver::Snapshot const& snapshot, TargetQuery const& query);
+TargetPage select_targets(http::Snapshot const& snapshot, TargetQuery const& query);
 
 /// The target with this id, or nullptr.
-driver::TargetView const* find_target(driver::Snapshot const& snapshot, std::string_view id);
+http::TargetView const* find_target(http::Snapshot const& snapshot, std::string_view id);
 
 /// "up", "down", "unknown".
 char const* state_name(eval::Status s);
 
 /// {"targets": [...], "total", "offset", "limit", "next"}; histories[i] goes with
 /// page.items[i] (fewer histories: those targets have no uptime).
-std::string render_targets(driver::Snapshot const& snapshot, TargetQuery const& query,
+std::string render_targets(http::Snapshot const& snapshot, TargetQuery const& query,
                            TargetPage const& page, std::vector<TargetHistory> const& histories);
 
 /// One target with its uptime and recent transitions.
-std::string render_target(driver::Snapshot const& snapshot, driver::TargetView const& target,
+std::string render_target(http::Snapshot const& snapshot, http::TargetView const& target,
                           TargetHistory const& history);
 
 /// {"events": [...]}: transitions newest first, each with the target id when known.
-std::string render_events(driver::Snapshot const& snapshot,
+std::string render_events(http::Snapshot const& snapshot,
                           std::vector<store::Transition> const& transitions);
 
 /// The status page's data: groups of targets with state, 90 daily bars and a latency
 /// sparkline; histories[i] goes with snapshot.targets[i] (up to `limit` targets).
-std::string render_status_data(driver::Snapshot const& snapshot,
+std::string render_status_data(http::Snapshot const& snapshot,
                                std::vector<StatusHistory> const& histories, std::size_t limit);
 
 /// {"error": message} for an error response.

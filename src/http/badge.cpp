@@ -43,7 +43,7 @@ std::string render_badge(std::string_view label, std::string_view message, std::
         fmt::arg("m", m), fmt::arg("c", c), fmt::arg("lx", lw / 2), fmt::arg("mx", lw + mw / 2));
 }
 
-std::string status_badge(driver::TargetView const& t) {
+std::string status_badge(http::TargetView const& t) {
     std::string_view const label = t.name.empty() ? std::string_view(t.id) : t.name;
     switch (t.status) {
         case eval::Status::up:

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 
 namespace portwatch::http {
 
@@ -12,7 +12,7 @@ namespace portwatch::http {
 std::string render_badge(std::string_view label, std::string_view message, std::string_view color);
 
 /// "NAME | up" in green, "down" in red, "unknown" in grey.
-std::string status_badge(driver::TargetView const& target);
+std::string status_badge(http::TargetView const& target);
 
 /// "uptime WINDOW | 99.95%", coloured by the figure; "no data" in grey when empty.
 std::string uptime_badge(std::string_view window, std::optional<double> uptime_fraction);

@@ -154,7 +154,7 @@ Reply Handler::handle(Request const& req) {
     if (health && seg[0] == "healthz")
         return Reply{.body = text("ok\n")};
 
-    driver::SnapshotPtr const snap = sources_.snapshot ? sources_.snapshot() : nullptr;
+    http::SnapshotPtr const snap = sources_.snapshot ? sources_.snapshot() : nullptr;
 
     if (health) {
         std::string why;
@@ -260,7 +260,7 @@ Reply Handler::handle(Request const& req) {
     return error_reply(404, "not found");
 }
 
-Reply Handler::metrics(Request const& req, driver::SnapshotPtr const& snap) {
+Reply Handler::metrics(Request const& req, http::SnapshotPtr const& snap) {
     auto const format = negotiate_metrics_format(req.accept);
     auto& cache = metrics_cache_[format == MetricsFormat::openmetrics ? 1 : 0];
     // One render per snapshot and format: scrapes between two snapshots cost a write only.
@@ -272,7 +272,7 @@ Reply Handler::metrics(Request const& req, driver::SnapshotPtr const& snap) {
     return Reply{.content_type = metrics_content_type(format), .body = cache.body};
 }
 
-Reply Handler::status_data(driver::SnapshotPtr const& snap, bool page) {
+Reply Handler::status_data(http::SnapshotPtr const& snap, bool page) {
     if (status_cache_.snapshot != snap) {
         std::size_t const n = std::min(options_.status_page_targets, snap->targets.size());
         std::vector<StatusHistory> histories;

@@ -41,8 +41,8 @@ class Handler {
 
   private:
     bool authorized(std::string const& header);
-    Reply metrics(Request const& request, driver::SnapshotPtr const& snap);
-    Reply status_data(driver::SnapshotPtr const& snap, bool page);
+    Reply metrics(Request const& request, http::SnapshotPtr const& snap);
+    Reply status_data(http::SnapshotPtr const& snap, bool page);
     util::TimePoint now() const;
 
     HttpOptions const& options_;
@@ -52,7 +52,7 @@ class Handler {
     /// Authorization headers that passed (as SHA-256 digests): crypt(3) is slow on purpose.
     std::vector<std::string> verified_;
     struct Cached {
-        driver::SnapshotPtr snapshot;
+        http::SnapshotPtr snapshot;
         std::shared_ptr<std::string const> body;
     };
     Cached metrics_cache_[2];

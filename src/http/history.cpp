@@ -62,7 +62,7 @@ util::Result<std::vector<store::Transition>> CachedHistory::transitions(std::str
     return inner_.transitions(key, limit);
 }
 
-std::string history_key(driver::TargetView const& t) {
+std::string history_key(http::TargetView const& t) {
     return t.host + ":" + std::to_string(t.port);
 }
 

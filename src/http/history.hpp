@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 #include "store/history.hpp"
 #include "util/time.hpp"
 
@@ -32,7 +32,7 @@ inline constexpr std::array<UptimeWindow, 4> uptime_windows = {{
 UptimeWindow const* find_uptime_window(std::string_view name);
 
 /// The key the store files a target's history under: "HOST:PORT" as written.
-std::string history_key(driver::TargetView const& t);
+std::string history_key(http::TargetView const& t);
 
 /// A HistoryReader that remembers uptime answers (by target and window length) and rollup
 /// answers (by target and exact range) for `ttl`: uptime figures move slowly, and one page

@@ -13,8 +13,6 @@
 namespace portwatch::http {
 namespace {
 
-using driver::Snapshot;
-using driver::TargetView;
 
 /// Label names set by portwatch or by Prometheus itself; a user label with one of these
 /// names is renamed "label_<name>".
@@ -211,7 +209,7 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
         label_bytes += labels.back().size();
     }
     std::vector<std::string> bounds;
-    for (double b : driver::probe_duration_buckets)
+    for (double b : http::probe_duration_buckets)
         bounds.push_back(bucket_bound(b));
 
     std::string out;

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 
 namespace portwatch::http {
 
@@ -19,7 +19,7 @@ char const* metrics_content_type(MetricsFormat format);
 
 /// Renders a snapshot as metrics. Pure: the output depends on the snapshot alone (ages are
 /// measured to snapshot.taken), so a server may cache it per snapshot.
-std::string render_metrics(driver::Snapshot const& snapshot, MetricsFormat format);
+std::string render_metrics(http::Snapshot const& snapshot, MetricsFormat format);
 
 /// A label name made valid ([a-zA-Z_][a-zA-Z0-9_]*): other characters become '_', a leading
 /// digit gets a '_' in front, an empty name becomes "_".

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 #include "store/history.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
@@ -62,7 +62,7 @@ struct HttpOptions {
 /// What the server reads. Every callback runs on the server's own thread.
 struct ServerSources {
     /// The latest snapshot (an atomic load of a shared_ptr); null until the first one.
-    std::function<driver::SnapshotPtr()> snapshot;
+    std::function<http::SnapshotPtr()> snapshot;
     /// History for uptime and transitions; may be null (no history). Thread-safe by contract.
     store::HistoryReader* history = nullptr;
     /// Extra readiness check for /readyz beyond the snapshot's flags; false + why: not ready.

@@ -4,10 +4,10 @@
 
 namespace portwatch::test {
 
-driver::Snapshot make_snapshot() {
-    driver::Snapshot s;
+http::Snapshot make_snapshot() {
+    http::Snapshot s;
     s.taken = http_now;
-    driver::TargetView web{
+    http::TargetView web{
         .id = "web",
         .name = "web",
         .host = "127.0.0.1",
@@ -24,7 +24,7 @@ driver::Snapshot make_snapshot() {
     };
     web.duration_counts = {0, 0, 10, 100, 120, 120, 120, 120, 120, 120, 120, 120, 120};
     web.duration_sum = 0.5;
-    driver::TargetView db{
+    http::TargetView db{
         .id = "db",
         .name = "db",
         .host = "127.0.0.1",
@@ -42,7 +42,7 @@ driver::Snapshot make_snapshot() {
     };
     db.duration_counts = {1, 2, 3, 4, 50, 50, 50, 50, 50, 50, 50, 50, 50};
     db.duration_sum = 0.1;
-    driver::TargetView fresh{
+    http::TargetView fresh{
         .id = "new",
         .name = "new",
         .host = "::1",
@@ -50,7 +50,7 @@ driver::Snapshot make_snapshot() {
         .group = "staging",
     };
     s.targets = {web, db, fresh};
-    s.process = driver::ProcessView{
+    s.process = http::ProcessView{
         .version = "0.1.0",
         .started = http_now - 7200s,
         .outbox_size = 2,
@@ -64,15 +64,15 @@ driver::Snapshot make_snapshot() {
     return s;
 }
 
-driver::Snapshot make_large_snapshot(std::size_t n) {
-    driver::Snapshot s;
+http::Snapshot make_large_snapshot(std::size_t n) {
+    http::Snapshot s;
     s.taken = http_now;
     s.targets.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         auto const status = i % 20 < 16   ? eval::Status::up
                             : i % 20 < 19 ? eval::Status::down
                                           : eval::Status::unknown;
-        driver::TargetView t{
+        http::TargetView t{
             .id = fmt::format("t{:05}", i),
             .name = fmt::format("t{:05}", i),
             .host = fmt::format("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256),

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/snapshot.hpp"
+#include "http/snapshot.hpp"
 #include "store/history.hpp"
 
 namespace portwatch::test {
@@ -16,10 +16,10 @@ inline util::TimePoint const http_now = util::TimePoint(1'749'988'800s);
 
 /// A hand-made snapshot: "web" (up, group prod), "db" (down, refused, group prod),
 /// "new" (unknown, group staging).
-driver::Snapshot make_snapshot();
+http::Snapshot make_snapshot();
 
 /// n targets named t00000.. in 10 groups, 80% up, 15% down, 5% unknown, with labels.
-driver::Snapshot make_large_snapshot(std::size_t n);
+http::Snapshot make_large_snapshot(std::size_t n);
 
 /// A HistoryReader answering from fixed tables, counting its calls.
 class FakeHistory : public store::HistoryReader {

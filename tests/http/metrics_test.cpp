@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](auto const& info) { return std::string(info.param.name); });
 
 TEST(MetricsTest, UserLabelsDoNotClashWithFixedOnes) {
-    driver::Snapshot s = make_snapshot();
+    http::Snapshot s = make_snapshot();
     s.targets.resize(1);
     s.targets[0].labels = {{"group", "x"},   {"le", "y"},    {"__name__", "z"},
                            {"a-b", "first"}, {"a_b", "2nd"}, {"quote", "say \"hi\"\n"},
@@ -174,7 +174,7 @@ TEST(MetricsTest, PromtoolAcceptsTheOutput) {
     s.targets[0].name = "we\"b\\\n";
     s.targets[1].failures_by_reason["weird \"reason\""] = 1;
     EXPECT_EQ(promtool_problems(render_metrics(s, MetricsFormat::prometheus)), "");
-    EXPECT_EQ(promtool_problems(render_metrics(driver::Snapshot{}, MetricsFormat::prometheus)), "");
+    EXPECT_EQ(promtool_problems(render_metrics(http::Snapshot{}, MetricsFormat::prometheus)), "");
 }
 
 TEST(MetricsTest, FiftyThousandTargets) {

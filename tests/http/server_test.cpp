@@ -155,7 +155,7 @@ class ServerTest : public ::testing::Test {
   protected:
     void start(HttpOptions options = {}) {
         options.listen = "127.0.0.1:0";
-        snapshot_ = std::make_shared<driver::Snapshot const>(test::make_snapshot());
+        snapshot_ = std::make_shared<http::Snapshot const>(test::make_snapshot());
         server_ = std::make_unique<Server>(
             options, ServerSources{.snapshot = [this] { return std::atomic_load(&snapshot_); },
                                    .history = &history_,
@@ -173,11 +173,11 @@ class ServerTest : public ::testing::Test {
         return c.read();
     }
 
-    void publish(driver::Snapshot s) {
-        std::atomic_store(&snapshot_, std::make_shared<driver::Snapshot const>(std::move(s)));
+    void publish(http::Snapshot s) {
+        std::atomic_store(&snapshot_, std::make_shared<http::Snapshot const>(std::move(s)));
     }
 
-    driver::SnapshotPtr snapshot_;
+    http::SnapshotPtr snapshot_;
     test::FakeHistory history_ = test::make_history();
     std::unique_ptr<Server> server_;
 };
@@ -194,7 +194,7 @@ TEST_F(ServerTest, HealthAndReadiness) {
     r = get("/readyz");
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.body, "store not writable\n");
-    std::atomic_store(&snapshot_, driver::SnapshotPtr());
+    std::atomic_store(&snapshot_, http::SnapshotPtr());
     EXPECT_EQ(get("/readyz").status, 503);
     EXPECT_EQ(get("/healthz").status, 200);
     EXPECT_EQ(get("/metrics").status, 503);
@@ -412,7 +412,7 @@ TEST_F(ServerTest, StopClosesOpenConnections) {
 }
 
 TEST(ServerStartTest, ReportsBadConfiguration) {
-    auto const snap = [] { return driver::SnapshotPtr(); };
+    auto const snap = [] { return http::SnapshotPtr(); };
     EXPECT_FALSE(Server({.listen = "nonsense"}, {.snapshot = snap}).start().has_value());
     EXPECT_FALSE(Server({.listen = "999.1.1.1:80"}, {.snapshot = snap}).start().has_value());
     EXPECT_FALSE(Server({.listen = "127.0.0.1:99999"}, {.snapshot = snap}).start().has_value());

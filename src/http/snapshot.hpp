@@ -11,7 +11,7 @@
 #include "eval/event.hpp"
 #include "util/time.hpp"
 
-namespace portwatch::driver {
+namespace portwatch::http {
 
 /// Upper bounds (seconds) of the probe duration histogram buckets; +Inf is implied.
 inline constexpr std::array<double, 12> probe_duration_buckets = {
@@ -66,4 +66,4 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<Snapshot const>;
 
-}  // namespace portwatch::driver
+}  // namespace portwatch::http

@@ -1,0 +1,414 @@
+#include "driver/daemon.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <set>
+
+#include <boost/asio/post.hpp>
+
+#include "config/yaml.hpp"
+#include "driver/daemon_impl.hpp"
+#include "driver/from_config.hpp"
+#include "store/open.hpp"
+#include "util/log.hpp"
+
+namespace portwatch::driver {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace log = util::log;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+/// How often the writer commits what is not urgent (rollups, failed attempts), at most.
+constexpr auto flush_period = 1s;
+/// A wakeup of the scheduler also starts the checks planned within this window (a few ms
+/// early): one wakeup per window instead of one per check (see Scheduler).
+constexpr auto schedule_batch = 20ms;
+/// Outbox retries are looked at this often (backoff is in minutes).
+constexpr auto outbox_period = 1s;
+
+log::Level parse_level(std::string const& s) {
+    if (s == "debug") {
+        return log::Level::debug;
+    }
+    if (s == "warn") {
+        return log::Level::warn;
+    }
+    if (s == "error") {
+        return log::Level::error;
+    }
+    return log::Level::info;
+}
+
+/// The config file and every list it includes.
+std::vector<fs::path> watched_files(config::Config const& cfg, TargetTable const& table) {
+    std::set<std::string> files{cfg.file.string()};
+    for (auto const slot : table.view_order()) {
+        files.insert(table[slot].spec.target.file);
+    }
+    return {files.begin(), files.end()};
+}
+
+}  // namespace
+
+Daemon::Impl::Impl(RunOptions o) : options(std::move(o)) {}
+
+bool Daemon::Impl::load_config(config::Config& out, bool initial) {
+    auto loaded = config::load_config(options.config);
+    if (!loaded) {
+        log::error("cannot read config {}: {}", options.config.string(),
+                   loaded.error().code ? loaded.error().code.message() : loaded.error().message);
+        return false;
+    }
+    for (auto const& d : loaded->diagnostics) {
+        log::write(d.severity == config::Diagnostic::Severity::error ? log::Level::error
+                                                                     : log::Level::warn,
+                   d.to_string());
+    }
+    if (loaded->has_errors()) {
+        log::error("{}: config has errors; {}", options.config.string(),
+                   initial ? "not starting" : "keeping the previous config");
+        return false;
+    }
+    out = std::move(loaded->config);
+    return true;
+}
+
+void Daemon::Impl::apply_config(config::Config cfg) {
+    log::set_level(parse_level(options.log_level.empty() ? cfg.log_level : options.log_level));
+    scheduler->set_max_in_flight(cfg.concurrency);
+
+    // Targets: the table keeps the state of those that remain; the scheduler follows.
+    auto const diff = table.apply(std::move(cfg.targets));
+    cfg.targets.clear();
+    for (auto const& key : diff.removed) {
+        batch.removed.push_back(key);
+    }
+    for (std::size_t slot = 0; slot < table.size(); ++slot) {
+        if (table[slot].active) {
+            scheduler->set(slot, table[slot].key, table[slot].spec.interval);
+        } else {
+            scheduler->remove(slot);
+        }
+    }
+
+    // The notifier: the exec notifier of `check`; push_msg.py beside the config by default.
+    auto const spec = cfg.notifiers.empty() ? config::NotifierSpec{} : cfg.notifiers.front();
+    if (!notifier || !(spec == notifier_spec)) {
+        fs::path const dir = fs::absolute(options.config).parent_path();
+        auto argv = spec.command.empty() ? notify::default_notify_command(dir) : spec.command;
+        notifier.reset();  // deliveries in flight complete as failed and are retried
+        notifier = std::make_unique<notify::ExecNotifier>(
+            io, notify::ExecOptions{.argv = std::move(argv), .cwd = dir});
+        notifier_spec = spec;
+    }
+    destinations = {Destination{.templates = templates_of(spec),
+                                .reminder = spec.reminder,
+                                .reminder_bare = spec.reminder_bare}};
+    delivery.concurrency = spec.concurrency;
+    delivery.timeout = spec.timeout;
+    delivery.retry.max_age = spec.max_age;
+
+    if (!config.store.empty() && cfg.store != config.store) {
+        log::warn("store changed to {}: takes effect at the next restart", cfg.store);
+        cfg.store = config.store;
+    }
+    config = std::move(cfg);
+    canaries->start(config.connectivity);
+    watch.watch(watched_files(config, table));
+    log::info("config {}: {} target(s): {} added, {} removed, {} changed; store {}",
+              config.file.string(), table.view_order().size(), diff.added.size(),
+              diff.removed.size(), diff.changed.size(), config.store);
+    publisher.mark_stale();
+    arm_scheduler();
+}
+
+void Daemon::Impl::reload(char const* why) {
+    if (stopping) {
+        return;
+    }
+    log::info("reloading {} ({})", options.config.string(), why);
+    ::sd_notify(0, "RELOADING=1");
+    config::Config next;
+    if (load_config(next, false)) {
+        apply_config(std::move(next));
+    }
+    ::sd_notify(0, "READY=1");
+}
+
+void Daemon::Impl::wait_signal() {
+    signals.async_wait([this](boost::system::error_code ec, int sig) {
+        if (ec) {
+            return;
+        }
+        if (sig == SIGHUP) {
+            reload("SIGHUP");
+            wait_signal();
+        } else {
+            log::info("{} received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            begin_shutdown();
+        }
+    });
+}
+
+void Daemon::Impl::every(std::chrono::milliseconds period, std::function<void()> fn) {
+    periodics.push_back(Periodic{asio::steady_timer(io), period, std::move(fn)});
+    arm(periodics.back());
+}
+
+void Daemon::Impl::arm(Periodic& p) {
+    p.timer.expires_after(p.period);
+    p.timer.async_wait([this, &p](boost::system::error_code ec) {
+        if (ec || finished) {
+            return;
+        }
+        p.fn();
+        arm(p);
+    });
+}
+
+void Daemon::Impl::begin_shutdown() {
+    if (stopping) {
+        return;
+    }
+    stopping = true;
+    ::sd_notify(0, "STOPPING=1");
+    if (http_server) {
+        http_server->stop();
+    }
+    log::info("stopping: {} probe(s) and {} notification(s) in flight, waiting at most {} ms",
+              scheduler->in_flight(), deliveries_in_flight, config.shutdown_grace.count());
+    tick_timer.cancel();
+    canaries->stop();
+    signals.cancel();
+    watch.close();
+    shutdown_deadline = SteadyClock::now() + config.shutdown_grace;
+    shutdown_poll();
+}
+
+void Daemon::Impl::shutdown_poll() {
+    // Poll until in-flight work is done or the grace is over (every wait is bounded).
+    bool const idle = scheduler->in_flight() == 0 && deliveries_in_flight == 0 && !canaries->busy();
+    if (idle || SteadyClock::now() >= shutdown_deadline) {
+        if (!idle) {
+            log::warn(
+                "stop: grace period over; {} probe(s), {} notification(s) abandoned "
+                "(undelivered events stay in the outbox)",
+                scheduler->in_flight(), deliveries_in_flight);
+        }
+        finish_shutdown();
+        return;
+    }
+    shutdown_timer.expires_after(20ms);
+    shutdown_timer.async_wait([this](auto ec) {
+        if (!ec) {
+            shutdown_poll();
+        }
+    });
+}
+
+void Daemon::Impl::finish_shutdown() {
+    if (finished) {
+        return;
+    }
+    finished = true;
+    engine->stop();
+    notifier.reset();  // kills and reaps what is still running; its events stay pending
+    flush_rollups(true);
+    flush();
+    shutdown_timer.cancel();
+    for (auto& p : periodics) {
+        p.timer.cancel();
+    }
+}
+
+int Daemon::Impl::open_store(std::string const& url_text) {
+    auto url = store::parse_store_url(url_text);
+    if (!url || url->scheme != "sqlite") {
+        log::error("portwatch run needs a sqlite: store, got '{}'", url_text);
+        return exit_config_errors;
+    }
+    auto l = util::FileLock::acquire(url->path.string() + ".lock", 2s);
+    if (!l) {
+        log::error("{}", l.error().message);
+        return l.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
+    }
+    lock.emplace(std::move(*l));
+    auto opened = store::SqliteStore::open(url->path);
+    if (!opened) {
+        log::error("{}", opened.error().message);
+        return exit_store_error;
+    }
+    db = std::move(*opened);
+    return exit_ok;
+}
+
+int Daemon::Impl::run() {
+    // 1. The config: errors stop the start, each named FILE:LINE:COLUMN.
+    if (!fs::exists(options.config)) {
+        log::error("config {} not found", options.config.string());
+        return exit_no_input;
+    }
+    config::Config cfg;
+    if (!load_config(cfg, true)) {
+        return exit_config_errors;
+    }
+    log::set_level(parse_level(options.log_level.empty() ? cfg.log_level : options.log_level));
+
+    // 2. The store: one daemon per store.
+    if (int const rc = open_store(cfg.store); rc != exit_ok) {
+        return rc;
+    }
+    auto loaded = db->load();
+    if (!loaded) {
+        log::error("cannot load {}: {}", db->describe(), loaded.error().message);
+        return exit_store_error;
+    }
+    writer = std::make_unique<StoreWriter>(*db);
+    history = db.get();
+
+    // 3. Targets, with the state they had; the outbox as it was (all of it durable).
+    probe::raise_fd_limit();
+    scheduler = std::make_unique<Scheduler>(clock, cfg.concurrency, schedule_batch);
+    engine =
+        std::make_unique<probe::Engine>(io, probe::EngineOptions{.concurrency = cfg.concurrency});
+    canaries = std::make_unique<CanaryLoop>(io, *engine, [this](bool) { publisher.mark_stale(); });
+    apply_config(std::move(cfg));
+    std::size_t restored = 0;
+    for (auto& [key, st] : loaded->state.targets) {
+        if (auto slot = table.find(key)) {
+            auto& s = table[*slot];
+            s.saved = st;
+            s.state = std::move(st);
+            ++restored;
+        } else {
+            batch.removed.push_back(key);  // no longer configured
+        }
+    }
+    for (auto& e : loaded->state.outbox) {
+        auto const seq = next_seq++;
+        outbox_seq[outbox_id(e)] = seq;
+        outbox.emplace(seq, Pending{.entry = std::move(e), .committed = true});
+    }
+    log::info("portwatch {} running: {} target(s) ({} with saved state), {} pending event(s), {}",
+              PORTWATCH_VERSION, table.view_order().size(), restored, outbox.size(),
+              db->describe());
+
+    // 4. Signals and periodic work.
+    wait_signal();
+    every(flush_period, [this] {
+        if (flush_wanted || !batch.empty()) {
+            flush();
+        }
+    });
+    every(outbox_period, [this] { dispatch(); });
+    every(60s, [this] {
+        flush_rollups(false);
+        if (auto line = lateness.take_minute_summary(); !line.empty()) {
+            log::info("stats: {}; {} in flight, {} skipped turns, outbox {}", line,
+                      scheduler->in_flight(), scheduler->skipped(), outbox.size());
+        }
+        if (minutes_run++ % 60 == 0) {
+            writer->prune(util::Clock::now() - config.retention);
+        }
+    });
+
+    // HTTP: its own thread and io_context (never this loop), reading the published snapshot
+    // and the history reader. Changes to http: need a restart.
+    if (config.http) {
+        http_server = std::make_unique<http::Server>(
+            http::options_from_config(*config.http),
+            http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
+                                .history = db.get()});
+        if (auto r = http_server->start(); !r) {
+            log::error("{}", r.error().message);
+            writer->stop();
+            history = nullptr;
+            return exit_config_errors;
+        }
+        log::info("http: serving on {}", http_server->url());
+    }
+
+    publisher.publish();
+    flush();
+    dispatch();
+    ::sd_notify(0, "READY=1");
+    log::debug("event loop starting");
+    io.run();
+    publisher.loop_done();
+
+    // 5. The loop ran dry after finish_shutdown(): drain the writer and exit.
+    if (http_server) {
+        http_server->stop();
+    }
+    writer->stop();
+    history = nullptr;
+    log::info("stopped");
+    return exit_ok;
+}
+
+http::SnapshotPtr Daemon::Impl::build_snapshot() const {
+    auto snap = std::make_shared<http::Snapshot>();
+    snap->taken = util::Clock::now();
+    snap->targets.reserve(table.view_order().size());
+    for (auto const slot : table.view_order()) {
+        auto const& s = table[slot];
+        http::TargetView v = s.stats.view();  // counters, histogram, failures_by_reason
+        v.id = s.id;
+        v.name = s.spec.name;
+        v.host = s.spec.target.host;
+        v.port = s.spec.target.port;
+        v.description = s.spec.target.description;
+        v.group = s.spec.group;
+        v.labels = s.spec.labels;
+        if (s.state) {
+            v.status = s.last_unknown ? eval::Status::unknown : s.state->status;
+            v.since = s.state->since;
+            v.reason = s.state->reason;
+            v.last_check = s.state->last_check;
+        }
+        v.detail = s.last.detail;
+        v.last_latency = s.last.latency;
+        snap->targets.push_back(std::move(v));
+    }
+    auto& pv = snap->process;
+    pv.version = PORTWATCH_VERSION;
+    pv.started = started;
+    pv.outbox_size = outbox.size();
+    pv.notifications_sent = notifications_sent;
+    pv.notifications_failed = notifications_failed;
+    pv.lateness_counts = lateness.counts();
+    pv.lateness_sum = lateness.sum();
+    pv.config_loaded = true;
+    pv.store_writable = writer && writer->healthy();
+    return snap;
+}
+
+Daemon::Daemon(RunOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+    return impl_->run();
+}
+
+http::SnapshotPtr Daemon::snapshot() const {
+    return impl_->publisher.fresh();
+}
+
+store::HistoryReader* Daemon::history() const {
+    return impl_->history.load();
+}
+
+void Daemon::request_stop() {
+    asio::post(impl_->io, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+int run_daemon(RunOptions const& options) {
+    Daemon daemon(options);
+    return daemon.run();
+}
+
+}  // namespace portwatch::driver

@@ -1,0 +1,135 @@
+#pragma once
+
+// The daemon's private state, shared by daemon.cpp (lifecycle), daemon_checks.cpp (probe
+// results through the pipeline) and daemon_outbox.cpp (commits and deliveries).
+
+#include <atomic>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "driver/config_watch.hpp"
+#include "driver/connectivity.hpp"
+#include "driver/daemon.hpp"
+#include "driver/delivery.hpp"
+#include "driver/pipeline.hpp"
+#include "driver/scheduler.hpp"
+#include "driver/snapshot_publisher.hpp"
+#include "driver/stats.hpp"
+#include "driver/store_writer.hpp"
+#include "driver/target_table.hpp"
+#include "http/server.hpp"
+#include "notify/exec.hpp"
+#include "probe/engine.hpp"
+#include "store/sqlite.hpp"
+#include "util/file_lock.hpp"
+
+namespace portwatch::driver {
+
+/// A timer that runs `fn` every `period` until the daemon finishes.
+struct Periodic {
+    boost::asio::steady_timer timer;
+    std::chrono::milliseconds period;
+    std::function<void()> fn;
+};
+
+struct Daemon::Impl {
+    /// An outbox entry on its way: dispatched once its batch is durable.
+    struct Pending {
+        store::OutboxEntry entry;
+        bool committed = false;
+        bool in_flight = false;
+    };
+
+    explicit Impl(RunOptions o);
+
+    // Lifecycle (daemon.cpp).
+    int run();
+    int open_store(std::string const& url);
+    bool load_config(config::Config& out, bool initial);
+    void apply_config(config::Config cfg);
+    void reload(char const* why);
+    void wait_signal();
+    void every(std::chrono::milliseconds period, std::function<void()> fn);
+    void arm(Periodic& p);
+    void begin_shutdown();
+    void shutdown_poll();
+    void finish_shutdown();
+    http::SnapshotPtr build_snapshot() const;
+
+    // Checks (daemon_checks.cpp).
+    void arm_scheduler();
+    void on_tick();
+    void start_probe(std::size_t slot, SteadyTime planned);
+    void on_result(std::size_t slot, std::uint32_t generation, probe::ProbeResult r);
+    void flush_rollups(bool all);
+
+    // Storage and outbox (daemon_outbox.cpp).
+    void add_to_outbox(store::OutboxEntry entry);
+    void flush();
+    void on_committed(std::vector<std::string> const& ids, bool ok);
+    void dispatch();
+    void on_delivered(std::string const& id, notify::DeliveryResult const& r);
+
+    RunOptions options;
+    config::Config config;
+    boost::asio::io_context io;
+    SteadySchedulerClock clock;
+    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<probe::Engine> engine;
+    std::unique_ptr<notify::ExecNotifier> notifier;
+    config::NotifierSpec notifier_spec;
+    std::vector<Destination> destinations;
+    DeliveryOptions delivery;
+    std::unique_ptr<store::SqliteStore> db;
+    std::unique_ptr<StoreWriter> writer;
+    std::optional<util::FileLock> lock;
+
+    TargetTable table;
+    LatenessStats lateness;
+    std::unique_ptr<CanaryLoop> canaries;
+    ConfigWatch watch{io, [this] { reload("config file changed"); }};
+    SnapshotPublisher publisher{io, [this] { return build_snapshot(); }};
+
+    // Storage: what the next batch will carry, and the outbox in event order.
+    store::Batch batch;
+    std::vector<std::string> batch_ids;  ///< outbox ids this batch makes durable
+    bool flush_wanted = false;           ///< flush at the next flush_period tick
+    std::uint64_t next_seq = 0;
+    std::map<std::uint64_t, Pending> outbox;
+    std::unordered_map<std::string, std::uint64_t> outbox_seq;  ///< id -> seq
+    std::size_t deliveries_in_flight = 0;
+    std::uint64_t notifications_sent = 0;
+    std::uint64_t notifications_failed = 0;
+
+    // Timers, signals.
+    boost::asio::steady_timer tick_timer{io};
+    std::list<Periodic> periodics;
+    std::uint64_t minutes_run = 0;
+    SteadyTime shutdown_deadline{};
+    boost::asio::steady_timer shutdown_timer{io};
+    boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+    bool tick_armed = false;
+    SteadyTime tick_at{};
+    bool stopping = false;
+    bool finished = false;
+    util::TimePoint started = util::Clock::now();
+    std::vector<Scheduler::Due> due;
+
+    std::atomic<store::HistoryReader*> history{nullptr};
+    /// HTTP on its own thread; declared after db, so it stops before the store closes.
+    std::unique_ptr<http::Server> http_server;
+};
+
+/// Outbox entry id: the event's id, and its destination when it has one.
+std::string outbox_id(store::OutboxEntry const& e);
+
+}  // namespace portwatch::driver

@@ -1,0 +1,45 @@
+#include "driver/pipeline.hpp"
+
+namespace portwatch::driver {
+
+eval::Observation observation_of(probe::ProbeResult const& result, bool connectivity_ok) {
+    return eval::Observation{
+        .up = result.up,
+        .reason = result.up ? std::string() : probe::probe_error_name(result.error),
+        .detail = result.detail,
+        .unknown = (!result.up && !connectivity_ok) || result.local};
+}
+
+std::string render(eval::Event const& event, Destination const& destination) {
+    if (event.reminder) {
+        return notify::render_template(
+            event.description.empty() ? destination.reminder_bare : destination.reminder, event);
+    }
+    return notify::render_message(event, destination.templates);
+}
+
+Step process(config::Target const& target, std::optional<eval::TargetState> const& previous,
+             eval::Observation const& observation, eval::Thresholds const& thresholds,
+             util::TimePoint now, std::span<Destination const> destinations) {
+    auto ev = eval::evaluate(target, previous, observation, thresholds, now);
+    Step step;
+    auto const from = previous ? previous->status : eval::Status::unknown;
+    if (ev.state.status != from) {
+        step.transition = store::Transition{.target_key = target.key(),
+                                            .from = from,
+                                            .to = ev.state.status,
+                                            .time = now,
+                                            .reason = ev.state.reason};
+    }
+    if (ev.event) {
+        step.entries.reserve(destinations.size());
+        for (auto const& d : destinations) {
+            step.entries.push_back(store::OutboxEntry{
+                .event = *ev.event, .destination = d.name, .message = render(*ev.event, d)});
+        }
+    }
+    step.state = std::move(ev.state);
+    return step;
+}
+
+}  // namespace portwatch::driver

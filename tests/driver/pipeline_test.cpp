@@ -1,0 +1,72 @@
+#include "driver/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include "driver/connectivity.hpp"
+
+namespace portwatch::driver {
+namespace {
+
+util::TimePoint at(int s) {
+    return util::TimePoint(std::chrono::seconds(1'700'000'000 + s));
+}
+
+config::Target const web{.host = "10.0.0.1", .port = 80, .description = "Web"};
+
+probe::ProbeResult refused() {
+    return probe::ProbeResult{.up = false, .error = probe::ProbeError::refused, .detail = "no"};
+}
+
+TEST(PipelineTest, FirstSeenDownGoesToEveryDestinationInItsOwnWords) {
+    std::vector<Destination> const dests{
+        Destination{.name = "seed"},
+        Destination{.name = "short", .templates = {.down = "{key} DOWN"}}};
+    auto const step = process(web, std::nullopt, observation_of(refused(), true), {}, at(0), dests);
+    EXPECT_EQ(step.state.status, eval::Status::down);
+    ASSERT_TRUE(step.transition);
+    EXPECT_EQ(step.transition->to, eval::Status::down);
+    ASSERT_EQ(step.entries.size(), 2u);
+    EXPECT_EQ(step.entries[0].destination, "seed");
+    EXPECT_EQ(step.entries[1].destination, "short");
+    EXPECT_EQ(step.entries[1].message, "10.0.0.1:80 DOWN");
+    EXPECT_EQ(step.entries[0].event, step.entries[1].event);
+    EXPECT_TRUE(step.entries[0].message.starts_with("Web (10.0.0.1:80) 장애 ("));
+}
+
+TEST(PipelineTest, FirstSeenUpIsATransitionButSilent) {
+    std::vector<Destination> const dests{Destination{}};
+    auto const step =
+        process(web, std::nullopt, observation_of({.up = true}, true), {}, at(0), dests);
+    EXPECT_TRUE(step.transition);
+    EXPECT_FALSE(step.announced());
+}
+
+TEST(PipelineTest, FailureWhileConnectivityIsLostIsUnknown) {
+    auto const obs = observation_of(refused(), false);
+    EXPECT_TRUE(obs.unknown);
+    EXPECT_FALSE(observation_of({.up = true}, false).unknown);
+    eval::TargetState const up{.status = eval::Status::up};
+    std::vector<Destination> const dests{Destination{}};
+    auto const step = process(web, up, obs, {}, at(1), dests);
+    EXPECT_EQ(step.state.status, eval::Status::up);
+    EXPECT_FALSE(step.announced());
+}
+
+TEST(PipelineTest, ReminderUsesTheDestinationsReminderTemplate) {
+    eval::Event e{
+        .kind = eval::EventKind::down, .key = "h:1", .host = "h", .port = 1, .reminder = true};
+    Destination const d{.reminder_bare = "{key} still down"};
+    EXPECT_EQ(render(e, d), "h:1 still down");
+}
+
+TEST(ConnectivityTest, LostOnlyWhenEveryCanaryFails) {
+    std::vector<probe::ProbeResult> none;
+    EXPECT_FALSE(connectivity_lost(none));
+    std::vector<probe::ProbeResult> all_fail{refused(), refused()};
+    EXPECT_TRUE(connectivity_lost(all_fail));
+    std::vector<probe::ProbeResult> one_up{refused(), {.up = true}};
+    EXPECT_FALSE(connectivity_lost(one_up));
+}
+
+}  // namespace
+}  // namespace portwatch::driver
