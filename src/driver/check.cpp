@@ -221,14 +221,18 @@ int run_check(CheckOptions const& options) {
     //    (see probe_order.hpp).
     probe::raise_fd_limit();
     boost::asio::io_context io;
-    auto probed = list.targets;
+    // The canaries are probed with the targets, appended to the list for the run (a copy of
+    // the list would cost as much memory as the list itself at 100k targets).
+    auto& probed = loaded->targets;
+    std::size_t const listed = probed.size();
     probed.insert(probed.end(), plan.canaries.begin(), plan.canaries.end());
     auto checked = probe_targets(io, probed, previous->state, options, plan);
     std::vector<probe::ProbeResult> canary_results;
-    for (std::size_t i = list.targets.size(); i < checked.size(); ++i) {
+    for (std::size_t i = listed; i < checked.size(); ++i) {
         canary_results.push_back(checked[i].result);
     }
-    checked.resize(list.targets.size());
+    checked.resize(listed);
+    probed.resize(listed);
     bool const lost = connectivity_lost(canary_results);
     if (lost) {
         log::error(

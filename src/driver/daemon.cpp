@@ -1,7 +1,5 @@
 #include "driver/daemon.hpp"
 
-#include <systemd/sd-daemon.h>
-
 #include <set>
 
 #include <boost/asio/post.hpp>
@@ -11,6 +9,7 @@
 #include "driver/from_config.hpp"
 #include "store/open.hpp"
 #include "util/log.hpp"
+#include "util/systemd.hpp"
 
 namespace portwatch::driver {
 
@@ -131,12 +130,12 @@ void Daemon::Impl::reload(char const* why) {
         return;
     }
     log::info("reloading {} ({})", options.config.string(), why);
-    ::sd_notify(0, "RELOADING=1");
+    util::systemd_notify("RELOADING=1");
     config::Config next;
     if (load_config(next, false)) {
         apply_config(std::move(next));
     }
-    ::sd_notify(0, "READY=1");
+    util::systemd_notify("READY=1");
 }
 
 void Daemon::Impl::wait_signal() {
@@ -175,7 +174,7 @@ void Daemon::Impl::begin_shutdown() {
         return;
     }
     stopping = true;
-    ::sd_notify(0, "STOPPING=1");
+    util::systemd_notify("STOPPING=1");
     if (http_server) {
         http_server->stop();
     }
@@ -335,7 +334,7 @@ int Daemon::Impl::run() {
     publisher.publish();
     flush();
     dispatch();
-    ::sd_notify(0, "READY=1");
+    util::systemd_notify("READY=1");
     log::debug("event loop starting");
     io.run();
     publisher.loop_done();
