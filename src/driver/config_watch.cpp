@@ -30,8 +30,8 @@ void ConfigWatch::watch(std::vector<fs::path> const& files) {
         fd_.emplace(io_, fd);
         do_read();
     }
-    // Names are filtered on each event; a directory once watched stays watched (cheap).
-    names_.clear();
+    // Names are filtered on each event. A name once watched stays watched: an included list
+    // that is emptied (being rewritten) still belongs to the config.
     for (auto const& file : files) {
         auto const abs = fs::absolute(file);
         names_.insert(abs.filename().string());

@@ -21,7 +21,7 @@ class ConfigWatch {
   public:
     ConfigWatch(boost::asio::io_context& io, std::function<void()> on_change);
 
-    /// Watches exactly these files from now on (a reload may add or drop includes).
+    /// Also watches these files from now on (a reload may add includes).
     void watch(std::vector<std::filesystem::path> const& files);
     void close();
 

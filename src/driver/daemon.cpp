@@ -81,11 +81,9 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     scheduler->set_max_in_flight(cfg.concurrency);
 
     // Targets: the table keeps the state of those that remain; the scheduler follows.
-    auto const diff = table.apply(std::move(cfg.targets));
+    // A removed target stays in the store while its state is parked (see TargetTable).
+    auto const diff = table.apply(std::move(cfg.targets), util::Clock::now());
     cfg.targets.clear();
-    for (auto const& key : diff.removed) {
-        batch.removed.push_back(key);
-    }
     for (std::size_t slot = 0; slot < table.size(); ++slot) {
         if (table[slot].active) {
             scheduler->set(slot, table[slot].key, table[slot].spec.interval);
@@ -118,9 +116,19 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     config = std::move(cfg);
     canaries->start(config.connectivity);
     watch.watch(watched_files(config, table));
-    log::info("config {}: {} target(s): {} added, {} removed, {} changed; store {}",
-              config.file.string(), table.view_order().size(), diff.added.size(),
-              diff.removed.size(), diff.changed.size(), config.store);
+    log::info(
+        "config {}: {} target(s): {} added ({} back within the grace), {} removed, {} "
+        "changed; store {}",
+        config.file.string(), table.view_order().size(), diff.added.size(), diff.restored.size(),
+        diff.removed.size(), diff.changed.size(), config.store);
+    if (!diff.removed.empty() &&
+        diff.removed.size() * 2 > diff.removed.size() + table.view_order().size()) {
+        log::warn(
+            "the config lost {} of its targets at once; their state is kept for {} min in "
+            "case they come back (a list being rewritten)",
+            diff.removed.size(),
+            std::chrono::duration_cast<std::chrono::minutes>(table.grace()).count());
+    }
     publisher.mark_stale();
     arm_scheduler();
 }
@@ -284,7 +292,7 @@ int Daemon::Impl::run() {
             s.state = std::move(st);
             ++restored;
         } else {
-            batch.removed.push_back(key);  // no longer configured
+            table.park(key, std::move(st), util::Clock::now());  // not configured (now)
         }
     }
     for (auto& e : loaded->state.outbox) {
@@ -309,6 +317,9 @@ int Daemon::Impl::run() {
         if (auto line = lateness.take_minute_summary(); !line.empty()) {
             log::info("stats: {}; {} in flight, {} skipped turns, outbox {}", line,
                       scheduler->in_flight(), scheduler->skipped(), outbox.size());
+        }
+        for (auto& key : table.expire(util::Clock::now())) {
+            batch.removed.push_back(std::move(key));
         }
         if (minutes_run++ % 60 == 0) {
             writer->prune(util::Clock::now() - config.retention);

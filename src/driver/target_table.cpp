@@ -31,7 +31,25 @@ std::optional<std::size_t> TargetTable::find(std::string const& key) const {
     return std::nullopt;
 }
 
-TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs) {
+std::vector<std::string> TargetTable::expire(util::TimePoint now) {
+    std::vector<std::string> out;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+        if (it->second.until <= now) {
+            out.push_back(it->first);
+            it = parked_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
+}
+
+void TargetTable::park(std::string key, eval::TargetState state, util::TimePoint now) {
+    auto saved = state;
+    parked_[std::move(key)] = Parked{std::move(state), std::move(saved), now + grace_};
+}
+
+TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs, util::TimePoint now) {
     TableDiff diff;
     std::unordered_set<std::string> keep;
     for (auto const& spec : specs) {
@@ -41,6 +59,9 @@ TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs) {
         auto& s = slots_[slot];
         if (s.active && !keep.count(s.key)) {
             by_key_.erase(s.key);
+            if (s.state) {
+                parked_[s.key] = Parked{*s.state, s.saved, now + grace_};
+            }
             diff.removed.push_back(s.key);
             s = TargetSlot{};
             ++generations_[slot];
@@ -67,6 +88,12 @@ TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs) {
             by_key_.emplace(key, slot);
             slots_[slot].active = true;
             diff.added.push_back(slot);
+            if (auto it = parked_.find(key); it != parked_.end()) {
+                slots_[slot].state = std::move(it->second.state);
+                slots_[slot].saved = std::move(it->second.saved);
+                parked_.erase(it);
+                diff.restored.push_back(slot);
+            }
         }
         auto& s = slots_[slot];
         s.thresholds = thresholds_of(spec.thresholds);

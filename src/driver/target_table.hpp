@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,19 +31,36 @@ struct TargetSlot {
 
 /// What a new config changed in the table.
 struct TableDiff {
-    std::vector<std::size_t> added;    ///< slots of targets new in this config
-    std::vector<std::size_t> changed;  ///< slots kept whose spec changed
-    std::vector<std::string> removed;  ///< keys of targets no longer configured
+    std::vector<std::size_t> added;     ///< slots of targets new in this config
+    std::vector<std::size_t> changed;   ///< slots kept whose spec changed
+    std::vector<std::string> removed;   ///< keys of targets no longer configured (parked)
+    std::vector<std::size_t> restored;  ///< added slots whose state came back from the park
     bool operator==(TableDiff const&) const = default;
 };
 
 /// The daemon's targets by slot: a target keeps its slot (and its state) across reloads for
 /// as long as its key stays configured; a freed slot is reused with a new generation, so a
 /// late result for the old target is recognised and dropped. Pure bookkeeping, no I/O.
+///
+/// A removed target's state is parked for a grace period before it is forgotten: a list
+/// rewritten in place (truncated, then written line by line, as generators do) reloads as a
+/// few targets and then as all of them again, and the targets that come back within the
+/// grace keep their state, so they neither announce a first-seen failure again nor lose a
+/// pending recovery.
 class TargetTable {
   public:
-    /// Replaces the configured set; keeps the state of targets that remain (by key).
-    TableDiff apply(std::vector<config::TargetSpec> specs);
+    explicit TargetTable(std::chrono::milliseconds grace = std::chrono::minutes(10))
+        : grace_(grace) {}
+
+    /// Replaces the configured set at `now`; keeps the state of targets that remain (by key)
+    /// and restores the parked state of targets that come back.
+    TableDiff apply(std::vector<config::TargetSpec> specs, util::TimePoint now);
+    /// Keys whose parked state outlived the grace at `now`: forgotten for good (the caller
+    /// drops them from the store).
+    std::vector<std::string> expire(util::TimePoint now);
+    /// Parks the state of a target that is not configured (found in the store at start).
+    void park(std::string key, eval::TargetState state, util::TimePoint now);
+    std::chrono::milliseconds grace() const { return grace_; }
 
     TargetSlot& operator[](std::size_t slot) { return slots_[slot]; }
     TargetSlot const& operator[](std::size_t slot) const { return slots_[slot]; }
@@ -64,6 +82,13 @@ class TargetTable {
     std::unordered_map<std::string, std::size_t> by_key_;
     std::vector<std::size_t> free_;
     std::vector<std::size_t> view_order_;
+    struct Parked {
+        eval::TargetState state;
+        eval::TargetState saved;
+        util::TimePoint until{};
+    };
+    std::unordered_map<std::string, Parked> parked_;
+    std::chrono::milliseconds grace_;
 };
 
 /// URL-safe id: the name with every byte outside [A-Za-z0-9._~-] percent-escaped.

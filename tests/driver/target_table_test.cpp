@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace portwatch::driver {
 namespace {
+
+util::TimePoint at(int minutes) {
+    return util::TimePoint(std::chrono::minutes(28'000'000 + minutes));
+}
 
 config::TargetSpec spec(std::string host, std::uint16_t port, std::string name = "",
                         std::string group = "") {
@@ -16,7 +22,7 @@ config::TargetSpec spec(std::string host, std::uint16_t port, std::string name =
 
 TEST(TargetTableTest, AddsEveryTargetOfTheFirstConfig) {
     TargetTable t;
-    auto const diff = t.apply({spec("a", 1), spec("b", 2)});
+    auto const diff = t.apply({spec("a", 1), spec("b", 2)}, at(0));
     EXPECT_EQ(diff, (TableDiff{.added = {0, 1}}));
     EXPECT_EQ(t[0].key, "a:1");
     EXPECT_EQ(t[1].key, "b:2");
@@ -26,11 +32,11 @@ TEST(TargetTableTest, AddsEveryTargetOfTheFirstConfig) {
 
 TEST(TargetTableTest, KeepsStateOfTargetsThatRemainAndReportsChanges) {
     TargetTable t;
-    t.apply({spec("a", 1), spec("b", 2)});
+    t.apply({spec("a", 1), spec("b", 2)}, at(0));
     t[0].state = eval::TargetState{.status = eval::Status::down};
     auto changed = spec("a", 1);
     changed.interval = std::chrono::seconds(5);
-    auto const diff = t.apply({changed, spec("b", 2)});
+    auto const diff = t.apply({changed, spec("b", 2)}, at(0));
     EXPECT_EQ(diff, (TableDiff{.changed = {0}}));
     ASSERT_TRUE(t[0].state);
     EXPECT_EQ(t[0].state->status, eval::Status::down);
@@ -39,10 +45,10 @@ TEST(TargetTableTest, KeepsStateOfTargetsThatRemainAndReportsChanges) {
 
 TEST(TargetTableTest, RemovedSlotIsReusedUnderANewGeneration) {
     TargetTable t;
-    t.apply({spec("a", 1), spec("b", 2)});
+    t.apply({spec("a", 1), spec("b", 2)}, at(0));
     auto const old_generation = t.generation(0);
     EXPECT_TRUE(t.current(0, old_generation));
-    auto const diff = t.apply({spec("b", 2), spec("c", 3)});
+    auto const diff = t.apply({spec("b", 2), spec("c", 3)}, at(0));
     EXPECT_EQ(diff.removed, std::vector<std::string>{"a:1"});
     EXPECT_EQ(diff.added, std::vector<std::size_t>{0});  // the freed slot
     EXPECT_EQ(t[0].key, "c:3");
@@ -52,9 +58,46 @@ TEST(TargetTableTest, RemovedSlotIsReusedUnderANewGeneration) {
     EXPECT_TRUE(t.current(0, t.generation(0)));
 }
 
+TEST(TargetTableTest, AListRewrittenInPlaceKeepsTheStateOfTargetsThatComeBack) {
+    TargetTable t(std::chrono::minutes(10));
+    t.apply({spec("a", 1), spec("b", 2), spec("c", 3)}, at(0));
+    t[0].state = eval::TargetState{.status = eval::Status::down, .reason = "refused"};
+    t[1].state = eval::TargetState{.status = eval::Status::up};
+    // Truncated, then written again line by line: three reloads within a second.
+    auto const emptied = t.apply({}, at(0));
+    EXPECT_EQ(emptied.removed.size(), 3u);
+    t.apply({spec("a", 1)}, at(0));
+    auto const refilled = t.apply({spec("a", 1), spec("b", 2), spec("c", 3)}, at(1));
+    EXPECT_EQ(refilled.restored.size(), 1u);  // b (a came back one reload earlier)
+    auto const a = t.find("a:1");
+    auto const b = t.find("b:2");
+    ASSERT_TRUE(a && b);
+    ASSERT_TRUE(t[*a].state);
+    EXPECT_EQ(t[*a].state->status, eval::Status::down);
+    EXPECT_EQ(t[*a].state->reason, "refused");
+    ASSERT_TRUE(t[*b].state);
+    EXPECT_EQ(t[*b].state->status, eval::Status::up);
+    EXPECT_TRUE(t.expire(at(60)).empty());  // nothing left parked (c had no state)
+}
+
+TEST(TargetTableTest, ParkedStateIsForgottenAfterTheGrace) {
+    TargetTable t(std::chrono::minutes(10));
+    t.apply({spec("a", 1)}, at(0));
+    t[0].state = eval::TargetState{.status = eval::Status::down};
+    t.apply({}, at(0));
+    t.park("z:9", eval::TargetState{.status = eval::Status::up}, at(0));
+    EXPECT_TRUE(t.expire(at(9)).empty());
+    auto expired = t.expire(at(10));
+    std::sort(expired.begin(), expired.end());
+    EXPECT_EQ(expired, (std::vector<std::string>{"a:1", "z:9"}));
+    t.apply({spec("a", 1)}, at(11));
+    EXPECT_FALSE(t[0].state);  // too late: a new target
+}
+
 TEST(TargetTableTest, ViewOrderIsGroupThenName) {
     TargetTable t;
-    t.apply({spec("a", 1, "zeta", "g2"), spec("b", 2, "beta", "g1"), spec("c", 3, "alpha", "g2")});
+    t.apply({spec("a", 1, "zeta", "g2"), spec("b", 2, "beta", "g1"), spec("c", 3, "alpha", "g2")},
+            at(0));
     std::vector<std::string> names;
     for (auto const slot : t.view_order()) {
         names.push_back(t[slot].spec.name);

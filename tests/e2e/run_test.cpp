@@ -216,14 +216,17 @@ TEST(Run, ReloadBySighupValidThenInvalid) {
     ASSERT_TRUE(eventually([&] { return messages_with(dir, "A (").size() == 1; }, 10s)) << d.log();
     EXPECT_TRUE(messages_with(dir, "C (").empty());
 
-    // Fixed: C appears, B (removed) is dropped without a message.
+    // Fixed: C appears; B (removed) is silent, its state parked for the grace period (a list
+    // rewritten in place must not lose it), so it is still in the store at this stop.
     dir.write("portwatch.yaml", config(target("A", a.port()) + target("C", c)));
     d.signal(SIGHUP);
     ASSERT_TRUE(eventually([&] { return messages_with(dir, "C (").size() == 1; }, 10s)) << d.log();
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait(10s), 0) << d.log();
     auto const st = load_store(dir);
-    EXPECT_EQ(store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", b)), nullptr);
+    auto const* parked = store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", b));
+    ASSERT_NE(parked, nullptr);
+    EXPECT_EQ(parked->status, eval::Status::down);
     ASSERT_NE(store::StateIndex(st.state).find(fmt::format("127.0.0.1:{}", a.port())), nullptr);
     EXPECT_EQ(messages_with(dir, "B (").size(), 1u);
 }
@@ -408,6 +411,50 @@ TEST(Run, CheckModeCanariesMakeFailuresUnknown) {
     auto const r2 = run_portwatch({"check", "-c", (dir / "portwatch.yaml").string()});
     EXPECT_EQ(r2.exit_code, 0) << r2.out << r2.err;
     EXPECT_EQ(dir.calls().size(), 1u);
+}
+
+// Issue 17 item 6: a generator rewrites an included list in place (truncate, then one line at
+// a time, each write seen by a reload). Targets that come back keep their state: no second
+// failure message, and a recovery after the rewrite is still announced.
+TEST(Run, IncludedListRewrittenInPlaceKeepsState) {
+    SeedDir dir;
+    FlipPort a;
+    ASSERT_TRUE(a.set(false));
+    std::vector<std::uint16_t> ports{a.port(), closed_port(), closed_port(), closed_port()};
+    std::string lines;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        lines += fmt::format("127.0.0.1 {} T{}\n", ports[i], i);
+    }
+    dir.write("targets.lst", lines);
+    dir.write("portwatch.yaml",
+              "defaults:\n  interval: 200ms\n  timeout: 500ms\n"
+              "include: [targets.lst]\ntargets: []\n");
+    Daemon d(dir);
+    ASSERT_TRUE(eventually([&] { return messages_with(dir, down).size() == ports.size(); }, 30s))
+        << d.log();
+
+    // As `: > targets.lst; echo LINE >> targets.lst; ...` does: one close per write.
+    auto write_list = [&](int flags, std::string const& text) {
+        int const fd = ::open((dir / "targets.lst").c_str(), O_WRONLY | flags);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        ::close(fd);
+        std::this_thread::sleep_for(600ms);  // a reload sees each partial list
+    };
+    write_list(O_TRUNC, "");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        write_list(O_APPEND, fmt::format("127.0.0.1 {} T{}\n", ports[i], i));
+    }
+    EXPECT_TRUE(eventually(
+        [&] { return d.log().find("(1 back within the grace)") != std::string::npos; }, 5s));
+    std::this_thread::sleep_for(3s);  // several checks of every target after the rewrite
+    EXPECT_EQ(messages_with(dir, down).size(), ports.size()) << d.log();
+
+    ASSERT_TRUE(a.set(true));
+    EXPECT_TRUE(eventually([&] { return messages_with(dir, "T0 (").size() == 2; }, 10s)) << d.log();
+    EXPECT_EQ(messages_with(dir, up).size(), 1u);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait(10s), 0) << d.log();
 }
 
 }  // namespace
