@@ -134,6 +134,31 @@ if command -v zsh >/dev/null; then
     zsh -n /usr/share/zsh/vendor-completions/_portwatch || fail "zsh completion does not parse"
 fi
 
+echo "== the daemon as the unit runs it: user portwatch, the installed config, its state directory"
+# The installed config with the HTTP port moved to a free one (9107 may be taken here).
+conf_dir="$(mktemp -d)"
+chmod 755 "$conf_dir"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+sed "s/127.0.0.1:9107/127.0.0.1:$port/" /etc/portwatch/portwatch.yaml >"$conf_dir/portwatch.yaml"
+chmod 644 "$conf_dir/portwatch.yaml"
+runuser -u portwatch -- /usr/bin/portwatch run -c "$conf_dir/portwatch.yaml" >"$conf_dir/log" 2>&1 &
+daemon=$!
+ready=no
+for _ in $(seq 1 100); do
+    if curl -fsS --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+        ready=yes
+        break
+    fi
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.2
+done
+kill -TERM "$daemon" 2>/dev/null || true
+rc=0
+wait "$daemon" || rc=$?
+[[ $ready == yes && $rc == 0 ]] || fail "daemon as portwatch: ready=$ready exit=$rc: $(cat "$conf_dir/log")"
+rm -rf "$conf_dir"
+[[ "$(stat -c %U /var/lib/portwatch/portwatch.db)" == portwatch ]] || fail "no store in /var/lib/portwatch"
+
 echo "== conffile kept across a reinstall"
 echo "# local change" >>/etc/portwatch/portwatch.yaml
 dpkg -i --force-confold "$deb" >/dev/null
