@@ -66,37 +66,8 @@ echo "== installed"
 [[ "$(portwatch --version)" == "portwatch $version" ]] || fail "portwatch --version: $(portwatch --version)"
 [[ "$(command -v portwatch)" == /usr/bin/portwatch ]] || fail "portwatch is $(command -v portwatch)"
 
-errors="$(mktemp)"
-for page in /usr/share/man/man1/portwatch.1.gz /usr/share/man/man5/portwatch.yaml.5.gz; do
-    text="$(MANWIDTH=100 man --warnings -l "$page" 2>"$errors")" || fail "man -l $page"
-    [[ ! -s "$errors" ]] || fail "man -l $page warns: $(cat "$errors")"
-    [[ -n "$text" ]] || fail "$page is empty"
-done
-rm -f "$errors"
-portwatch1="$(MANWIDTH=200 man -l /usr/share/man/man1/portwatch.1.gz)"
-for want in SUBCOMMANDS "   check" "   validate" "   run" --notify-cmd --log-level "Exit codes" \
-    "64     bad command line"; do
-    grep -qF -- "$want" <<<"$portwatch1" || fail "portwatch(1) lacks '$want'"
-done
-# portwatch.yaml(5) names every key of the reference configuration.
-python3 - "$root/packaging/portwatch.yaml" <<'PY' || fail "portwatch.yaml(5) misses keys"
-import subprocess, sys, yaml
-def keys(node):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield k
-            yield from keys(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from keys(v)
-page = subprocess.run(["man", "-l", "/usr/share/man/man5/portwatch.yaml.5.gz"],
-                      capture_output=True, text=True, env={"MANWIDTH": "200", "PATH": "/usr/bin:/bin"}).stdout
-skip = {"env"}  # a user's own label name in the example
-missing = sorted({k for k in keys(yaml.safe_load(open(sys.argv[1]))) if k not in skip and k not in page})
-if missing:
-    print("missing:", missing)
-    sys.exit(1)
-PY
+bash "$root/tests/packaging/man_test.sh" /usr/share/man/man1/portwatch.1.gz \
+    /usr/share/man/man5/portwatch.yaml.5.gz "$root/packaging/portwatch.yaml" || fail "man pages"
 
 unit=/lib/systemd/system/portwatch.service
 out="$(systemd-analyze verify "$unit" 2>&1)" || fail "systemd-analyze verify: $out"
