@@ -112,7 +112,8 @@ chmod 755 "$conf_dir"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 sed "s/127.0.0.1:9107/127.0.0.1:$port/" /etc/portwatch/portwatch.yaml >"$conf_dir/portwatch.yaml"
 chmod 644 "$conf_dir/portwatch.yaml"
-runuser -u portwatch -- /usr/bin/portwatch run -c "$conf_dir/portwatch.yaml" >"$conf_dir/log" 2>&1 &
+# setpriv execs (runuser would stay the parent and turn SIGTERM into its own exit 143).
+setpriv --reuid=portwatch --regid=portwatch --init-groups /usr/bin/portwatch run -c "$conf_dir/portwatch.yaml" >"$conf_dir/log" 2>&1 &
 daemon=$!
 ready=no
 for _ in $(seq 1 100); do
