@@ -12,4 +12,5 @@ apt-get install -y -q --no-install-recommends \
     python3 iproute2 nftables iptables procps util-linux valgrind \
     nmap hyperfine prometheus-blackbox-exporter time \
     libssl-dev libcrypt-dev openssl curl prometheus chromium wrk \
+    debhelper dpkg-dev help2man lintian man-db bash-completion zsh python3-yaml \
     "$@"

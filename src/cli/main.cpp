@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     CLI::App app{"portwatch: TCP port monitor, a drop-in for the port_check.lst cron script"};
     app.footer(footer);
     app.set_version_flag("--version", std::string("portwatch ") + PORTWATCH_VERSION);
+    app.set_help_all_flag("--help-all", "Print this help with every subcommand's options");
     app.require_subcommand(1);
     std::string chdir_to;
     app.add_option("-C,--directory", chdir_to, "Change to DIR before doing anything");

@@ -11,7 +11,9 @@ fi
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 sed "s#/usr/local/bin/portwatch#${binary}#" "$unit" > "$dir/portwatch.service"
-out="$(systemd-analyze verify "$dir/portwatch.service" 2>&1)" || { echo "$out"; exit 1; }
+# --man=no: the unit's man: pages are installed by the package, not present in a source tree
+# (tests/packaging/deb_test.sh verifies the installed unit with them).
+out="$(systemd-analyze verify --man=no "$dir/portwatch.service" 2>&1)" || { echo "$out"; exit 1; }
 # verify exits 0 on some warnings; treat any line about our unit as a failure.
 if grep -q "portwatch.service" <<<"$out"; then
     echo "$out"
