@@ -190,7 +190,8 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
             done_ = nullptr;
             try {
                 asio::post(io_, [done = std::move(done)] {
-                    done(DeliveryResult{false, "cancelled: notifier shut down"});
+                    done(DeliveryResult{
+                        DeliveryError::cancelled, "cancelled: notifier shut down", {}});
                 });
             } catch (...) {
                 // Out of memory while shutting down: the completion is dropped.
@@ -298,8 +299,10 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
             return;
         }
         // Killed but still not reaped (uninterruptible sleep): report now, reap later.
-        finish(DeliveryResult{false, "timed out after " + seconds_text(timeout_) +
-                                         " (the killed notifier has not exited yet)"});
+        finish(DeliveryResult{DeliveryError::timed_out,
+                              "timed out after " + seconds_text(timeout_) +
+                                  " (the killed notifier has not exited yet)",
+                              {}});
     }
 
     /// waitpid without blocking; true once the child is reaped.
@@ -345,31 +348,43 @@ class Delivery : public std::enable_shared_from_this<Delivery> {
 
     DeliveryResult make_result(std::optional<SpawnFailure> const& failure) const {
         if (timed_out_) {
-            return DeliveryResult{false, "timed out after " + seconds_text(timeout_)};
+            return DeliveryResult{
+                DeliveryError::timed_out, "timed out after " + seconds_text(timeout_), {}};
         }
         if (failure) {
             switch (failure->stage) {
                 case SpawnFailure::Stage::exec:
-                    return DeliveryResult{false, fmt::format("cannot execute {}: {}", program_,
-                                                             error_text(failure->error))};
+                    return DeliveryResult{
+                        DeliveryError::cannot_execute,
+                        fmt::format("cannot execute {}: {}", program_, error_text(failure->error)),
+                        {}};
                 case SpawnFailure::Stage::chdir:
-                    return DeliveryResult{false, fmt::format("cannot change directory to {}: {}",
-                                                             cwd_, error_text(failure->error))};
+                    return DeliveryResult{DeliveryError::cannot_start,
+                                          fmt::format("cannot change directory to {}: {}", cwd_,
+                                                      error_text(failure->error)),
+                                          {}};
                 case SpawnFailure::Stage::setup:
                     break;
             }
             return DeliveryResult{
-                false, fmt::format("cannot start {}: {}", program_, error_text(failure->error))};
+                DeliveryError::cannot_start,
+                fmt::format("cannot start {}: {}", program_, error_text(failure->error)),
+                {}};
         }
         DeliveryResult r;
         if (!status_known_) {
+            r.error = DeliveryError::unknown_status;
             r.detail = "exit status unknown (child reaped elsewhere)";
         } else if (WIFEXITED(wait_status_)) {
-            r.ok = WEXITSTATUS(wait_status_) == 0;
+            if (WEXITSTATUS(wait_status_) != 0) {
+                r.error = DeliveryError::exit_status;
+            }
             r.detail = fmt::format("exit status {}", WEXITSTATUS(wait_status_));
         } else if (WIFSIGNALED(wait_status_)) {
+            r.error = DeliveryError::killed_by_signal;
             r.detail = fmt::format("killed by signal {}", WTERMSIG(wait_status_));
         } else {
+            r.error = DeliveryError::unknown_status;
             r.detail = fmt::format("wait status {}", wait_status_);
         }
         std::size_t const room = max_detail - r.detail.size() - 2;
@@ -437,16 +452,16 @@ struct ExecNotifier::Impl {
     }
 
     /// Posts a failure: `done` never runs inside deliver().
-    void fail(Completion done, std::string detail) {
-        asio::post(io, [done = std::move(done), detail = std::move(detail)]() mutable {
-            done(DeliveryResult{false, std::move(detail)});
+    void fail(Completion done, DeliveryError error, std::string detail) {
+        asio::post(io, [done = std::move(done), error, detail = std::move(detail)]() mutable {
+            done(DeliveryResult{error, std::move(detail), {}});
         });
     }
 
     /// Moves `done` out only once its delivery is committed to run it.
     void deliver(Notification const& n, std::chrono::milliseconds timeout, Completion& done) {
         if (options.argv.empty()) {
-            fail(std::move(done), "no notifier command configured");
+            fail(std::move(done), DeliveryError::misconfigured, "no notifier command configured");
             return;
         }
         auto const& e = n.event;
@@ -468,7 +483,7 @@ struct ExecNotifier::Impl {
         spec.cwd = options.cwd.string();
         auto spawned = detail::spawn(spec);
         if (!spawned) {
-            fail(std::move(done),
+            fail(std::move(done), DeliveryError::cannot_start,
                  fmt::format("cannot start {}: {}: {}", options.argv[0], spawned.error().message,
                              spawned.error().code.message()));
             return;
@@ -493,6 +508,10 @@ ExecNotifier::ExecNotifier(asio::io_context& io, ExecOptions options)
 
 ExecNotifier::~ExecNotifier() = default;
 
+std::string const& ExecNotifier::name() const {
+    return impl_->options.name;
+}
+
 void ExecNotifier::deliver(Notification const& n, std::chrono::milliseconds timeout,
                            Completion done) {
     try {
@@ -501,7 +520,8 @@ void ExecNotifier::deliver(Notification const& n, std::chrono::milliseconds time
         // Out of memory or a failing Asio setup: report it, never throw into the loop. If
         // `done` was already moved into a Delivery, that Delivery reports instead.
         if (done) {
-            impl_->fail(std::move(done), fmt::format("cannot start notifier: {}", ex.what()));
+            impl_->fail(std::move(done), DeliveryError::cannot_start,
+                        fmt::format("cannot start notifier: {}", ex.what()));
         }
     }
 }

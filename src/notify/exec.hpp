@@ -15,6 +15,8 @@ class io_context;
 namespace portwatch::notify {
 
 struct ExecOptions {
+    /// The destination's name (Notifier::name()).
+    std::string name = "exec";
     /// The command; the message is appended as one more argument. Never run through a shell.
     std::vector<std::string> argv;
     /// Working directory of the child (the list's directory in check mode).
@@ -32,12 +34,16 @@ struct ExecOptions {
 /// it leaves holding stdout does not hang it; such a job is not killed after a normal exit
 /// (only on timeout, with the group). Call deliver() on the io_context's thread (PDEATHSIG is
 /// tied to the thread that forks). Destroy the notifier before its io_context: children still
-/// running are then killed and reaped, and their completions posted with ok=false
-/// ("cancelled: notifier shut down").
+/// running are then killed and reaped, and their completions posted with
+/// DeliveryError::cancelled ("cancelled: notifier shut down").
+///
+/// Errors: exit_status, killed_by_signal, timed_out, cannot_execute, cannot_start,
+/// cancelled, misconfigured (no command), unknown_status (child reaped elsewhere).
 class ExecNotifier final : public Notifier {
   public:
     ExecNotifier(boost::asio::io_context& io, ExecOptions options);
     ~ExecNotifier() override;
+    std::string const& name() const override;
     void deliver(Notification const& n, std::chrono::milliseconds timeout,
                  Completion done) override;
 

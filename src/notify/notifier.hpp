@@ -5,6 +5,7 @@
 #include <string>
 
 #include "eval/event.hpp"
+#include "notify/error.hpp"
 
 namespace portwatch::notify {
 
@@ -16,19 +17,15 @@ struct Notification {
     bool operator==(Notification const&) const = default;
 };
 
-struct DeliveryResult {
-    bool ok = false;
-    /// Why it failed ("exit status 1", "timed out after 30 s", "cannot execute ...: ..."),
-    /// or a short success note.
-    std::string detail;
-};
-
-/// Delivers notifications. deliver() starts the delivery and returns at once; `done` runs
-/// exactly once on the caller's event loop, at the latest shortly after `timeout`.
+/// One destination: delivers notifications. deliver() starts the delivery and returns at
+/// once; `done` runs exactly once on the caller's event loop, never inside deliver(), at the
+/// latest shortly after `timeout`.
 class Notifier {
   public:
     using Completion = std::function<void(DeliveryResult)>;
     virtual ~Notifier() = default;
+    /// The destination's name (config `name:`), as stored in OutboxEntry::destination.
+    virtual std::string const& name() const = 0;
     virtual void deliver(Notification const& n, std::chrono::milliseconds timeout,
                          Completion done) = 0;
 };
