@@ -20,6 +20,8 @@
 #include <fmt/format.h>
 
 #include "notify/process.hpp"
+#include "notify/registry.hpp"
+#include "util/shell_words.hpp"
 #include "util/time.hpp"
 
 // How a delivery runs: spawn() forks the child (see process.hpp); the parent then waits for
@@ -553,6 +555,51 @@ std::vector<std::string> default_notify_command(fs::path const& dir) {
         }
     }
     return {"python3", script.string()};
+}
+
+namespace {
+
+/// The `command` option as argv: a list as written, a string split like sh would (no
+/// expansion); empty when absent; an error message when it cannot be used.
+util::Result<std::vector<std::string>> exec_command(config::NotifierSpec const& spec) {
+    auto const it = spec.options.find("command");
+    if (it == spec.options.end()) {
+        return std::vector<std::string>{};
+    }
+    auto const& o = it->second;
+    std::vector<std::string> argv;
+    if (o.list) {
+        argv = o.values;
+    } else {
+        auto words = util::split_command(o.values.empty() ? "" : o.values.front());
+        if (!words) {
+            return words.error();
+        }
+        argv = std::move(*words);
+    }
+    if (argv.empty()) {
+        return util::Error{"empty command", std::make_error_code(std::errc::invalid_argument)};
+    }
+    return argv;
+}
+
+}  // namespace
+
+void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out) {
+    reject_unknown_options(spec, {"command"}, out);
+    if (auto argv = exec_command(spec); !argv) {
+        out.push_back(config::option_error(spec, "command", argv.error().message));
+    }
+}
+
+std::unique_ptr<Notifier> create_exec(asio::io_context& io, config::NotifierSpec const& spec,
+                                      NotifierContext const& context) {
+    auto argv = exec_command(spec);
+    ExecOptions options{.name = spec.name,
+                        .argv = argv && !argv->empty() ? std::move(*argv)
+                                                       : default_notify_command(context.base_dir),
+                        .cwd = context.base_dir};
+    return std::make_unique<ExecNotifier>(io, std::move(options));
 }
 
 }  // namespace portwatch::notify

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/notifier.hpp"
 #include "notify/notifier.hpp"
 
 namespace boost::asio {
@@ -58,5 +59,13 @@ class ExecNotifier final : public Notifier {
 /// fails with "cannot execute DIR/push_msg.py: No such file or directory" and the event
 /// stays pending.
 std::vector<std::string> default_notify_command(std::filesystem::path const& dir);
+
+/// The exec type's options: `command` (a command line split like sh without expansion, or a
+/// list of arguments; default: default_notify_command() of the base directory).
+void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out);
+
+/// An ExecNotifier for a validated spec, run in the context's base directory.
+std::unique_ptr<Notifier> create_exec(boost::asio::io_context& io, config::NotifierSpec const& spec,
+                                      NotifierContext const& context);
 
 }  // namespace portwatch::notify

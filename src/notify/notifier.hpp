@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -15,6 +16,13 @@ struct Notification {
     std::string message;
 
     bool operator==(Notification const&) const = default;
+};
+
+/// What a notifier type may need from its surroundings when it is created.
+struct NotifierContext {
+    /// Relative paths resolve here: the config's (or the list's) directory; exec's default
+    /// command is push_msg.py in it, and its children run there.
+    std::filesystem::path base_dir;
 };
 
 /// One destination: delivers notifications. deliver() starts the delivery and returns at
