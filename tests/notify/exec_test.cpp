@@ -155,7 +155,7 @@ class ExecTest : public ::testing::Test {
         // Anything left queued must not call done again.
         io_.poll();
         EXPECT_EQ(calls, 1);
-        return got.value_or(DeliveryResult{false, "<no completion>"});
+        return got.value_or(DeliveryResult{DeliveryError::unknown_status, "<no completion>", {}});
     }
 
     template <class Pred>
