@@ -592,13 +592,18 @@ void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnos
     }
 }
 
+std::vector<std::string> exec_argv(config::NotifierSpec const& spec) {
+    auto argv = exec_command(spec);
+    return argv ? std::move(*argv) : std::vector<std::string>{};
+}
+
 std::unique_ptr<Notifier> create_exec(asio::io_context& io, config::NotifierSpec const& spec,
                                       NotifierContext const& context) {
-    auto argv = exec_command(spec);
-    ExecOptions options{.name = spec.name,
-                        .argv = argv && !argv->empty() ? std::move(*argv)
-                                                       : default_notify_command(context.base_dir),
-                        .cwd = context.base_dir};
+    auto argv = exec_argv(spec);
+    ExecOptions options{
+        .name = spec.name,
+        .argv = !argv.empty() ? std::move(argv) : default_notify_command(context.base_dir),
+        .cwd = context.base_dir};
     return std::make_unique<ExecNotifier>(io, std::move(options));
 }
 

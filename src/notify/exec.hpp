@@ -64,6 +64,10 @@ std::vector<std::string> default_notify_command(std::filesystem::path const& dir
 /// list of arguments; default: default_notify_command() of the base directory).
 void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out);
 
+/// The `command` option of a validated exec spec as argv; empty when it has none (then the
+/// default is default_notify_command()).
+std::vector<std::string> exec_argv(config::NotifierSpec const& spec);
+
 /// An ExecNotifier for a validated spec, run in the context's base directory.
 std::unique_ptr<Notifier> create_exec(boost::asio::io_context& io, config::NotifierSpec const& spec,
                                       NotifierContext const& context);
