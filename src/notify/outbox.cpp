@@ -8,11 +8,16 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "notify/outbox_queues.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::notify {
 
 namespace log = util::log;
+using detail::Destination;
+using detail::Item;
+using detail::MinHeap;
+using detail::Queue;
 using Steady = std::chrono::steady_clock::time_point;
 using std::chrono::seconds;
 
@@ -25,37 +30,6 @@ namespace {
 
 /// How long a cancelled delivery waits before it is tried again (daemon).
 constexpr auto cancelled_wait = seconds(1);
-
-struct Item {
-    store::OutboxEntry entry;
-    Outbox::Sequence seq = 0;
-    Steady age_origin{};  ///< steady time at which the event's age was 0
-    Steady due{};
-};
-
-/// The entries of one (key, destination), in order; only the head is ever looked at.
-struct Queue {
-    std::deque<Item> items;
-    std::size_t dest = 0;
-    bool in_flight = false;
-    bool placed = false;    ///< in the due heap, the parked heap or its destination's ready list
-    bool next_run = false;  ///< check: its head failed, it waits for the next run
-};
-
-struct Destination {
-    std::string name;
-    Notifier* notifier = nullptr;
-    std::deque<std::size_t> ready;  ///< queues whose head is due, in the order they got due
-    std::size_t in_flight = 0;
-    int timeouts = 0;  ///< in a row
-    bool tripped = false;
-    Steady paused_until{};
-    bool in_ring = false;
-    bool said_missing = false;
-};
-
-template <class T>
-using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
 
 std::string seconds_text(seconds s) {
     return fmt::format("{} s", s.count());
