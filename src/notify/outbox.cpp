@@ -100,6 +100,7 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
             ++stats.examined;
             if (head.seq > durable_upto) {
                 parked.emplace(head.seq, qi);
+                q.parked = true;
             } else if (head.due > now) {
                 due_heap.emplace(head.due, qi);
             } else if (give_up_if_expired(q, now)) {
@@ -229,7 +230,8 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
         auto& e = head.entry;
         bool const check = options.mode == OutboxOptions::Mode::check;
         if (r.ok()) {
-            log::info("NOTIFY sent{}: {} [{}]", to_where(e.destination), e.message, r.detail);
+            log::info("NOTIFY sent{}: {}{}", to_where(e.destination), e.message,
+                      r.detail.empty() ? std::string() : " [" + r.detail + "]");
             dest.timeouts = 0;
             ++stats.delivered;
             changes.push_back(
@@ -341,10 +343,37 @@ void Outbox::mark_durable(Sequence upto) {
     m.durable_upto = std::max(m.durable_upto, upto);
     auto const now = m.clock.steady();
     while (!m.parked.empty() && m.parked.top().first <= m.durable_upto) {
-        auto const qi = m.parked.top().second;
+        auto const [seq, qi] = m.parked.top();
         m.parked.pop();
-        m.queues[qi].placed = false;
+        auto& q = m.queues[qi];
+        if (!q.parked || q.items.empty() || q.items.front().seq != seq) {
+            continue;  // left behind by forget()
+        }
+        q.parked = false;
+        q.placed = false;
         m.place(qi, now);
+    }
+    m.pump();
+}
+
+void Outbox::forget(Sequence upto) {
+    auto& m = *impl_;
+    auto const now = m.clock.steady();
+    auto const lost = [&](Item const& i) { return i.seq > m.durable_upto && i.seq <= upto; };
+    // A failed commit is rare: a pass over the queues is fine here.
+    for (std::size_t qi = 0; qi < m.queues.size(); ++qi) {
+        auto& q = m.queues[qi];
+        auto const before = q.items.size();
+        std::erase_if(q.items, lost);
+        if (q.items.size() == before) {
+            continue;
+        }
+        m.held -= before - q.items.size();
+        if (q.parked) {
+            q.parked = false;
+            q.placed = false;
+            m.place(qi, now);
+        }
     }
     m.pump();
 }

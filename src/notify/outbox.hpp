@@ -96,6 +96,9 @@ class Outbox {
     Sequence add(store::OutboxEntry entry, bool durable = true);
     /// Every entry added with a sequence up to `upto` is committed: it may be delivered.
     void mark_durable(Sequence upto);
+    /// The commit of the entries added up to `upto` (and not yet durable) failed: they are
+    /// dropped, never announced (what is not saved is not sent).
+    void forget(Sequence upto);
 
     /// Starts what is due now, up to the caps, then reports changes (entries that expired on
     /// add() are reported here). Call it after add(); mark_durable() and completions call it

@@ -323,6 +323,23 @@ TEST_F(OutboxTest, NotDurableEntriesWaitForTheirCommit) {
     EXPECT_EQ(a.calls, (std::vector<std::string>{"one", "two"}));
 }
 
+TEST_F(OutboxTest, EntriesOfAFailedCommitAreNeverSent) {
+    FakeNotifier a("a");
+    auto box = make(daemon_options());
+    box.set_destination("a", a);
+    box.add(entry("h:1", "a", "saved earlier"));
+    box.add(entry("h:1", "a", "lost"), false);
+    auto const s2 = box.add(entry("h:2", "a", "lost too"), false);
+    auto const s3 = box.add(entry("h:2", "a", "saved next"), false);
+    box.forget(s2);
+    EXPECT_EQ(box.pending(), 2u);
+    box.mark_durable(s3);
+    a.answer();
+    a.answer();
+    EXPECT_EQ(a.calls, (std::vector<std::string>{"saved earlier", "saved next"}));
+    EXPECT_EQ(box.pending(), 0u);
+}
+
 TEST_F(OutboxTest, ExpiresOnlyOldEntriesThatKeptFailing) {
     FakeNotifier a("a");
     auto options = daemon_options();
