@@ -74,6 +74,13 @@ struct OutboxStats {
 /// Cost is per due entry: only queue heads are ever looked at, through a heap of due times.
 ///
 /// Single-threaded: call everything on the loop the notifiers complete on.
+///
+/// check: add() every loaded entry and this run's (all durable: the state was committed
+/// first), drain(io, outbox), commit what on_change reported, log_pending().
+/// daemon: add() loaded entries as durable; add(entry, false) new ones and pass the returned
+/// sequence to mark_durable() when their batch commit finished (forget() when it failed);
+/// persist on_change's changes in the next batch; after each pump(), arm a steady timer for
+/// next_due() that calls pump(); stop() at shutdown.
 class Outbox {
   public:
     using Sequence = std::uint64_t;
