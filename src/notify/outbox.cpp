@@ -132,7 +132,7 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
 
     bool available(Destination& d, Steady now) const {
         return d.notifier != nullptr && !d.tripped && d.paused_until <= now &&
-               (options.per_destination == 0 || d.in_flight < options.per_destination);
+               (d.settings.concurrency == 0 || d.in_flight < d.settings.concurrency);
     }
 
     /// Starts what is due, then reports the changes gathered so far. The caller's callback
@@ -212,7 +212,7 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
         Item const& head = q.items.front();
         Notification const n{head.entry.event, head.entry.message};
         std::weak_ptr<Impl> weak = weak_from_this();
-        dest.notifier->deliver(n, options.timeout, [weak, qi](DeliveryResult r) {
+        dest.notifier->deliver(n, dest.settings.timeout, [weak, qi](DeliveryResult r) {
             if (auto self = weak.lock()) {
                 self->on_done(qi, std::move(r));
             }
@@ -311,9 +311,12 @@ Outbox::Outbox(OutboxOptions options, OutboxClock clock, OnChange on_change)
 
 Outbox::~Outbox() = default;
 
-void Outbox::set_destination(std::string const& name, Notifier& notifier) {
+void Outbox::set_destination(std::string const& name, Notifier& notifier,
+                             std::optional<DestinationSettings> settings) {
     auto const d = impl_->destination(name);
     impl_->dests[d].notifier = &notifier;
+    impl_->dests[d].settings = settings.value_or(
+        DestinationSettings{impl_->options.timeout, impl_->options.per_destination});
     impl_->dests[d].said_missing = false;
     if (!impl_->dests[d].ready.empty()) {
         impl_->enter_ring(d);

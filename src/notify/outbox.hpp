@@ -9,6 +9,7 @@
 #include <string>
 
 #include "notify/notifier.hpp"
+#include "notify/outbox_settings.hpp"
 #include "notify/retry.hpp"
 #include "store/store.hpp"
 
@@ -94,7 +95,10 @@ class Outbox {
     /// Routes entries whose destination is `name` to `notifier` (which must outlive the
     /// outbox or be replaced first). Replacing a destination keeps its queues; deliveries
     /// already running finish under the notifier they started with.
-    void set_destination(std::string const& name, Notifier& notifier);
+    /// `settings` (timeout, cap) default to the options' timeout and per_destination; they
+    /// apply to deliveries started from now on.
+    void set_destination(std::string const& name, Notifier& notifier,
+                         std::optional<DestinationSettings> settings = std::nullopt);
 
     /// Adds an entry after those of its (key, destination). A `durable` entry (loaded from
     /// the store) may go at once; otherwise only once mark_durable() covers its sequence.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "notify/notifier.hpp"
+#include "notify/outbox_settings.hpp"
 #include "store/store.hpp"
 
 namespace portwatch::notify::detail {
@@ -40,6 +41,7 @@ struct Queue {
 struct Destination {
     std::string name;
     Notifier* notifier = nullptr;
+    DestinationSettings settings;
     std::deque<std::size_t> ready;  ///< queues whose head is due, in the order they got due
     std::size_t in_flight = 0;
     int timeouts = 0;  ///< in a row

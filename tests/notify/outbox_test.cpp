@@ -21,8 +21,10 @@ class FakeNotifier final : public Notifier {
   public:
     explicit FakeNotifier(std::string name) : name_(std::move(name)) {}
     std::string const& name() const override { return name_; }
-    void deliver(Notification const& n, std::chrono::milliseconds, Completion done) override {
+    void deliver(Notification const& n, std::chrono::milliseconds timeout,
+                 Completion done) override {
         calls.push_back(n.message);
+        timeouts.push_back(timeout);
         waiting.push_back({n.message, std::move(done)});
     }
     /// Answers the oldest delivery still waiting; returns its message.
@@ -33,6 +35,7 @@ class FakeNotifier final : public Notifier {
         return w.first;
     }
     std::vector<std::string> calls;
+    std::vector<std::chrono::milliseconds> timeouts;
     std::deque<std::pair<std::string, Completion>> waiting;
 
   private:
@@ -137,7 +140,7 @@ TEST_F(OutboxTest, CapsHoldPerDestinationAndGlobally) {
     options.per_destination = 2;
     auto box = make(options);
     box.set_destination("a", a);
-    box.set_destination("b", b);
+    box.set_destination("b", b, DestinationSettings{.timeout = 5s, .concurrency = 2});
     for (int i = 0; i < 5; ++i) {
         box.add(entry("a:" + std::to_string(i), "a", "a" + std::to_string(i)));
         box.add(entry("b:" + std::to_string(i), "b", "b" + std::to_string(i)));
@@ -153,6 +156,8 @@ TEST_F(OutboxTest, CapsHoldPerDestinationAndGlobally) {
         EXPECT_LE(a.waiting.size(), 2u);
     }
     EXPECT_EQ(box.stats().delivered, 10u);
+    EXPECT_EQ(a.timeouts, std::vector<std::chrono::milliseconds>(5, 30s));  // the options'
+    EXPECT_EQ(b.timeouts, std::vector<std::chrono::milliseconds>(5, 5s));   // its own
 }
 
 TEST_F(OutboxTest, BackoffDoublesUpToTheMaximumAndHonoursRetryAfter) {
