@@ -36,7 +36,7 @@ std::string seconds_text(seconds s) {
 }
 
 std::string to_where(std::string const& destination) {
-    return destination.empty() ? std::string() : " to " + destination;
+    return destination.empty() ? std::string() : " via " + destination;
 }
 
 }  // namespace
