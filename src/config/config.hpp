@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/notifier.hpp"
 #include "config/target.hpp"
 
 namespace portwatch::config {
@@ -37,23 +38,11 @@ struct TargetSpec {
     std::map<std::string, std::string> labels;
     std::string group;
     ThresholdSpec thresholds;
+    /// The notifiers (by name) this target's events go to; nullopt = every notifier. Set by
+    /// the target's `notify:`, else its include's, else its group's (`groups:`).
+    std::optional<std::vector<std::string>> notify;
 
     bool operator==(TargetSpec const&) const = default;
-};
-
-/// The exec notifier of `check`: argv + MESSAGE, never through a shell.
-struct NotifierSpec {
-    std::string type = "exec";
-    std::vector<std::string> command;  ///< empty: push_msg.py beside the config
-    Duration timeout{30000};
-    std::size_t concurrency = 4;
-    std::chrono::seconds max_age{7 * 24 * 3600};
-    /// Message templates (notify::MessageTemplates placeholders); empty keeps the default.
-    std::string down, up, down_bare, up_bare;
-    std::string reminder = "{description} ({host}:{port}) 장애 지속 ({time})";
-    std::string reminder_bare = "{host}:{port} 장애 지속 ({time})";
-
-    bool operator==(NotifierSpec const&) const = default;
 };
 
 /// Connectivity self-check: when every canary fails, failures are UNKNOWN, not alerts.
@@ -84,7 +73,10 @@ struct HttpConfig {
 struct Config {
     std::filesystem::path file;  ///< the config file itself
     std::vector<TargetSpec> targets;
-    std::vector<NotifierSpec> notifiers;
+    std::vector<NotifierSpec> notifiers;  ///< named, unique; empty = the seed's exec default
+    /// `groups:`: per group name, the notifiers its targets go to (when a target and its
+    /// include say nothing); nullopt = every notifier.
+    std::map<std::string, std::optional<std::vector<std::string>>> group_notify;
     /// `json:PATH` or `sqlite:PATH`, relative paths resolved beside the config.
     /// Default: sqlite:<config name without extension>.db beside it.
     std::string store;

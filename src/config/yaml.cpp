@@ -356,43 +356,149 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
         });
 }
 
-void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, NotifierSpec& ns) {
-    p.each(n, key, {"type", "command", "timeout", "concurrency", "max_age", "templates"},
-           [&](auto const& k, auto const& v, auto const& f) {
-               if (k == "type") {
-                   p.string(v, f, ns.type);
-                   if (ns.type != "exec") {
-                       p.error(v, f,
-                               fmt::format("unknown notifier type '{}' (known: exec)", ns.type));
-                   }
-               } else if (k == "command") {
-                   p.command(v, f, ns.command);
-               } else if (k == "timeout") {
-                   p.duration(v, f, ns.timeout, Duration(10));
-               } else if (k == "concurrency") {
-                   p.integer(v, f, ns.concurrency, 1, 256);
-               } else if (k == "max_age") {
-                   Duration d{};
-                   p.duration(v, f, d);
-                   ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
-               } else {
-                   p.each(v, f, {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare"},
-                          [&](auto const& k2, auto const& v2, auto const& f2) {
-                              std::string* const slot = k2 == "down"        ? &ns.down
-                                                        : k2 == "up"        ? &ns.up
-                                                        : k2 == "down_bare" ? &ns.down_bare
-                                                        : k2 == "up_bare"   ? &ns.up_bare
-                                                        : k2 == "reminder"  ? &ns.reminder
-                                                                            : &ns.reminder_bare;
-                              p.string(v2, f2, *slot);
-                          });
-               }
-           });
+/// A notifier: the shared keys into fields, every other key into `options` as written.
+void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, NotifierSpec& ns,
+                    YAML::Mark& type_mark) {
+    type_mark = n.Mark();
+    if (!n.IsMap()) {
+        p.error(n, key, "expected a mapping");
+        return;
+    }
+    for (auto const& kv : n) {
+        auto const k = kv.first.Scalar();
+        auto const& v = kv.second;
+        auto const f = key + "." + k;
+        if (k == "name") {
+            p.string(v, f, ns.name);
+        } else if (k == "type") {
+            p.string(v, f, ns.type);
+            type_mark = v.Mark();
+        } else if (k == "timeout") {
+            p.duration(v, f, ns.timeout, Duration(10));
+        } else if (k == "concurrency") {
+            p.integer(v, f, ns.concurrency, 1, 256);
+        } else if (k == "max_age") {
+            Duration d{};
+            p.duration(v, f, d);
+            ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
+        } else if (k == "templates") {
+            p.each(v, f, {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare"},
+                   [&](auto const& k2, auto const& v2, auto const& f2) {
+                       std::string* const slot = k2 == "down"        ? &ns.down
+                                                 : k2 == "up"        ? &ns.up
+                                                 : k2 == "down_bare" ? &ns.down_bare
+                                                 : k2 == "up_bare"   ? &ns.up_bare
+                                                 : k2 == "reminder"  ? &ns.reminder
+                                                                     : &ns.reminder_bare;
+                       p.string(v2, f2, *slot);
+                   });
+        } else {
+            NotifierOption o{.line = kv.first.Mark().line + 1,
+                             .column = kv.first.Mark().column + 1};
+            if (v.IsScalar()) {
+                o.values.push_back(v.Scalar());
+            } else if (v.IsSequence()) {
+                o.list = true;
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    std::string s;
+                    if (p.scalar(v[i], fmt::format("{}[{}]", f, i), s)) {
+                        o.values.push_back(std::move(s));
+                    }
+                }
+            } else {
+                p.error(v, f, "expected a value or a list of values");
+                continue;
+            }
+            ns.options[k] = std::move(o);
+        }
+    }
+    if (ns.name.empty()) {
+        ns.name = ns.type;
+    }
+}
+
+/// A `notify:` list as written, each name with its place, checked once every notifier is
+/// known.
+struct NotifyRef {
+    std::string name;
+    YAML::Mark mark;
+    std::string key;
+};
+
+std::optional<std::vector<std::string>> parse_notify(Parser& p, YAML::Node const& n,
+                                                     std::string const& key,
+                                                     std::vector<NotifyRef>& refs) {
+    if (!n.IsSequence()) {
+        p.error(n, key, "expected a list of notifier names");
+        return std::nullopt;
+    }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        std::string s;
+        auto const k = fmt::format("{}[{}]", key, i);
+        if (p.scalar(n[i], k, s)) {
+            refs.push_back(NotifyRef{s, n[i].Mark(), k});
+            names.push_back(std::move(s));
+        }
+    }
+    return names;
+}
+
+/// After the whole file: unique names, known types and their options, known `notify:`
+/// names, and targets without their own `notify:` take their group's.
+void check_notifiers(Parser& p, Config& cfg, std::vector<YAML::Mark> const& type_marks,
+                     std::vector<NotifyRef> const& refs, NotifierSchema const& schema) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < cfg.notifiers.size(); ++i) {
+        auto const& ns = cfg.notifiers[i];
+        auto const where = fmt::format("notifiers.{}", ns.name);
+        YAML::Mark mark;
+        mark.line = ns.line - 1;
+        mark.column = ns.column - 1;
+        if (!names.insert(ns.name).second) {
+            p.add(Diagnostic::Severity::error, mark, where,
+                  fmt::format("duplicate notifier name '{}' (give each one a distinct name:)",
+                              ns.name));
+        }
+        if (schema.empty()) {
+            continue;  // the caller checks no types (only targets wanted)
+        }
+        auto const type = schema.find(ns.type);
+        if (type == schema.end()) {
+            std::vector<std::string> known;
+            for (auto const& [name, validate] : schema) {
+                known.push_back(name);
+            }
+            p.add(Diagnostic::Severity::error, type_marks[i], where + ".type",
+                  fmt::format("unknown notifier type '{}' (known: {})", ns.type,
+                              fmt::join(known, ", ")));
+            continue;
+        }
+        type->second(ns, p.diagnostics());
+    }
+    for (auto const& r : refs) {
+        if (!names.count(r.name)) {
+            p.add(Diagnostic::Severity::error, r.mark, r.key,
+                  names.empty()
+                      ? fmt::format("unknown notifier '{}' (no notifiers: declared)", r.name)
+                      : fmt::format("unknown notifier '{}' (declared: {})", r.name,
+                                    fmt::join(names, ", ")));
+        }
+    }
+    for (auto& t : cfg.targets) {
+        if (t.notify) {
+            continue;
+        }
+        if (auto const g = cfg.group_notify.find(t.group); g != cfg.group_notify.end()) {
+            t.notify = g->second;
+        }
+    }
 }
 
 }  // namespace
 
-ConfigFile parse_config(std::string_view text, fs::path const& file) {
+ConfigFile parse_config(std::string_view text, fs::path const& file,
+                        NotifierSchema const& notifiers) {
     ConfigFile out;
     Config& cfg = out.config;
     cfg.file = file;
@@ -408,6 +514,9 @@ ConfigFile parse_config(std::string_view text, fs::path const& file) {
     if (root.IsNull()) {
         root = YAML::Node(YAML::NodeType::Map);
     }
+
+    std::vector<NotifyRef> notify_refs;
+    std::vector<YAML::Mark> type_marks;  ///< per notifier: its `type:` value (or itself)
 
     // First pass: defaults, since targets and includes use them whatever the key order.
     Defaults defaults;
@@ -455,172 +564,195 @@ ConfigFile parse_config(std::string_view text, fs::path const& file) {
                           .thresholds = defaults.thresholds};
     };
 
-    p.each(root, "",
-           {"defaults", "targets", "include", "notifiers", "store", "retention", "connectivity",
-            "http", "concurrency", "log_level", "shutdown_grace"},
-           [&](auto const& k, auto const& v, auto const& f) {
-               if (k == "defaults") {
-                   return;  // done above
-               }
-               if (k == "targets") {
-                   if (!v.IsSequence()) {
-                       p.error(v, f, "expected a list of targets");
-                       return;
-                   }
-                   for (std::size_t i = 0; i < v.size(); ++i) {
-                       auto const& n = v[i];
-                       auto const key = fmt::format("targets[{}]", i);
-                       TargetSpec t =
-                           target_spec(Target{.file = file.string(), .line = n.Mark().line + 1});
-                       bool ok = true;
-                       auto const before = p.diagnostics().size();
-                       std::initializer_list<std::string_view> const allowed = {"name",
-                                                                                "host",
-                                                                                "port",
-                                                                                "description",
-                                                                                "interval",
-                                                                                "timeout",
-                                                                                "labels",
-                                                                                "group",
-                                                                                "failure_threshold",
-                                                                                "success_threshold",
-                                                                                "flap",
-                                                                                "remind_every",
-                                                                                "notify_first_up"};
-                       p.each(n, key, allowed, [&](auto const& k2, auto const& v2, auto const& f2) {
-                           if (k2 == "name") {
-                               p.string(v2, f2, t.name);
-                           } else if (k2 == "host") {
-                               p.string(v2, f2, t.target.host);
-                           } else if (k2 == "port") {
-                               p.integer(v2, f2, t.target.port, 1, 65535);
-                           } else if (k2 == "description") {
-                               p.string(v2, f2, t.target.description);
-                           } else if (k2 == "interval") {
-                               p.duration(v2, f2, t.interval, Duration(100));
-                           } else if (k2 == "timeout") {
-                               p.duration(v2, f2, t.timeout, Duration(1));
-                           } else if (k2 == "labels") {
-                               p.string_map(v2, f2, t.labels);
-                           } else if (k2 == "group") {
-                               p.string(v2, f2, t.group);
-                           } else {
-                               p.threshold_key(k2, v2, f2, t.thresholds);
-                           }
-                       });
-                       ok = p.diagnostics().size() == before && n.IsMap() &&
-                            host_port(p, n, key, t.target);
-                       if (ok) {
-                           add_target(std::move(t), n, key);
-                       }
-                   }
-               } else if (k == "include") {
-                   if (!v.IsSequence()) {
-                       p.error(v, f, "expected a list of .lst files");
-                       return;
-                   }
-                   for (std::size_t i = 0; i < v.size(); ++i) {
-                       auto const& n = v[i];
-                       auto const key = fmt::format("include[{}]", i);
-                       std::string path;
-                       std::string group;
-                       std::map<std::string, std::string> labels;
-                       Duration interval = defaults.interval;
-                       Duration timeout = defaults.timeout;
-                       if (n.IsScalar()) {
-                           path = n.Scalar();
-                       } else {
-                           p.each(n, key, {"file", "group", "labels", "interval", "timeout"},
-                                  [&](auto const& k2, auto const& v2, auto const& f2) {
-                                      if (k2 == "file") {
-                                          p.string(v2, f2, path);
-                                      } else if (k2 == "group") {
-                                          p.string(v2, f2, group);
-                                      } else if (k2 == "labels") {
-                                          p.string_map(v2, f2, labels);
-                                      } else if (k2 == "interval") {
-                                          p.duration(v2, f2, interval, Duration(100));
-                                      } else {
-                                          p.duration(v2, f2, timeout, Duration(1));
-                                      }
-                                  });
-                       }
-                       if (path.empty()) {
-                           p.error(n, key, "missing file");
-                           continue;
-                       }
-                       auto list = load_list(p.resolve(path));
-                       if (!list) {
-                           p.error(n, key,
-                                   fmt::format("{}: {}", list.error().message,
-                                               list.error().code.message()));
-                           continue;
-                       }
-                       for (auto const& d : list->diagnostics) {
-                           p.diagnostics().push_back(d);
-                       }
-                       for (auto& target : list->targets) {
-                           TargetSpec t = target_spec(std::move(target));
-                           t.interval = interval;
-                           t.timeout = timeout;
-                           t.group = group;
-                           t.labels = labels;
-                           add_target(std::move(t), n, key);
-                       }
-                   }
-               } else if (k == "notifiers") {
-                   if (!v.IsSequence()) {
-                       p.error(v, f, "expected a list of notifiers");
-                       return;
-                   }
-                   for (std::size_t i = 0; i < v.size(); ++i) {
-                       NotifierSpec ns;
-                       parse_notifier(p, v[i], fmt::format("notifiers[{}]", i), ns);
-                       cfg.notifiers.push_back(std::move(ns));
-                   }
-                   if (cfg.notifiers.size() > 1) {
-                       p.error(v, f, "only one notifier is supported for now");
-                   }
-               } else if (k == "store") {
-                   p.string(v, f, cfg.store);
-               } else if (k == "retention") {
-                   Duration d{};
-                   p.duration(v, f, d, Duration(60000));
-                   cfg.retention = std::chrono::duration_cast<std::chrono::seconds>(d);
-               } else if (k == "connectivity") {
-                   auto& c = cfg.connectivity;
-                   p.each(v, f, {"canaries", "interval", "timeout"},
-                          [&](auto const& k2, auto const& v2, auto const& f2) {
-                              if (k2 == "interval") {
-                                  p.duration(v2, f2, c.interval, Duration(100));
-                              } else if (k2 == "timeout") {
-                                  p.duration(v2, f2, c.timeout, Duration(1));
-                              } else if (!v2.IsSequence()) {
-                                  p.error(v2, f2, "expected a list of HOST:PORT");
-                              } else {
-                                  for (std::size_t i = 0; i < v2.size(); ++i) {
-                                      if (auto t = parse_canary(p, v2[i],
-                                                                fmt::format("{}[{}]", f2, i))) {
-                                          c.canaries.push_back(std::move(*t));
-                                      }
-                                  }
-                              }
-                          });
-               } else if (k == "http") {
-                   cfg.http.emplace();
-                   parse_http(p, v, *cfg.http);
-               } else if (k == "concurrency") {
-                   p.integer(v, f, cfg.concurrency, 1, 1000000);
-               } else if (k == "log_level") {
-                   p.string(v, f, cfg.log_level);
-                   if (cfg.log_level != "debug" && cfg.log_level != "info" &&
-                       cfg.log_level != "warn" && cfg.log_level != "error") {
-                       p.error(v, f, "expected debug, info, warn or error");
-                   }
-               } else if (k == "shutdown_grace") {
-                   p.duration(v, f, cfg.shutdown_grace);
-               }
-           });
+    p.each(
+        root, "",
+        {"defaults", "targets", "include", "notifiers", "groups", "store", "retention",
+         "connectivity", "http", "concurrency", "log_level", "shutdown_grace"},
+        [&](auto const& k, auto const& v, auto const& f) {
+            if (k == "defaults") {
+                return;  // done above
+            }
+            if (k == "targets") {
+                if (!v.IsSequence()) {
+                    p.error(v, f, "expected a list of targets");
+                    return;
+                }
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    auto const& n = v[i];
+                    auto const key = fmt::format("targets[{}]", i);
+                    TargetSpec t =
+                        target_spec(Target{.file = file.string(), .line = n.Mark().line + 1});
+                    bool ok = true;
+                    auto const before = p.diagnostics().size();
+                    std::initializer_list<std::string_view> const allowed = {"name",
+                                                                             "host",
+                                                                             "port",
+                                                                             "description",
+                                                                             "interval",
+                                                                             "timeout",
+                                                                             "labels",
+                                                                             "group",
+                                                                             "failure_threshold",
+                                                                             "success_threshold",
+                                                                             "flap",
+                                                                             "remind_every",
+                                                                             "notify_first_up",
+                                                                             "notify"};
+                    p.each(n, key, allowed, [&](auto const& k2, auto const& v2, auto const& f2) {
+                        if (k2 == "name") {
+                            p.string(v2, f2, t.name);
+                        } else if (k2 == "host") {
+                            p.string(v2, f2, t.target.host);
+                        } else if (k2 == "port") {
+                            p.integer(v2, f2, t.target.port, 1, 65535);
+                        } else if (k2 == "description") {
+                            p.string(v2, f2, t.target.description);
+                        } else if (k2 == "interval") {
+                            p.duration(v2, f2, t.interval, Duration(100));
+                        } else if (k2 == "timeout") {
+                            p.duration(v2, f2, t.timeout, Duration(1));
+                        } else if (k2 == "labels") {
+                            p.string_map(v2, f2, t.labels);
+                        } else if (k2 == "group") {
+                            p.string(v2, f2, t.group);
+                        } else if (k2 == "notify") {
+                            t.notify = parse_notify(p, v2, f2, notify_refs);
+                        } else {
+                            p.threshold_key(k2, v2, f2, t.thresholds);
+                        }
+                    });
+                    ok = p.diagnostics().size() == before && n.IsMap() &&
+                         host_port(p, n, key, t.target);
+                    if (ok) {
+                        add_target(std::move(t), n, key);
+                    }
+                }
+            } else if (k == "include") {
+                if (!v.IsSequence()) {
+                    p.error(v, f, "expected a list of .lst files");
+                    return;
+                }
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    auto const& n = v[i];
+                    auto const key = fmt::format("include[{}]", i);
+                    std::string path;
+                    std::string group;
+                    std::map<std::string, std::string> labels;
+                    Duration interval = defaults.interval;
+                    Duration timeout = defaults.timeout;
+                    std::optional<std::vector<std::string>> notify;
+                    if (n.IsScalar()) {
+                        path = n.Scalar();
+                    } else {
+                        p.each(n, key, {"file", "group", "labels", "interval", "timeout", "notify"},
+                               [&](auto const& k2, auto const& v2, auto const& f2) {
+                                   if (k2 == "notify") {
+                                       notify = parse_notify(p, v2, f2, notify_refs);
+                                   } else if (k2 == "file") {
+                                       p.string(v2, f2, path);
+                                   } else if (k2 == "group") {
+                                       p.string(v2, f2, group);
+                                   } else if (k2 == "labels") {
+                                       p.string_map(v2, f2, labels);
+                                   } else if (k2 == "interval") {
+                                       p.duration(v2, f2, interval, Duration(100));
+                                   } else {
+                                       p.duration(v2, f2, timeout, Duration(1));
+                                   }
+                               });
+                    }
+                    if (path.empty()) {
+                        p.error(n, key, "missing file");
+                        continue;
+                    }
+                    auto list = load_list(p.resolve(path));
+                    if (!list) {
+                        p.error(n, key,
+                                fmt::format("{}: {}", list.error().message,
+                                            list.error().code.message()));
+                        continue;
+                    }
+                    for (auto const& d : list->diagnostics) {
+                        p.diagnostics().push_back(d);
+                    }
+                    for (auto& target : list->targets) {
+                        TargetSpec t = target_spec(std::move(target));
+                        t.interval = interval;
+                        t.timeout = timeout;
+                        t.group = group;
+                        t.labels = labels;
+                        t.notify = notify;
+                        add_target(std::move(t), n, key);
+                    }
+                }
+            } else if (k == "notifiers") {
+                if (!v.IsSequence()) {
+                    p.error(v, f, "expected a list of notifiers");
+                    return;
+                }
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    NotifierSpec ns{.file = file.string(),
+                                    .line = v[i].Mark().line + 1,
+                                    .column = v[i].Mark().column + 1};
+                    parse_notifier(p, v[i], fmt::format("notifiers[{}]", i), ns,
+                                   type_marks.emplace_back());
+                    cfg.notifiers.push_back(std::move(ns));
+                }
+            } else if (k == "groups") {
+                if (!v.IsMap()) {
+                    p.error(v, f, "expected a mapping of group names");
+                    return;
+                }
+                for (auto const& g : v) {
+                    auto const name = g.first.Scalar();
+                    auto& slot = cfg.group_notify[name];
+                    p.each(g.second, f + "." + name, {"notify"},
+                           [&](auto const&, auto const& v2, auto const& f2) {
+                               slot = parse_notify(p, v2, f2, notify_refs);
+                           });
+                }
+            } else if (k == "store") {
+                p.string(v, f, cfg.store);
+            } else if (k == "retention") {
+                Duration d{};
+                p.duration(v, f, d, Duration(60000));
+                cfg.retention = std::chrono::duration_cast<std::chrono::seconds>(d);
+            } else if (k == "connectivity") {
+                auto& c = cfg.connectivity;
+                p.each(
+                    v, f, {"canaries", "interval", "timeout"},
+                    [&](auto const& k2, auto const& v2, auto const& f2) {
+                        if (k2 == "interval") {
+                            p.duration(v2, f2, c.interval, Duration(100));
+                        } else if (k2 == "timeout") {
+                            p.duration(v2, f2, c.timeout, Duration(1));
+                        } else if (!v2.IsSequence()) {
+                            p.error(v2, f2, "expected a list of HOST:PORT");
+                        } else {
+                            for (std::size_t i = 0; i < v2.size(); ++i) {
+                                if (auto t = parse_canary(p, v2[i], fmt::format("{}[{}]", f2, i))) {
+                                    c.canaries.push_back(std::move(*t));
+                                }
+                            }
+                        }
+                    });
+            } else if (k == "http") {
+                cfg.http.emplace();
+                parse_http(p, v, *cfg.http);
+            } else if (k == "concurrency") {
+                p.integer(v, f, cfg.concurrency, 1, 1000000);
+            } else if (k == "log_level") {
+                p.string(v, f, cfg.log_level);
+                if (cfg.log_level != "debug" && cfg.log_level != "info" &&
+                    cfg.log_level != "warn" && cfg.log_level != "error") {
+                    p.error(v, f, "expected debug, info, warn or error");
+                }
+            } else if (k == "shutdown_grace") {
+                p.duration(v, f, cfg.shutdown_grace);
+            }
+        });
+
+    check_notifiers(p, cfg, type_marks, notify_refs, notifiers);
 
     // The store: by URL, relative paths beside the config.
     if (cfg.store.empty()) {
@@ -640,12 +772,12 @@ ConfigFile parse_config(std::string_view text, fs::path const& file) {
     return out;
 }
 
-util::Result<ConfigFile> load_config(fs::path const& path) {
+util::Result<ConfigFile> load_config(fs::path const& path, NotifierSchema const& notifiers) {
     auto text = util::read_file(path);
     if (!text) {
         return text.error();
     }
-    return parse_config(*text, path);
+    return parse_config(*text, path, notifiers);
 }
 
 }  // namespace portwatch::config

@@ -21,11 +21,14 @@ struct ConfigFile {
 };
 
 /// Parses YAML text. `file` names it in diagnostics and anchors relative paths (`include:`,
-/// `store:`); included `.lst` files are read from disk.
-ConfigFile parse_config(std::string_view text, std::filesystem::path const& file);
+/// `store:`); included `.lst` files are read from disk. `notifiers` validates each notifier's
+/// type and options (notify::notifier_schema()); empty, types and options are not checked.
+ConfigFile parse_config(std::string_view text, std::filesystem::path const& file,
+                        NotifierSchema const& notifiers = {});
 
 /// Reads and parses a config file; an error only when the file itself cannot be read.
-util::Result<ConfigFile> load_config(std::filesystem::path const& path);
+util::Result<ConfigFile> load_config(std::filesystem::path const& path,
+                                     NotifierSchema const& notifiers = {});
 
 /// "30s", "5m", "1h", "7d", "250ms", or a bare number of seconds ("1.5"); empty on junk.
 std::optional<Duration> parse_duration(std::string_view text);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/notifier.hpp"
 #include "notify/notifier.hpp"
 
 namespace boost::asio {
@@ -15,6 +16,8 @@ class io_context;
 namespace portwatch::notify {
 
 struct ExecOptions {
+    /// The destination's name (Notifier::name()).
+    std::string name = "exec";
     /// The command; the message is appended as one more argument. Never run through a shell.
     std::vector<std::string> argv;
     /// Working directory of the child (the list's directory in check mode).
@@ -32,12 +35,16 @@ struct ExecOptions {
 /// it leaves holding stdout does not hang it; such a job is not killed after a normal exit
 /// (only on timeout, with the group). Call deliver() on the io_context's thread (PDEATHSIG is
 /// tied to the thread that forks). Destroy the notifier before its io_context: children still
-/// running are then killed and reaped, and their completions posted with ok=false
-/// ("cancelled: notifier shut down").
+/// running are then killed and reaped, and their completions posted with
+/// DeliveryError::cancelled ("cancelled: notifier shut down").
+///
+/// Errors: exit_status, killed_by_signal, timed_out, cannot_execute, cannot_start,
+/// cancelled, misconfigured (no command), unknown_status (child reaped elsewhere).
 class ExecNotifier final : public Notifier {
   public:
     ExecNotifier(boost::asio::io_context& io, ExecOptions options);
     ~ExecNotifier() override;
+    std::string const& name() const override;
     void deliver(Notification const& n, std::chrono::milliseconds timeout,
                  Completion done) override;
 
@@ -52,5 +59,17 @@ class ExecNotifier final : public Notifier {
 /// fails with "cannot execute DIR/push_msg.py: No such file or directory" and the event
 /// stays pending.
 std::vector<std::string> default_notify_command(std::filesystem::path const& dir);
+
+/// The exec type's options: `command` (a command line split like sh without expansion, or a
+/// list of arguments; default: default_notify_command() of the base directory).
+void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out);
+
+/// The `command` option of a validated exec spec as argv; empty when it has none (then the
+/// default is default_notify_command()).
+std::vector<std::string> exec_argv(config::NotifierSpec const& spec);
+
+/// An ExecNotifier for a validated spec, run in the context's base directory.
+std::unique_ptr<Notifier> create_exec(boost::asio::io_context& io, config::NotifierSpec const& spec,
+                                      NotifierContext const& context);
 
 }  // namespace portwatch::notify

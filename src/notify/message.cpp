@@ -49,12 +49,17 @@ std::string render_template(std::string_view tmpl, eval::Event const& event) {
     return out;
 }
 
-std::string render_message(eval::Event const& event, MessageTemplates const& templates) {
+std::string render(eval::Event const& event, MessageTemplates const& templates) {
     bool const bare = event.description.empty();
     bool const down = event.kind == eval::EventKind::down;
-    std::string const& tmpl = down ? (bare ? templates.down_bare : templates.down)
-                                   : (bare ? templates.up_bare : templates.up);
+    std::string const& tmpl = event.reminder ? (bare ? templates.reminder_bare : templates.reminder)
+                              : down         ? (bare ? templates.down_bare : templates.down)
+                                             : (bare ? templates.up_bare : templates.up);
     return render_template(tmpl, event);
+}
+
+std::string render_message(eval::Event const& event, MessageTemplates const& templates) {
+    return render(event, templates);
 }
 
 }  // namespace portwatch::notify

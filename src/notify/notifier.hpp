@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 
 #include "eval/event.hpp"
+#include "notify/error.hpp"
 
 namespace portwatch::notify {
 
@@ -16,19 +18,22 @@ struct Notification {
     bool operator==(Notification const&) const = default;
 };
 
-struct DeliveryResult {
-    bool ok = false;
-    /// Why it failed ("exit status 1", "timed out after 30 s", "cannot execute ...: ..."),
-    /// or a short success note.
-    std::string detail;
+/// What a notifier type may need from its surroundings when it is created.
+struct NotifierContext {
+    /// Relative paths resolve here: the config's (or the list's) directory; exec's default
+    /// command is push_msg.py in it, and its children run there.
+    std::filesystem::path base_dir;
 };
 
-/// Delivers notifications. deliver() starts the delivery and returns at once; `done` runs
-/// exactly once on the caller's event loop, at the latest shortly after `timeout`.
+/// One destination: delivers notifications. deliver() starts the delivery and returns at
+/// once; `done` runs exactly once on the caller's event loop, never inside deliver(), at the
+/// latest shortly after `timeout`.
 class Notifier {
   public:
     using Completion = std::function<void(DeliveryResult)>;
     virtual ~Notifier() = default;
+    /// The destination's name (config `name:`), as stored in OutboxEntry::destination.
+    virtual std::string const& name() const = 0;
     virtual void deliver(Notification const& n, std::chrono::milliseconds timeout,
                          Completion done) = 0;
 };

@@ -96,7 +96,10 @@ log_level: debug
     EXPECT_EQ(c.targets[2].interval, milliseconds(10000));
     EXPECT_EQ(c.targets[2].target.file, (dir / "legacy.lst").string());
     ASSERT_EQ(c.notifiers.size(), 1u);
-    EXPECT_EQ(c.notifiers[0].command, (std::vector<std::string>{"/bin/echo", "hi"}));
+    EXPECT_EQ(c.notifiers[0].name, "exec");
+    EXPECT_EQ(
+        c.notifiers[0].options.at("command"),
+        (NotifierOption{.values = {"/bin/echo", "hi"}, .list = true, .line = 25, .column = 5}));
     EXPECT_EQ(c.notifiers[0].timeout, milliseconds(5000));
     EXPECT_EQ(c.store, "sqlite:" + (dir / "state/pw.db").string());
     ASSERT_EQ(c.connectivity.canaries.size(), 2u);
@@ -116,6 +119,19 @@ TEST(ParseConfig, DefaultStoreIsSqliteBesideTheConfig) {
     EXPECT_FALSE(f.config.http);
 }
 
+/// A stand-in for notify::notifier_schema(): config is tested without the notify layer.
+NotifierSchema test_schema() {
+    return NotifierSchema{
+        {"exec", [](NotifierSpec const&, std::vector<Diagnostic>&) {}},
+        {"pigeon",
+         [](NotifierSpec const& spec, std::vector<Diagnostic>& out) {
+             if (spec.options.count("colour")) {
+                 out.push_back(option_error(spec, "colour", "pigeons take no colour"));
+             }
+         }},
+    };
+}
+
 struct ErrorCase {
     char const* name;
     char const* text;
@@ -126,7 +142,7 @@ class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ConfigErrors, NameFileLineColumnAndKey) {
     auto const& c = GetParam();
-    auto const f = parse_config(c.text, "p.yaml");
+    auto const f = parse_config(c.text, "p.yaml", test_schema());
     ASSERT_TRUE(f.has_errors()) << c.name;
     auto const all = messages(f);
     EXPECT_NE(all[0].find(c.expected), std::string::npos) << ::testing::PrintToString(all);
@@ -155,9 +171,76 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"bad_host", "targets:\n  - {host: '[1.2.3.4]', port: 1}\n",
                   "targets[0].host: bad bracketed IPv6"},
         ErrorCase{"notifier_type", "notifiers:\n  - type: carrier-pigeon\n",
-                  "notifiers[0].type: unknown notifier type"},
+                  "p.yaml:2:11: notifiers.carrier-pigeon.type: unknown notifier type "
+                  "'carrier-pigeon' (known: exec, pigeon)"},
+        ErrorCase{"notifier_option", "notifiers:\n  - {name: n, type: pigeon, colour: red}\n",
+                  "p.yaml:2:29: notifiers.n.colour: pigeons take no colour"},
+        ErrorCase{"notifier_dup", "notifiers:\n  - type: exec\n  - type: exec\n",
+                  "p.yaml:3:5: notifiers.exec: duplicate notifier name 'exec'"},
+        ErrorCase{"notify_unknown",
+                  "notifiers: [{name: ops}]\ntargets:\n  - {host: h, port: 1, notify: [ops, "
+                  "opz]}\n",
+                  "p.yaml:3:38: targets[0].notify[1]: unknown notifier 'opz' (declared: ops)"},
+        ErrorCase{"notify_not_list", "targets:\n  - {host: h, port: 1, notify: ops}\n",
+                  "p.yaml:2:32: targets[0].notify: expected a list of notifier names"},
+        ErrorCase{"group_notify_unknown", "groups:\n  db: {notify: [nobody]}\n",
+                  "p.yaml:2:17: groups.db.notify[0]: unknown notifier 'nobody' (no notifiers: "
+                  "declared)"},
+        ErrorCase{"group_key", "groups:\n  db: {notfy: []}\n",
+                  "p.yaml:2:8: groups.db.notfy: unknown key"},
         ErrorCase{"auth", "http:\n  auth: {basic: {user: x}}\n", "http.auth.basic: needs both"}),
     [](auto const& info) { return std::string(info.param.name); });
+
+TEST(ParseConfig, NamedNotifiersAndRouting) {
+    test::TempDir dir;
+    dir.write("db.lst", "10.0.0.1 5432 main db\n");
+    dir.write("web.lst", "10.0.0.2 443 web\n");
+    auto const text = R"(notifiers:
+  - name: ops
+    type: exec
+    command: /usr/local/bin/page-ops
+  - type: pigeon
+    loft: roof
+groups:
+  db: {notify: [ops]}
+  quiet: {notify: []}
+targets:
+  - {host: a, port: 1}
+  - {host: b, port: 2, notify: [pigeon]}
+  - {host: c, port: 3, group: db}
+  - {host: d, port: 4, group: db, notify: [ops, pigeon]}
+  - {host: e, port: 5, group: quiet}
+include:
+  - {file: db.lst, group: db}
+  - {file: web.lst, group: db, notify: [pigeon]}
+)";
+    auto const f = parse_config(text, dir / "pw.yaml", test_schema());
+    EXPECT_TRUE(f.diagnostics.empty()) << ::testing::PrintToString(messages(f));
+    auto const& c = f.config;
+    ASSERT_EQ(c.notifiers.size(), 2u);
+    EXPECT_EQ(c.notifiers[0].name, "ops");
+    EXPECT_EQ(c.notifiers[0].options.at("command"),
+              (NotifierOption{.values = {"/usr/local/bin/page-ops"}, .line = 4, .column = 5}));
+    EXPECT_EQ(c.notifiers[0].line, 2);
+    EXPECT_EQ(c.notifiers[0].column, 5);
+    EXPECT_EQ(c.notifiers[1].name, "pigeon");
+    EXPECT_EQ(c.notifiers[1].options.at("loft").values, std::vector<std::string>{"roof"});
+    using Names = std::optional<std::vector<std::string>>;
+    ASSERT_EQ(c.targets.size(), 7u);
+    EXPECT_EQ(c.targets[0].notify, Names{});  // every notifier
+    EXPECT_EQ(c.targets[1].notify, Names({"pigeon"}));
+    EXPECT_EQ(c.targets[2].notify, Names({"ops"}));                     // its group's
+    EXPECT_EQ(c.targets[3].notify, Names({"ops", "pigeon"}));           // its own beats the group's
+    EXPECT_EQ(c.targets[4].notify, Names(std::vector<std::string>{}));  // none
+    EXPECT_EQ(c.targets[5].notify, Names({"ops"}));                     // included, its group's
+    EXPECT_EQ(c.targets[6].notify, Names({"pigeon"}));  // the include's beats the group's
+}
+
+TEST(ParseConfig, WithoutASchemaNotifierTypesAreNotChecked) {
+    auto const f = parse_config("notifiers:\n  - {type: anything, whatever: 1}\n", "p.yaml");
+    EXPECT_TRUE(f.diagnostics.empty());
+    EXPECT_EQ(f.config.notifiers.at(0).name, "anything");
+}
 
 TEST(ParseConfig, GathersEveryErrorAndKeepsGoodTargets) {
     auto const f = parse_config(

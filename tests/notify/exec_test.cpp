@@ -155,7 +155,7 @@ class ExecTest : public ::testing::Test {
         // Anything left queued must not call done again.
         io_.poll();
         EXPECT_EQ(calls, 1);
-        return got.value_or(DeliveryResult{false, "<no completion>"});
+        return got.value_or(DeliveryResult{DeliveryError::unknown_status, "<no completion>", {}});
     }
 
     template <class Pred>
@@ -202,7 +202,7 @@ TEST_F(ExecTest, MessageIsExactlyOneArgumentByteForByte) {
         SCOPED_TRACE(c.name);
         fs::remove(dir_ / "record.txt");
         auto const r = run(n, note(c.message));
-        EXPECT_TRUE(r.ok) << r.detail;
+        EXPECT_TRUE(r.ok()) << r.detail;
         auto rec = read_record(dir_ / "record.txt");
         ASSERT_TRUE(rec.has_value());
         ASSERT_EQ(rec->args.size(), 1u);
@@ -219,7 +219,7 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     auto const r = run(n, note("the message"));
     ::unsetenv("PORTWATCH_TEST_INHERITED");
     ::unsetenv("PORTWATCH_HOST");
-    EXPECT_TRUE(r.ok) << r.detail;
+    EXPECT_TRUE(r.ok()) << r.detail;
     auto rec = read_record(dir_ / "record.txt");
     ASSERT_TRUE(rec.has_value());
     auto const ev = sample_event();
@@ -238,7 +238,7 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     auto up = note("up message");
     up.event.kind = eval::EventKind::up;
     up.event.reason = "";
-    EXPECT_TRUE(run(n, up).ok);
+    EXPECT_TRUE(run(n, up).ok());
     rec = read_record(dir_ / "record.txt");
     ASSERT_TRUE(rec.has_value());
     EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "up");
@@ -251,7 +251,7 @@ TEST_F(ExecTest, RunsThroughPython3WhenNotExecutable) {
     ExecNotifier n(
         io_, ExecOptions{.argv = {"python3", script.string(), (dir_ / "record.txt").string()}});
     auto const r = run(n, note("장애"));
-    EXPECT_TRUE(r.ok) << r.detail;
+    EXPECT_TRUE(r.ok()) << r.detail;
     auto const rec = read_record(dir_ / "record.txt");
     ASSERT_TRUE(rec.has_value());
     EXPECT_EQ(rec->args, std::vector<std::string>{"장애"});
@@ -261,24 +261,26 @@ TEST_F(ExecTest, ExitStatusAndOutputMakeTheDetail) {
     struct Case {
         char const* name;
         char const* script;
-        bool ok;
+        std::error_code error;
         std::string detail;
     };
     std::vector<Case> const cases = {
-        {"exit_1", "echo first line; echo 'something went wrong' >&2; exit 1", false,
-         "exit status 1: something went wrong"},
-        {"exit_3_silent", "exit 3", false, "exit status 3"},
-        {"exit_0_note", "echo sent; echo", true, "exit status 0: sent"},
-        {"exit_0_silent", "exit 0", true, "exit status 0"},
-        {"signal", "kill -TERM $$", false, "killed by signal 15"},
-        {"control_chars", "printf 'a\\tb\\033c \\377\\n'; exit 1", false, "exit status 1: a b c ?"},
+        {"exit_1", "echo first line; echo 'something went wrong' >&2; exit 1",
+         DeliveryError::exit_status, "exit status 1: something went wrong"},
+        {"exit_3_silent", "exit 3", DeliveryError::exit_status, "exit status 3"},
+        {"exit_0_note", "echo sent; echo", {}, "exit status 0: sent"},
+        {"exit_0_silent", "exit 0", {}, "exit status 0"},
+        {"signal", "kill -TERM $$", DeliveryError::killed_by_signal, "killed by signal 15"},
+        {"control_chars", "printf 'a\\tb\\033c \\377\\n'; exit 1", DeliveryError::exit_status,
+         "exit status 1: a b c ?"},
     };
     for (auto const& c : cases) {
         SCOPED_TRACE(c.name);
         auto const script = dir_.write("s.sh", std::string("#!/bin/sh\n") + c.script + "\n", true);
         ExecNotifier n(io_, ExecOptions{.argv = {script.string()}});
         auto const r = run(n, note("m"));
-        EXPECT_EQ(r.ok, c.ok);
+        EXPECT_EQ(r.error, c.error);
+        EXPECT_EQ(r.ok(), !c.error);
         EXPECT_EQ(r.detail, c.detail);
     }
 }
@@ -289,6 +291,7 @@ TEST_F(ExecTest, ExecFailuresAreClear) {
         char const* name;
         ExecOptions options;
         std::string detail;
+        DeliveryError error = DeliveryError::cannot_execute;
     };
     std::vector<Case> const cases = {
         {"missing_script",
@@ -303,14 +306,16 @@ TEST_F(ExecTest, ExecFailuresAreClear) {
         {"bad_cwd",
          {.argv = {"true"}, .cwd = dir_ / "nowhere"},
          "cannot change directory to " + (dir_ / "nowhere").string() +
-             ": No such file or directory"},
-        {"no_command", {}, "no notifier command configured"},
+             ": No such file or directory",
+         DeliveryError::cannot_start},
+        {"no_command", {}, "no notifier command configured", DeliveryError::misconfigured},
     };
     for (auto const& c : cases) {
         SCOPED_TRACE(c.name);
         ExecNotifier n(io_, c.options);
         auto const r = run(n, note("m"));
-        EXPECT_FALSE(r.ok);
+        EXPECT_FALSE(r.ok());
+        EXPECT_EQ(r.error, c.error);
         EXPECT_EQ(r.detail, c.detail);
     }
 }
@@ -319,7 +324,7 @@ TEST_F(ExecTest, ExitCode127IsNotAnExecFailure) {
     auto const script = dir_.write("s.sh", "#!/bin/sh\nexit 127\n", true);
     ExecNotifier n(io_, ExecOptions{.argv = {script.string()}});
     auto const r = run(n, note("m"));
-    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, DeliveryError::exit_status);
     EXPECT_EQ(r.detail, "exit status 127");
 }
 
@@ -329,7 +334,7 @@ TEST_F(ExecTest, HugeTimeoutIsFine) {
     n.deliver(note("m"), std::chrono::milliseconds::max(),
               [&](DeliveryResult r) { got = std::move(r); });
     run_until([&] { return got.has_value(); }, 10s);
-    EXPECT_TRUE(got->ok) << got->detail;
+    EXPECT_TRUE(got->ok()) << got->detail;
 }
 
 TEST_F(ExecTest, TimeoutKillsTheWholeProcessGroup) {
@@ -340,7 +345,8 @@ TEST_F(ExecTest, TimeoutKillsTheWholeProcessGroup) {
     auto const start = std::chrono::steady_clock::now();
     auto const r = run(n, note("m"), 500ms);
     auto const elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, DeliveryError::timed_out);
+    EXPECT_TRUE(r.error == DeliveryCondition::timeout);
     EXPECT_EQ(r.detail, "timed out after 0.5 s");
     EXPECT_LT(elapsed, 5s);
     auto const pid = read_pid(pidfile);
@@ -357,7 +363,7 @@ TEST_F(ExecTest, HugeOutputIsDroppedNotKept) {
     long const before = rss_kib();
     auto const r = run(n, note("m"), 60s);
     long const after = rss_kib();
-    EXPECT_TRUE(r.ok) << r.detail;
+    EXPECT_TRUE(r.ok()) << r.detail;
     EXPECT_EQ(r.detail, "exit status 0: done-marker");
     EXPECT_LE(r.detail.size(), 1024u);
     EXPECT_LT(after - before, 50 * 1024) << "RSS grew from " << before << " to " << after;
@@ -368,7 +374,7 @@ TEST_F(ExecTest, LongLastLineIsCapped) {
         dir_.write("long.sh", "#!/bin/sh\nhead -c 5000 /dev/zero | tr '\\0' x\nexit 2\n", true);
     ExecNotifier n(io_, ExecOptions{.argv = {script.string()}, .output_cap = 100});
     auto const r = run(n, note("m"));
-    EXPECT_FALSE(r.ok);
+    EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.detail, "exit status 2: " + std::string(100, 'x'));
 
     ExecNotifier wide(io_, ExecOptions{.argv = {script.string()}});
@@ -385,7 +391,7 @@ TEST_F(ExecTest, DaemonHoldingThePipeDoesNotHangTheDelivery) {
     auto const start = std::chrono::steady_clock::now();
     auto const r = run(n, note("m"), 20s);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
-    EXPECT_TRUE(r.ok) << r.detail;
+    EXPECT_TRUE(r.ok()) << r.detail;
     EXPECT_EQ(r.detail, "exit status 0: started");
     // A background job outlives a normal exit by design; clean it up here.
     if (auto const pid = read_pid(pidfile)) {
@@ -416,7 +422,7 @@ TEST_F(ExecTest, ManyDeliveriesInFlight) {
     for (int i = 0; i < count; ++i) {
         SCOPED_TRACE(i);
         ASSERT_TRUE(results[i].has_value());
-        EXPECT_TRUE(results[i]->ok) << results[i]->detail;
+        EXPECT_TRUE(results[i]->ok()) << results[i]->detail;
         EXPECT_EQ(dir_.read("msg-" + std::to_string(i)), "msg-" + std::to_string(i));
     }
 }
@@ -435,7 +441,8 @@ TEST_F(ExecTest, DestroyingTheNotifierKillsItsChildren) {
     // Killed and reaped by the destructor: gone at once.
     EXPECT_TRUE(wait_until([&] { return is_dead(*pid); }, 2s));
     run_until([&] { return got.has_value(); }, 5s);
-    EXPECT_FALSE(got->ok);
+    EXPECT_EQ(got->error, DeliveryError::cancelled);
+    EXPECT_TRUE(got->error == DeliveryCondition::cancelled);
     EXPECT_EQ(got->detail, "cancelled: notifier shut down");
 }
 

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace portwatch::notify {
@@ -67,6 +69,39 @@ TEST_F(MessageTest, CustomTemplate) {
     auto const e = event(eval::EventKind::down, "W");
     EXPECT_EQ(render_template("[{status}] {key} {reason} {unknown} {", e),
               "[장애] 1.2.3.4:80 refused {unknown} {");
+}
+
+TEST_F(MessageTest, RenderHandlesEveryKindInOnePlace) {
+    struct Case {
+        char const* name;
+        eval::EventKind kind;
+        char const* description;
+        bool reminder;
+        std::string expected;
+    };
+    std::vector<Case> const cases = {
+        {"down", eval::EventKind::down, "Web", false,
+         "Web (1.2.3.4:80) 장애 (2025.07.05 15:30:00)"},
+        {"up", eval::EventKind::up, "Web", false, "Web (1.2.3.4:80) 복구 (2025.07.05 15:30:00)"},
+        {"down_bare", eval::EventKind::down, "", false, "1.2.3.4:80 장애 (2025.07.05 15:30:00)"},
+        {"up_bare", eval::EventKind::up, "", false, "1.2.3.4:80 복구 (2025.07.05 15:30:00)"},
+        {"reminder", eval::EventKind::down, "Web", true,
+         "Web (1.2.3.4:80) 장애 지속 (2025.07.05 15:30:00)"},
+        {"reminder_bare", eval::EventKind::down, "", true,
+         "1.2.3.4:80 장애 지속 (2025.07.05 15:30:00)"},
+    };
+    for (auto const& c : cases) {
+        SCOPED_TRACE(c.name);
+        auto e = event(c.kind, c.description);
+        e.reminder = c.reminder;
+        EXPECT_EQ(render(e), c.expected);
+        EXPECT_EQ(render_message(e), c.expected);
+    }
+    MessageTemplates custom;
+    custom.reminder = "still down: {key}";
+    auto e = event(eval::EventKind::down, "Web");
+    e.reminder = true;
+    EXPECT_EQ(render(e, custom), "still down: 1.2.3.4:80");
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/diagnostic.hpp"
+
+namespace portwatch::config {
+
+/// One type-specific option of a notifier as written: a scalar or a list of scalars, and
+/// where it stands (for the type's own FILE:LINE:COLUMN diagnostics).
+struct NotifierOption {
+    std::vector<std::string> values;  ///< one value for a scalar
+    bool list = false;
+    int line = 0;  ///< 1-based
+    int column = 0;
+
+    bool operator==(NotifierOption const&) const = default;
+};
+
+/// A named notifier of `notifiers:`. The keys every type shares are fields; the others are
+/// kept as written in `options`, for the type to validate and use (config knows no types).
+struct NotifierSpec {
+    std::string name;  ///< unique; defaults to the type
+    std::string type = "exec";
+    std::chrono::milliseconds timeout{30000};
+    std::size_t concurrency = 4;
+    std::chrono::seconds max_age{7 * 24 * 3600};
+    /// Message templates (notify::MessageTemplates placeholders); empty keeps the default.
+    std::string down, up, down_bare, up_bare;
+    std::string reminder = "{description} ({host}:{port}) 장애 지속 ({time})";
+    std::string reminder_bare = "{host}:{port} 장애 지속 ({time})";
+    std::map<std::string, NotifierOption> options;
+    std::string file;  ///< where it is declared
+    int line = 0;
+    int column = 0;
+
+    bool operator==(NotifierSpec const&) const = default;
+};
+
+/// Checks a type's options; appends what is wrong (see option_error()).
+using NotifierValidator = std::function<void(NotifierSpec const&, std::vector<Diagnostic>&)>;
+
+/// The notifier types the caller knows, by name, with their validators: supplied by the
+/// layer that has them (notify::notifier_schema()), so that config includes no notify header.
+using NotifierSchema = std::map<std::string, NotifierValidator, std::less<>>;
+
+/// An error at an option of `spec` (at the notifier itself when the option is absent),
+/// its message prefixed with "notifiers.NAME.KEY: ".
+inline Diagnostic option_error(NotifierSpec const& spec, std::string const& key,
+                               std::string const& message) {
+    auto const it = spec.options.find(key);
+    bool const at_option = it != spec.options.end();
+    return Diagnostic{.severity = Diagnostic::Severity::error,
+                      .file = spec.file,
+                      .line = at_option ? it->second.line : spec.line,
+                      .message = fmt::format("notifiers.{}.{}: {}", spec.name, key, message),
+                      .column = at_option ? it->second.column : spec.column};
+}
+
+}  // namespace portwatch::config
