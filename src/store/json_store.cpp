@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "store/instance_lock.hpp"
 #include "util/atomic_file.hpp"
 
 namespace portwatch::store {
@@ -41,7 +42,7 @@ util::Result<void> JsonStore::lock(std::chrono::milliseconds wait) {
     if (lock_) {
         return {};
     }
-    auto l = util::FileLock::acquire(path_.string() + ".lock", wait);
+    auto l = lock_instance(path_, wait);
     if (!l) {
         return l.error();
     }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "store/error.hpp"
 #include "store/json_store.hpp"
 #include "store/sqlite.hpp"
 
@@ -51,7 +52,8 @@ util::Result<StoreUrl> parse_store_url(std::string const& url) {
             }
         }
     }
-    return util::Error{fmt::format("bad store URL '{}': expected {}", url, scheme_list())};
+    return util::Error{fmt::format("bad store URL '{}': expected {}", url, scheme_list()),
+                       make_error_code(StoreError::bad_url)};
 }
 
 util::Result<std::unique_ptr<Store>> open_store(std::string const& url,
@@ -65,7 +67,8 @@ util::Result<std::unique_ptr<Store>> open_store(std::string const& url,
             return b.open(parsed->path, options);
         }
     }
-    return util::Error{fmt::format("bad store URL '{}': expected {}", url, scheme_list())};
+    return util::Error{fmt::format("bad store URL '{}': expected {}", url, scheme_list()),
+                       make_error_code(StoreError::bad_url)};
 }
 
 }  // namespace portwatch::store

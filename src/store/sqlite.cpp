@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "store/error.hpp"
+#include "store/instance_lock.hpp"
 #include "store/sqlite_statement.hpp"
 
 namespace portwatch::store {
@@ -154,7 +156,8 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& pat
     if (version > schema_version) {
         return util::Error{
             fmt::format("sqlite: {} has schema version {}, newer than this portwatch knows ({})",
-                        path.string(), version, schema_version)};
+                        path.string(), version, schema_version),
+            make_error_code(StoreError::newer_schema)};
     }
     for (; version < schema_version; ++version) {
         Transaction tx(store->db_);
@@ -186,7 +189,7 @@ util::Result<void> SqliteStore::lock(std::chrono::milliseconds wait) {
     if (lock_) {
         return {};
     }
-    auto l = util::FileLock::acquire(path_.string() + ".lock", wait);
+    auto l = lock_instance(path_, wait);
     if (!l) {
         return l.error();
     }

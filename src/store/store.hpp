@@ -84,7 +84,8 @@ class Store {
     virtual HistoryReader* history();
 
     /// Takes the one-instance lock (one writer per state), waiting at most `wait`. A timeout
-    /// is an error with code std::errc::timed_out. Held until the store is destroyed.
+    /// is StoreError::locked (which compares equal to std::errc::timed_out and to
+    /// StoreCondition::busy). Held until the store is destroyed.
     virtual util::Result<void> lock(std::chrono::milliseconds wait) = 0;
 
     /// Human-readable location, for logs (the URL).

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/error.hpp"
 #include "store/open.hpp"
 #include "support/temp_dir.hpp"
 
@@ -183,6 +184,7 @@ TEST(SqliteStore, RefusesANewerSchema) {
     auto s = SqliteStore::open(dir / "new.db");
     ASSERT_FALSE(s);
     EXPECT_NE(s.error().message.find("schema version 99"), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().code, StoreError::newer_schema);
 }
 
 // A database as version 1 of this store made it, by raw SQL (not by the code under test).

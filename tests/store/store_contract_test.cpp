@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/error.hpp"
 #include "store/registry.hpp"
 #include "support/temp_dir.hpp"
 
@@ -237,7 +238,9 @@ TEST_P(StoreContract, TheLockKeepsASecondOpenerOut) {
     ASSERT_TRUE(first);
     auto second = open_store(url(), OpenOptions{.lock_wait = 50ms});
     ASSERT_FALSE(second);
-    EXPECT_EQ(second.error().code, std::errc::timed_out) << second.error().message;
+    EXPECT_EQ(second.error().code, StoreError::locked) << second.error().message;
+    EXPECT_EQ(second.error().code, std::errc::timed_out);
+    EXPECT_EQ(second.error().code, StoreCondition::busy);
     auto unlocked = open();  // without the option: the caller locks, or not
     ASSERT_TRUE(unlocked);
     auto late = unlocked->lock(50ms);
@@ -284,6 +287,17 @@ TEST_P(StoreContract, ABatchIsAtomicUnderSigkill) {
     }
 }
 
+TEST(StoreError, EachCodeHasANameAMessageAndACondition) {
+    for (auto const e : {StoreError::bad_url, StoreError::locked, StoreError::newer_schema}) {
+        std::error_code const code = e;
+        EXPECT_STREQ(code.category().name(), "portwatch.store");
+        EXPECT_NE(code.message(), "unknown store error");
+        EXPECT_TRUE(code == StoreCondition::busy || code == StoreCondition::unusable);
+        EXPECT_NE(code == StoreCondition::busy, code == StoreCondition::unusable);
+    }
+    EXPECT_EQ(std::make_error_code(std::errc::timed_out), StoreCondition::busy);
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryBackend, StoreContract, ::testing::ValuesIn(scheme_names()),
                          [](auto const& info) { return info.param; });
 
@@ -292,6 +306,9 @@ TEST(StoreRegistry, ParseErrorsNameTheUrlAndTheSchemes) {
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().message,
               "bad store URL 'postgress://x': expected json:PATH or sqlite:PATH");
+    EXPECT_EQ(bad.error().code, StoreError::bad_url);
+    EXPECT_EQ(bad.error().code, StoreCondition::unusable);
+    EXPECT_NE(bad.error().code, std::errc::timed_out);
     auto const ok = parse_store_url("sqlite:/var/lib/pw.db");
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->scheme, "sqlite");
