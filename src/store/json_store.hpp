@@ -1,9 +1,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "store/apply_batch.hpp"
 #include "store/store.hpp"
+#include "util/file_lock.hpp"
 
 namespace portwatch::store {
 
@@ -12,14 +17,28 @@ namespace portwatch::store {
 /// script loads with no spurious alert and the original can still read ours. Everything more
 /// (per-target since/reason/counters and the outbox) lives under the one reserved key
 /// "_portwatch", which can never clash with a "HOST:PORT" key since it has no colon.
+/// Every commit rewrites the file atomically; claims live in memory (the one-instance lock,
+/// PATH.lock, makes this process the only one to deliver).
 class JsonStore final : public Store {
   public:
     explicit JsonStore(std::filesystem::path path) : path_(std::move(path)) {}
 
+    /// The store of `json:PATH`, locked first when the options ask for it.
+    static util::Result<std::unique_ptr<JsonStore>> open(std::filesystem::path path,
+                                                         OpenOptions const& options);
+
     /// A missing file is an empty state. An unreadable or corrupt one is renamed to
     /// PATH.corrupt-YYYYMMDD-HHMMSS and an empty state is returned with a warning.
     util::Result<Loaded> load() override;
+    /// Reads the file, applies the batch, and writes the file again.
+    util::Result<void> commit(Batch const& batch) override;
+    /// Writes `state` as the whole file (no read first).
     util::Result<void> commit(State const& state) override;
+    util::Result<std::vector<OutboxEntry>> claim(std::string const& owner, std::size_t limit,
+                                                 std::chrono::milliseconds lease,
+                                                 util::TimePoint now) override;
+    /// Locks PATH.lock (as the seed-compatible `check` always did).
+    util::Result<void> lock(std::chrono::milliseconds wait) override;
     std::string describe() const override { return path_.string(); }
 
     /// The file's bytes for a state (pure; exposed for tests).
@@ -39,6 +58,10 @@ class JsonStore final : public Store {
     util::Result<Loaded> parse_file(std::string text) const;
 
     std::filesystem::path path_;
+    std::optional<util::FileLock> lock_;
+    /// The outbox as last loaded or committed (what claim() picks from).
+    std::optional<std::vector<OutboxEntry>> outbox_;
+    Claims claims_;
 };
 
 }  // namespace portwatch::store

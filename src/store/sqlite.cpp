@@ -1,35 +1,22 @@
 #include "store/sqlite.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <array>
+#include <map>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "store/error.hpp"
+#include "store/instance_lock.hpp"
+#include "store/sqlite_statement.hpp"
+
 namespace portwatch::store {
 
 namespace fs = std::filesystem;
+using namespace sqlite_detail;
 
 namespace {
-
-using namespace std::chrono;
-
-std::int64_t to_us(util::TimePoint t) {
-    return duration_cast<microseconds>(t.time_since_epoch()).count();
-}
-util::TimePoint from_us(std::int64_t us) {
-    return util::TimePoint(duration_cast<util::Clock::duration>(microseconds(us)));
-}
-std::int64_t to_minute(util::TimePoint t) {
-    return duration_cast<minutes>(t.time_since_epoch()).count() -
-           (t.time_since_epoch() < util::Clock::duration::zero() ? 1 : 0);
-}
-
-util::Error db_error(sqlite3* db, std::string_view what) {
-    return util::Error{fmt::format("sqlite: {}: {}", what, db ? sqlite3_errmsg(db) : "no memory")};
-}
 
 /// Each migration brings the schema from version i to i+1; user_version holds the version.
 constexpr std::array<char const*, SqliteStore::schema_version> migrations = {
@@ -55,93 +42,25 @@ CREATE TABLE rollups(
     lat_sum REAL NOT NULL, lat_max REAL NOT NULL, PRIMARY KEY(key, minute)) WITHOUT ROWID;
 CREATE INDEX rollups_by_minute ON rollups(minute);
 )",
-};
-
-/// A prepared statement, finalized on scope exit; binds by position from 1.
-class Stmt {
-  public:
-    Stmt(sqlite3* db, char const* sql) : db_(db) {
-        rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-    }
-    ~Stmt() { sqlite3_finalize(stmt_); }
-    Stmt(Stmt const&) = delete;
-    Stmt& operator=(Stmt const&) = delete;
-
-    bool ok() const { return rc_ == SQLITE_OK; }
-    Stmt& bind(int i, std::string_view s) {
-        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& bind(int i, char const* s) { return bind(i, std::string_view(s)); }
-    Stmt& bind(int i, std::int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    Stmt& bind(int i, double v) {
-        sqlite3_bind_double(stmt_, i, v);
-        return *this;
-    }
-    /// SQLITE_ROW, SQLITE_DONE or an error code.
-    int step() { return sqlite3_step(stmt_); }
-    /// Runs to completion and resets for the next binding; false on error.
-    bool run() {
-        int const rc = sqlite3_step(stmt_);
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-        return rc == SQLITE_DONE || rc == SQLITE_ROW;
-    }
-    std::string text(int col) const {
-        auto const* p = reinterpret_cast<char const*>(sqlite3_column_text(stmt_, col));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-                 : std::string();
-    }
-    std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-    double real(int col) const { return sqlite3_column_double(stmt_, col); }
-    bool null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-
-  private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-    int rc_ = SQLITE_OK;
-};
-
-util::Result<void> exec(sqlite3* db, char const* sql, std::string_view what) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = fmt::format("sqlite: {}: {}", what, err ? err : sqlite3_errmsg(db));
-        sqlite3_free(err);
-        return util::Error{std::move(msg)};
-    }
-    return {};
-}
-
-eval::Status status_from(std::string const& s) {
-    return s == "UP" ? eval::Status::up : s == "DOWN" ? eval::Status::down : eval::Status::unknown;
-}
-
-/// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
-class Transaction {
-  public:
-    explicit Transaction(sqlite3* db) : db_(db) {
-        ok_ = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
-    }
-    ~Transaction() {
-        if (ok_ && !done_) {
-            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-    }
-    Transaction(Transaction const&) = delete;
-    Transaction& operator=(Transaction const&) = delete;
-    bool ok() const { return ok_; }
-    util::Result<void> commit() {
-        done_ = true;
-        return exec(db_, "COMMIT", "commit");
-    }
-
-  private:
-    sqlite3* db_;
-    bool ok_ = false;
-    bool done_ = false;
+    // 2: an entry per (event, destination), ordered per (key, destination), with a lease
+    // for the claim of a delivery.
+    R"(
+CREATE TABLE outbox_v2(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, destination TEXT NOT NULL,
+    key TEXT NOT NULL, kind TEXT NOT NULL, reminder INTEGER NOT NULL, host TEXT NOT NULL,
+    port INTEGER NOT NULL, description TEXT NOT NULL, reason TEXT NOT NULL,
+    detail TEXT NOT NULL, time INTEGER NOT NULL, message TEXT NOT NULL,
+    attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL, last_error TEXT NOT NULL,
+    claimed_by TEXT NOT NULL DEFAULT '', lease_until INTEGER NOT NULL DEFAULT 0,
+    UNIQUE(id, destination));
+INSERT INTO outbox_v2(seq, id, destination, key, kind, reminder, host, port, description,
+    reason, detail, time, message, attempts, next_attempt, last_error)
+    SELECT seq, id, '', key, kind, reminder, host, port, description, reason, detail, time,
+    message, attempts, next_attempt, last_error FROM outbox ORDER BY seq;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_by_queue ON outbox(key, destination, seq);
+)",
 };
 
 constexpr char const* upsert_state_sql =
@@ -150,11 +69,19 @@ constexpr char const* upsert_state_sql =
     " ON CONFLICT(key) DO UPDATE SET status = ?2, since = ?3,"
     " reason = ?4, failures = ?5, successes = ?6, last_check = ?7, recent = ?8, last_alert = ?9";
 
+/// A put updates the retry state of an entry already stored, and releases its claim.
 constexpr char const* put_outbox_sql =
     "INSERT INTO outbox(id, key, kind, reminder, host, port, description, reason, detail, time,"
-    " message, attempts, next_attempt, last_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    " ?10, ?11, ?12, ?13, ?14) ON CONFLICT(id) DO UPDATE SET attempts = ?12,"
-    " next_attempt = ?13, last_error = ?14";
+    " message, attempts, next_attempt, last_error, destination, claimed_by, lease_until)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    " ON CONFLICT(id, destination) DO UPDATE SET attempts = ?12, next_attempt = ?13,"
+    " last_error = ?14, claimed_by = '', lease_until = 0";
+
+/// A claim that stands, kept across a whole-outbox rewrite.
+struct Lease {
+    std::string owner;
+    std::int64_t until = 0;
+};
 
 bool put_state(Stmt& st, std::string const& key, eval::TargetState const& s) {
     return st.bind(1, key)
@@ -169,7 +96,7 @@ bool put_state(Stmt& st, std::string const& key, eval::TargetState const& s) {
         .run();
 }
 
-bool put_outbox(Stmt& st, OutboxEntry const& e) {
+bool put_outbox(Stmt& st, OutboxEntry const& e, Lease const& lease = {}) {
     auto const& ev = e.event;
     return st.bind(1, ev.id)
         .bind(2, ev.key)
@@ -185,16 +112,26 @@ bool put_outbox(Stmt& st, OutboxEntry const& e) {
         .bind(12, std::int64_t{e.attempts})
         .bind(13, to_us(e.next_attempt))
         .bind(14, e.last_error)
+        .bind(15, e.destination)
+        .bind(16, lease.owner)
+        .bind(17, lease.until)
         .run();
 }
 
 }  // namespace
 
-util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& path) {
+util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& path,
+                                                             OpenOptions const& options) {
     std::unique_ptr<SqliteStore> store(new SqliteStore(path));
     if (path.has_parent_path()) {
         std::error_code ec;
         fs::create_directories(path.parent_path(), ec);
+    }
+    // The lock first: a migration is a write, and one process writes at a time.
+    if (options.lock_wait) {
+        if (auto r = store->lock(*options.lock_wait); !r) {
+            return r.error();
+        }
     }
     if (sqlite3_open_v2(path.c_str(), &store->db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -219,7 +156,8 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& pat
     if (version > schema_version) {
         return util::Error{
             fmt::format("sqlite: {} has schema version {}, newer than this portwatch knows ({})",
-                        path.string(), version, schema_version)};
+                        path.string(), version, schema_version),
+            make_error_code(StoreError::newer_schema)};
     }
     for (; version < schema_version; ++version) {
         Transaction tx(store->db_);
@@ -247,6 +185,60 @@ SqliteStore::~SqliteStore() {
     sqlite3_close_v2(db_);
 }
 
+util::Result<void> SqliteStore::lock(std::chrono::milliseconds wait) {
+    if (lock_) {
+        return {};
+    }
+    auto l = lock_instance(path_, wait);
+    if (!l) {
+        return l.error();
+    }
+    lock_.emplace(std::move(*l));
+    return {};
+}
+
+namespace {
+
+/// Every target state and every outbox entry replaced, in the order given; the claims of
+/// entries still there stand.
+template <typename States, typename Outbox>
+util::Result<void> replace_all(sqlite3* db, States const& states, Outbox const& outbox,
+                               bool states_too, bool outbox_too) {
+    if (states_too) {
+        if (auto r = exec(db, "DELETE FROM target_state", "clear target state"); !r) {
+            return r;
+        }
+        Stmt st(db, upsert_state_sql);
+        for (auto const& [key, s] : states) {
+            if (!st.ok() || !put_state(st, key, s)) {
+                return db_error(db, "save target state");
+            }
+        }
+    }
+    if (outbox_too) {
+        std::map<OutboxId, Lease> leases;
+        Stmt q(db,
+               "SELECT id, destination, claimed_by, lease_until FROM outbox"
+               " WHERE claimed_by != ''");
+        while (q.ok() && q.step() == SQLITE_ROW) {
+            leases.emplace(OutboxId{q.text(0), q.text(1)}, Lease{q.text(2), q.integer(3)});
+        }
+        if (auto r = exec(db, "DELETE FROM outbox", "clear outbox"); !r) {
+            return r;
+        }
+        Stmt ob(db, put_outbox_sql);
+        for (auto const& e : outbox) {
+            auto const it = leases.find(e.id());
+            if (!ob.ok() || !put_outbox(ob, e, it != leases.end() ? it->second : Lease{})) {
+                return db_error(db, "save outbox");
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 util::Result<Loaded> SqliteStore::load() {
     Loaded out;
     Stmt st(db_,
@@ -266,31 +258,12 @@ util::Result<Loaded> SqliteStore::load() {
                             .last_alert = from_us(st.integer(8))};
         out.state.targets.emplace_back(st.text(0), std::move(s));
     }
-    Stmt ob(db_,
-            "SELECT id, key, kind, reminder, host, port, description, reason, detail, time,"
-            " message, attempts, next_attempt, last_error FROM outbox ORDER BY seq");
+    Stmt ob(db_, fmt::format("SELECT {} FROM outbox ORDER BY seq", outbox_columns).c_str());
     if (!ob.ok()) {
         return db_error(db_, "load outbox");
     }
     while (ob.step() == SQLITE_ROW) {
-        OutboxEntry e;
-        e.event = eval::Event{
-            .id = ob.text(0),
-            .kind = ob.text(2) == "up" ? eval::EventKind::up : eval::EventKind::down,
-            .key = ob.text(1),
-            .host = ob.text(4),
-            .port = static_cast<std::uint16_t>(ob.integer(5)),
-            .description = ob.text(6),
-            .reason = ob.text(7),
-            .detail = ob.text(8),
-            .time = from_us(ob.integer(9)),
-            .reminder = ob.integer(3) != 0,
-        };
-        e.message = ob.text(10);
-        e.attempts = static_cast<int>(ob.integer(11));
-        e.next_attempt = from_us(ob.integer(12));
-        e.last_error = ob.text(13);
-        out.state.outbox.push_back(std::move(e));
+        out.state.outbox.push_back(outbox_row(ob));
     }
     return out;
 }
@@ -300,28 +273,17 @@ util::Result<void> SqliteStore::commit(State const& state) {
     if (!tx.ok()) {
         return db_error(db_, "begin");
     }
-    if (auto r = exec(db_, "DELETE FROM target_state; DELETE FROM outbox", "clear"); !r) {
+    if (auto r = replace_all(db_, state.targets, state.outbox, true, true); !r) {
         return r;
-    }
-    Stmt st(db_, upsert_state_sql);
-    Stmt ob(db_, put_outbox_sql);
-    if (!st.ok() || !ob.ok()) {
-        return db_error(db_, "prepare commit");
-    }
-    for (auto const& [key, s] : state.targets) {
-        if (!put_state(st, key, s)) {
-            return db_error(db_, "save target state");
-        }
-    }
-    for (auto const& e : state.outbox) {
-        if (!put_outbox(ob, e)) {
-            return db_error(db_, "save outbox");
-        }
     }
     return tx.commit();
 }
 
 util::Result<void> SqliteStore::apply(Batch const& batch) {
+    return commit(batch);
+}
+
+util::Result<void> SqliteStore::commit(Batch const& batch) {
     if (batch.empty()) {
         return {};
     }
@@ -329,7 +291,12 @@ util::Result<void> SqliteStore::apply(Batch const& batch) {
     if (!tx.ok()) {
         return db_error(db_, "begin");
     }
-    if (!batch.states.empty()) {
+    if (auto r = replace_all(db_, batch.states, batch.outbox_put, batch.complete_states,
+                             batch.complete_outbox);
+        !r) {
+        return r;
+    }
+    if (!batch.complete_states && !batch.states.empty()) {
         Stmt st(db_, upsert_state_sql);
         for (auto const& [key, s] : batch.states) {
             if (!put_state(st, key, s)) {
@@ -345,7 +312,7 @@ util::Result<void> SqliteStore::apply(Batch const& batch) {
             }
         }
     }
-    if (!batch.outbox_put.empty()) {
+    if (!batch.complete_outbox && !batch.outbox_put.empty()) {
         Stmt st(db_, put_outbox_sql);
         for (auto const& e : batch.outbox_put) {
             if (!put_outbox(st, e)) {
@@ -354,9 +321,9 @@ util::Result<void> SqliteStore::apply(Batch const& batch) {
         }
     }
     if (!batch.outbox_delete.empty()) {
-        Stmt st(db_, "DELETE FROM outbox WHERE id = ?1");
+        Stmt st(db_, "DELETE FROM outbox WHERE id = ?1 AND destination = ?2");
         for (auto const& id : batch.outbox_delete) {
-            if (!st.bind(1, id).run()) {
+            if (!st.bind(1, id.event_id).bind(2, id.destination).run()) {
                 return db_error(db_, "delete outbox entry");
             }
         }
@@ -412,107 +379,6 @@ util::Result<void> SqliteStore::prune(util::TimePoint before) {
         return db_error(db_, "prune history");
     }
     return tx.commit();
-}
-
-util::Result<sqlite3*> SqliteStore::reader() {
-    if (read_db_ == nullptr) {
-        if (sqlite3_open_v2(path_.c_str(), &read_db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
-            auto err = db_error(read_db_, "open for reading");
-            sqlite3_close_v2(read_db_);
-            read_db_ = nullptr;
-            return err;
-        }
-        sqlite3_busy_timeout(read_db_, 2000);
-    }
-    return read_db_;
-}
-
-util::Result<std::optional<double>> SqliteStore::uptime(std::string const& target_key,
-                                                        util::TimePoint from, util::TimePoint to) {
-    std::lock_guard lock(read_mutex_);
-    auto db = reader();
-    if (!db) {
-        return db.error();
-    }
-    Stmt st(*db,
-            "SELECT sum(checks), sum(failures) FROM rollups WHERE key = ?1 AND minute >= ?2"
-            " AND minute < ?3");
-    st.bind(1, target_key).bind(2, to_minute(from)).bind(3, to_minute(to));
-    if (!st.ok() || st.step() != SQLITE_ROW) {
-        return db_error(*db, "uptime");
-    }
-    if (st.null(0) || st.integer(0) == 0) {
-        return std::optional<double>();
-    }
-    auto const checks = static_cast<double>(st.integer(0));
-    return std::optional<double>((checks - static_cast<double>(st.integer(1))) / checks);
-}
-
-util::Result<std::vector<Rollup>> SqliteStore::rollups(std::string const& target_key,
-                                                       util::TimePoint from, util::TimePoint to,
-                                                       std::chrono::seconds bucket) {
-    std::lock_guard lock(read_mutex_);
-    auto db = reader();
-    if (!db) {
-        return db.error();
-    }
-    std::int64_t const bucket_min = std::max<std::int64_t>(1, bucket.count() / 60);
-    Stmt st(*db,
-            "SELECT (minute / ?4) * ?4 AS b, sum(checks), sum(failures), sum(lat_count),"
-            " min(CASE WHEN lat_count > 0 THEN lat_min END), sum(lat_sum), max(lat_max)"
-            " FROM rollups WHERE key = ?1 AND minute >= ?2 AND minute < ?3 GROUP BY b ORDER BY b");
-    st.bind(1, target_key).bind(2, to_minute(from)).bind(3, to_minute(to)).bind(4, bucket_min);
-    if (!st.ok()) {
-        return db_error(*db, "rollups");
-    }
-    std::vector<Rollup> out;
-    int rc = 0;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        auto const lat_count = st.integer(3);
-        out.push_back(Rollup{
-            .start = util::TimePoint(duration_cast<util::Clock::duration>(minutes(st.integer(0)))),
-            .checks = static_cast<std::uint64_t>(st.integer(1)),
-            .failures = static_cast<std::uint64_t>(st.integer(2)),
-            .latency_min_ms = lat_count > 0 ? st.real(4) : 0,
-            .latency_avg_ms = lat_count > 0 ? st.real(5) / static_cast<double>(lat_count) : 0,
-            .latency_max_ms = lat_count > 0 ? st.real(6) : 0,
-        });
-    }
-    if (rc != SQLITE_DONE) {
-        return db_error(*db, "rollups");
-    }
-    return out;
-}
-
-util::Result<std::vector<Transition>> SqliteStore::transitions(std::string const& target_key,
-                                                               std::size_t limit) {
-    std::lock_guard lock(read_mutex_);
-    auto db = reader();
-    if (!db) {
-        return db.error();
-    }
-    Stmt st(*db,
-            "SELECT key, from_status, to_status, time, reason FROM transitions"
-            " WHERE ?1 = '' OR key = ?1 ORDER BY time DESC, id DESC LIMIT ?2");
-    st.bind(1, target_key)
-        .bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1 << 30)));
-    if (!st.ok()) {
-        return db_error(*db, "transitions");
-    }
-    std::vector<Transition> out;
-    int rc = 0;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        out.push_back(Transition{.target_key = st.text(0),
-                                 .from = status_from(st.text(1)),
-                                 .to = status_from(st.text(2)),
-                                 .time = from_us(st.integer(3)),
-                                 .reason = st.text(4)});
-    }
-    if (rc != SQLITE_DONE) {
-        return db_error(*db, "transitions");
-    }
-    return out;
 }
 
 }  // namespace portwatch::store

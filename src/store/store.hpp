@@ -1,34 +1,25 @@
 #pragma once
 
-#include <map>
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/evaluator.hpp"
 #include "eval/event.hpp"
+#include "store/batch.hpp"
+#include "store/history.hpp"
+#include "store/outbox_entry.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
 
 namespace portwatch::store {
 
-/// An event waiting for delivery, with its message rendered when the event happened (so a
-/// retry on a later run says exactly what the first attempt would have said).
-struct OutboxEntry {
-    eval::Event event;
-    /// The notifier this entry goes to, by name ("" = the default notifier of a seed list).
-    /// One entry per (event, destination); ordered per (event.key, destination).
-    std::string destination;
-    std::string message;
-    int attempts = 0;
-    util::TimePoint next_attempt{};  ///< not retried before this (exponential backoff)
-    std::string last_error;
-
-    bool operator==(OutboxEntry const&) const = default;
-};
-
-/// Everything a store holds: target states by key, in list order, and the outbox in the
-/// order events happened. Look targets up through a StateIndex (store/state_index.hpp).
+/// Everything a store holds for the drivers: target states by key, in list order, and the
+/// outbox in the order events happened. Look targets up through a StateIndex
+/// (store/state_index.hpp).
 struct State {
     std::vector<std::pair<std::string, eval::TargetState>> targets;
     std::vector<OutboxEntry> outbox;
@@ -42,14 +33,62 @@ struct Loaded {
     std::vector<std::string> warnings;
 };
 
-/// Persistence of target state and the outbox. commit() is atomic: after a crash at any
-/// instant, load() returns either the previous or the new content, never a mix.
+/// How open_store() opens a backend.
+struct OpenOptions {
+    /// Take the one-instance lock before anything else, waiting at most this long; none: the
+    /// caller may call Store::lock() itself (or not lock at all, e.g. a dry run).
+    std::optional<std::chrono::milliseconds> lock_wait;
+};
+
+/// Persistence of target state, the outbox and (some backends) history: the contract both
+/// `check` and the daemon use. One node's backends (json, sqlite) implement the multi-node
+/// parts (claims, target leases) trivially but correctly; a shared backend (PostgreSQL) with
+/// its database's clock and row locks. The writing methods belong to one thread at a time.
 class Store {
   public:
     virtual ~Store() = default;
+
+    /// Target states (in order) and the pending outbox (in event order).
     virtual util::Result<Loaded> load() = 0;
-    virtual util::Result<void> commit(State const& state) = 0;
-    /// Human-readable location, for logs.
+
+    /// Writes a batch atomically: after a crash at any instant load() returns either the
+    /// previous or the new content, never a mix.
+    virtual util::Result<void> commit(Batch const& batch) = 0;
+
+    /// Replaces every target state and the whole outbox (the `check` driver's contract):
+    /// commit() of a Batch with both `complete_` flags set (claims of entries still in the
+    /// outbox stand).
+    virtual util::Result<void> commit(State const& state);
+
+    /// Claims due entries for delivery by `owner`: at most `limit` entries, each the oldest
+    /// of its (key, destination) queue, due (next_attempt <= now) and not under another live
+    /// claim; each is then leased to `owner` until now + lease. A commit that puts or deletes
+    /// the entry releases it; an expired lease makes it claimable again.
+    virtual util::Result<std::vector<OutboxEntry>> claim(std::string const& owner,
+                                                         std::size_t limit,
+                                                         std::chrono::milliseconds lease,
+                                                         util::TimePoint now) = 0;
+
+    /// Target ownership for nodes sharing one store: leases those of `keys` that are free
+    /// (or already `owner`'s, or whose lease expired) to `owner` until now + lease, and
+    /// returns them. A single-node store owns every target: it returns `keys`.
+    virtual util::Result<std::vector<std::string>> lease_targets(
+        std::string const& owner, std::vector<std::string> const& keys,
+        std::chrono::milliseconds lease, util::TimePoint now);
+
+    /// Deletes history (transitions, rollups) older than `before`; nothing to do without.
+    virtual util::Result<void> prune(util::TimePoint before);
+
+    /// History reads for the HTTP layer (safe from another thread), or null for a store that
+    /// keeps no history.
+    virtual HistoryReader* history();
+
+    /// Takes the one-instance lock (one writer per state), waiting at most `wait`. A timeout
+    /// is StoreError::locked (which compares equal to std::errc::timed_out and to
+    /// StoreCondition::busy). Held until the store is destroyed.
+    virtual util::Result<void> lock(std::chrono::milliseconds wait) = 0;
+
+    /// Human-readable location, for logs (the URL).
     virtual std::string describe() const = 0;
 };
 

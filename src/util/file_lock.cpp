@@ -13,7 +13,9 @@ namespace portwatch::util {
 
 Result<FileLock> FileLock::acquire(std::filesystem::path const& path,
                                    std::chrono::milliseconds wait) {
-    int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // O_NOFOLLOW: a symlink planted at the lock's name is refused, and its target is neither
+    // created nor opened.
+    int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         int const err = errno;
         return errno_error("cannot open lock file " + path.string() + ": " + std::strerror(err),

@@ -8,7 +8,8 @@
 namespace portwatch::util {
 
 /// An exclusive flock(2) on a lock file, held for the object's lifetime. The descriptor is
-/// close-on-exec, so notifier processes never inherit (and never prolong) the lock.
+/// close-on-exec, so notifier processes never inherit (and never prolong) the lock. The file
+/// is opened with O_NOFOLLOW: a symlink at its name is an error (ELOOP), never followed.
 class FileLock {
   public:
     /// Waits at most `wait` for the lock; an error says who holds the file when it times out.

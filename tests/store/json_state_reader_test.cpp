@@ -89,6 +89,13 @@ TEST(JsonStateReader, OffShapeFilesGoToTheFullReaderWithTheSameResult) {
         "{\"a:1\": \"UP\", \"_portwatch\": {\"version\": 9, \"future\": {\"x\": 1}}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": \"e1\", \"message\": \"m\"}]}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": 1}]}}",
+        // Version 2: a destination per outbox entry (as text, hex, or of a wrong type).
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"version\": 2, \"targets\": {}, \"outbox\": []}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"version\": 2, \"outbox\": [{\"id\": \"e1\", "
+        "\"destination\": \"slack\", \"message\": \"m\"}, {\"id\": \"e1\", \"message\": \"m\"}]}}",
+        "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": [{\"id\": \"e1\", "
+        "\"destination_hex\": \"ff41\", \"message\": \"m\"}, {\"id\": \"e2\", \"destination\": 3, "
+        "\"message\": \"m\"}]}}",
         "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {}, \"targets\": {}}}",
         "{\"a:1\": \"UP\"",
         "{\"a:1\": \"DOWN\", \"_portwatch\": {\"targets\": {\"a:1\": {\"status\": \"DOWN\", "
@@ -135,6 +142,7 @@ TEST(JsonStateReader, OffShapeFilesGoToTheFullReaderWithTheSameResult) {
     }
     // These are of the common shape: the fast reader must take them, not pass them on.
     for (auto const* text : {"{}", "{\"a:1\": \"UP\", \"_portwatch\": {\"outbox\": []}}",
+                             "{\"a:1\": \"UP\", \"_portwatch\": {\"version\": 2, \"outbox\": []}}",
                              "{\"a:1\": \"UP\", \"_portwatch\": {\"targets\": {\"a:1\": 4}}}"}) {
         EXPECT_TRUE(detail::read_state_fast(text).has_value()) << text;
     }

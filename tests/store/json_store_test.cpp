@@ -336,5 +336,48 @@ TEST(JsonStore, FlapWindowAndLastAlertRoundTrip) {
     }
 }
 
+TEST(JsonStore, WithoutDestinationsTheFileStaysVersion1ByteForByte) {
+    State state;
+    state.targets.emplace_back("a:1", eval::TargetState{.status = eval::Status::up});
+    auto const text = JsonStore::serialize(state);
+    EXPECT_NE(text.find("\"version\": 1,"), std::string::npos) << text;
+    EXPECT_EQ(text.find("destination"), std::string::npos);
+    state.outbox.push_back(entry("a:1", "m"));
+    EXPECT_NE(JsonStore::serialize(state).find("\"version\": 1,"), std::string::npos);
+}
+
+TEST(JsonStore, Version2NamesEachEntrysDestination) {
+    State state;
+    state.targets.emplace_back("a:1", eval::TargetState{.status = eval::Status::down});
+    auto to_slack = entry("a:1", "m");
+    to_slack.destination = "slack";
+    auto to_default = entry("a:1", "m");
+    auto odd = entry("a:1", "m");
+    odd.destination = "bytes \xff";
+    state.outbox = {to_slack, to_default, odd};
+    auto const text = JsonStore::serialize(state);
+    EXPECT_NE(text.find("\"version\": 2,"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"id\": \"id-a:1\",\n                \"destination\": \"slack\","),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\"destination_hex\""), std::string::npos) << text;
+    auto const loaded = JsonStore::parse(text);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->state, state);
+    EXPECT_TRUE(loaded->warnings.empty());
+    EXPECT_EQ(JsonStore::serialize(loaded->state), text);
+}
+
+TEST(JsonStore, Version1OutboxLoadsForTheDefaultDestination) {
+    auto const text = std::string(
+        "{\n    \"a:1\": \"DOWN\",\n    \"_portwatch\": {\"version\": 1, \"outbox\": [{\"id\": "
+        "\"e1\", \"event\": \"down\", \"key\": \"a:1\", \"message\": \"m\"}]}\n}");
+    auto const loaded = JsonStore::parse(text);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.outbox.size(), 1u);
+    EXPECT_EQ(loaded->state.outbox[0].destination, "");
+    EXPECT_EQ(loaded->state.outbox[0].id(), OutboxId("e1"));
+}
+
 }  // namespace
 }  // namespace portwatch::store

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/error.hpp"
 #include "store/open.hpp"
 #include "support/temp_dir.hpp"
 
@@ -183,6 +184,79 @@ TEST(SqliteStore, RefusesANewerSchema) {
     auto s = SqliteStore::open(dir / "new.db");
     ASSERT_FALSE(s);
     EXPECT_NE(s.error().message.find("schema version 99"), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().code, StoreError::newer_schema);
+}
+
+// A database as version 1 of this store made it, by raw SQL (not by the code under test).
+constexpr char const* schema_v1 = R"(
+CREATE TABLE target_state(
+    key TEXT PRIMARY KEY, status TEXT NOT NULL, since INTEGER NOT NULL,
+    reason TEXT NOT NULL, failures INTEGER NOT NULL, successes INTEGER NOT NULL,
+    last_check INTEGER NOT NULL, recent INTEGER NOT NULL, last_alert INTEGER NOT NULL);
+CREATE TABLE outbox(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, key TEXT NOT NULL,
+    kind TEXT NOT NULL, reminder INTEGER NOT NULL, host TEXT NOT NULL, port INTEGER NOT NULL,
+    description TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, time INTEGER NOT NULL,
+    message TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL,
+    last_error TEXT NOT NULL);
+CREATE TABLE transitions(
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL, from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX transitions_by_key ON transitions(key, time);
+CREATE INDEX transitions_by_time ON transitions(time);
+CREATE TABLE rollups(
+    key TEXT NOT NULL, minute INTEGER NOT NULL, checks INTEGER NOT NULL,
+    failures INTEGER NOT NULL, lat_count INTEGER NOT NULL, lat_min REAL NOT NULL,
+    lat_sum REAL NOT NULL, lat_max REAL NOT NULL, PRIMARY KEY(key, minute)) WITHOUT ROWID;
+CREATE INDEX rollups_by_minute ON rollups(minute);
+INSERT INTO target_state VALUES('b:2', 'DOWN', 1750000020000000, 'refused', 2, 0,
+    1750000021000000, 0, 0);
+INSERT INTO outbox(seq, id, key, kind, reminder, host, port, description, reason, detail, time,
+    message, attempts, next_attempt, last_error) VALUES
+    (7, 'e2', 'b:2', 'down', 0, 'b', 2, 'svc', 'refused', 'd', 1750000020000000, 'second', 1,
+     1750000080000000, 'exit status 1'),
+    (3, 'e1', 'b:2', 'up', 1, 'b', 2, 'svc', '', '', 1750000010000000, 'first', 0, 0, '');
+INSERT INTO transitions(key, from_status, to_status, time, reason) VALUES
+    ('b:2', 'UP', 'DOWN', 1750000020000000, 'refused');
+PRAGMA user_version = 1;
+)";
+
+TEST(SqliteStore, MigratesAVersion1Database) {
+    test::TempDir dir;
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir / "v1.db").c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db, schema_v1, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto s = SqliteStore::open(dir / "v1.db");
+    ASSERT_TRUE(s) << s.error().message;
+    auto loaded = (*s)->load();
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->state.targets.size(), 1u);
+    EXPECT_EQ(loaded->state.targets[0].second.consecutive_failures, 2);
+    auto const& outbox = loaded->state.outbox;
+    ASSERT_EQ(outbox.size(), 2u);  // in their old order, for the default destination
+    EXPECT_EQ(outbox[0].id(), OutboxId("e1"));
+    EXPECT_EQ(outbox[0].message, "first");
+    EXPECT_TRUE(outbox[0].event.reminder);
+    EXPECT_EQ(outbox[1].id(), OutboxId("e2"));
+    EXPECT_EQ(outbox[1].attempts, 1);
+    EXPECT_EQ(outbox[1].last_error, "exit status 1");
+    EXPECT_EQ(outbox[1].next_attempt, t0 + 60s);
+    auto trans = (*s)->transitions("b:2", 10);
+    ASSERT_TRUE(trans);
+    EXPECT_EQ(trans->size(), 1u);
+    // The same event for a second destination is a second entry, after the others.
+    auto slack = outbox[0];
+    slack.destination = "slack";
+    Batch b;
+    b.outbox_put = {slack};
+    ASSERT_TRUE((*s)->commit(b));
+    auto again = (*s)->load();
+    ASSERT_TRUE(again);
+    ASSERT_EQ(again->state.outbox.size(), 3u);
+    EXPECT_EQ(again->state.outbox[2].id(), OutboxId("e1", "slack"));
 }
 
 TEST(SqliteStore, UsesWalAndRecordsSchemaVersion) {

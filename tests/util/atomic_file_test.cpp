@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "support/temp_dir.hpp"
@@ -37,6 +40,35 @@ TEST(AtomicFile, ReadRefusesDevicesAndFifosAtOnce) {
     auto const fifo = read_file(dir / "fifo");  // must not block waiting for a writer
     ASSERT_FALSE(fifo);
     EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos);
+}
+
+TEST(AtomicFile, NeverWritesThroughASymlinkAtTheOldTempName) {
+    test::TempDir dir;
+    test::TempDir elsewhere;
+    auto const victim = elsewhere.write("victim", "precious");
+    auto const p = dir / "state.json";
+    // The temp name of earlier versions, and one of the names it may take now.
+    std::filesystem::create_symlink(victim, dir / ".state.json.tmp");
+    std::filesystem::create_symlink(victim, dir / ".state.json.tmp-planted");
+    ASSERT_TRUE(write_file_atomically(p, "new"));
+    EXPECT_EQ(elsewhere.read("victim"), "precious");
+    EXPECT_EQ(dir.read("state.json"), "new");
+    EXPECT_FALSE(std::filesystem::is_symlink(p));
+    ASSERT_TRUE(write_file_atomically(p, "newer"));
+    EXPECT_EQ(dir.read("state.json"), "newer");
+    EXPECT_EQ(elsewhere.read("victim"), "precious");
+}
+
+TEST(AtomicFile, LeavesNoTempFileBehind) {
+    test::TempDir dir;
+    dir.write(".f.tmp", "left by a killed writer of an earlier version");
+    dir.write(".f.tmp-AbCdEfGhIj", "left by a killed writer");
+    ASSERT_TRUE(write_file_atomically(dir / "f", "x"));
+    std::vector<std::string> names;
+    for (auto const& e : std::filesystem::directory_iterator(dir.path())) {
+        names.push_back(e.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"f"});
 }
 
 TEST(AtomicFile, MissingDirectoryIsAnError) {

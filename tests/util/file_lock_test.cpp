@@ -44,5 +44,19 @@ TEST(FileLock, ReleasedOnDestruction) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+TEST(FileLock, NeverFollowsASymlink) {
+    test::TempDir dir;
+    test::TempDir elsewhere;
+    auto const victim = elsewhere.write("victim", "precious");
+    std::filesystem::create_symlink(victim, dir / "lock");
+    std::filesystem::create_symlink(elsewhere / "created", dir / "dangling.lock");
+    auto const held = FileLock::acquire(dir / "lock", 50ms);
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().code, std::errc::too_many_symbolic_link_levels);
+    EXPECT_FALSE(FileLock::acquire(dir / "dangling.lock", 50ms));
+    EXPECT_EQ(elsewhere.read("victim"), "precious");
+    EXPECT_FALSE(std::filesystem::exists(elsewhere / "created"));
+}
+
 }  // namespace
 }  // namespace portwatch::util
