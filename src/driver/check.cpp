@@ -9,16 +9,15 @@
 #include "config/yaml.hpp"
 #include "driver/connectivity.hpp"
 #include "driver/from_config.hpp"
+#include "driver/notifier_set.hpp"
 #include "driver/pipeline.hpp"
 #include "driver/probe_order.hpp"
 #include "eval/evaluator.hpp"
-#include "notify/exec.hpp"
+#include "notify/registry.hpp"
 #include "probe/engine.hpp"
-#include "store/json_store.hpp"
 #include "store/open.hpp"
 #include "store/state_index.hpp"
 #include "util/atomic_file.hpp"
-#include "util/file_lock.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::driver {
@@ -48,7 +47,7 @@ struct YamlPlan {
     std::vector<config::TargetSpec> specs;  ///< per target, in list order
     std::vector<config::Target> canaries;
     std::chrono::milliseconds canary_timeout{0};
-    config::NotifierSpec notifier;
+    std::vector<config::NotifierSpec> notifiers;  ///< empty: the seed's exec notifier
     std::string store;
 };
 
@@ -141,7 +140,7 @@ int run_check(CheckOptions const& options) {
     auto loaded = options.config.empty() ? config::load_list(options.list)
                                          : util::Result<config::ListFile>(config::ListFile{});
     if (!options.config.empty()) {
-        auto yaml = config::load_config(options.config);
+        auto yaml = config::load_config(options.config, notify::notifier_schema());
         if (!yaml) {
             log::error("{}: {}", yaml.error().message, yaml.error().code.message());
             return exit_no_input;
@@ -161,7 +160,7 @@ int run_check(CheckOptions const& options) {
         plan.specs = std::move(cfg.targets);
         plan.canaries = cfg.connectivity.canaries;
         plan.canary_timeout = cfg.connectivity.timeout;
-        plan.notifier = cfg.notifiers.empty() ? config::NotifierSpec{} : cfg.notifiers.front();
+        plan.notifiers = std::move(cfg.notifiers);
         plan.store = cfg.store;
     }
     if (!loaded) {
@@ -176,36 +175,21 @@ int run_check(CheckOptions const& options) {
     }
     fs::path const& anchor = options.config.empty() ? options.list : options.config;
     fs::path const dir = anchor.has_parent_path() ? anchor.parent_path() : fs::path(".");
-    fs::path state_path = options.state.empty() ? dir / "port_check_status.json" : options.state;
-    if (!plan.store.empty()) {
-        auto url = store::parse_store_url(plan.store);
-        if (!url) {
-            log::error("{}", url.error().message);
-            return exit_store_error;
-        }
-        state_path = url->path;
-    }
+    fs::path const state_path =
+        options.state.empty() ? dir / "port_check_status.json" : options.state;
+    std::string const url = plan.store.empty() ? "json:" + state_path.string() : plan.store;
 
-    // 2. One run per state file at a time.
-    std::optional<util::FileLock> lock;
+    // 2. One run per state at a time (the store's lock, taken before anything is read).
+    store::OpenOptions open_options;
     if (!options.dry_run) {
-        auto l = util::FileLock::acquire(state_path.string() + ".lock", options.lock_timeout);
-        if (!l) {
-            log::error("{}", l.error().message);
-            return l.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
-        }
-        lock.emplace(std::move(*l));
+        open_options.lock_wait = options.lock_timeout;
     }
-
-    std::unique_ptr<store::Store> store_ptr;
-    if (plan.store.empty()) {
-        store_ptr = std::make_unique<store::JsonStore>(state_path);
-    } else if (auto opened = store::open_store(plan.store); opened) {
-        store_ptr = std::move(*opened);
-    } else {
+    auto opened = store::open_store(url, open_options);
+    if (!opened) {
         log::error("cannot open store: {}", opened.error().message);
-        return exit_store_error;
+        return opened.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
     }
+    std::unique_ptr<store::Store> store_ptr = std::move(*opened);
     store::Store& store = *store_ptr;
     auto previous = store.load();
     if (!previous) {
@@ -254,11 +238,10 @@ int run_check(CheckOptions const& options) {
     store::State next;
     next.outbox = previous->state.outbox;
     eval::Thresholds const thresholds{.notify_first_up = options.notify_first_up};
-    std::vector<Destination> const destinations{
-        plan.specs.empty() ? Destination{.templates = options.templates}
-                           : Destination{.templates = templates_of(plan.notifier),
-                                         .reminder = plan.notifier.reminder,
-                                         .reminder_bare = plan.notifier.reminder_bare}};
+    fs::path const base_dir = fs::absolute(dir);
+    auto notifiers = plan.specs.empty()
+                         ? NotifierSet(io, options.notify_cmd, base_dir, options.templates)
+                         : NotifierSet(io, plan.notifiers, base_dir);
     std::size_t new_events = 0;
     store::StateIndex previous_index(previous->state);
     for (auto& c : checked) {
@@ -266,8 +249,10 @@ int run_check(CheckOptions const& options) {
         auto const index = static_cast<std::size_t>(&c - checked.data());
         auto const th =
             index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;
+        auto const routes =
+            notifiers.routes(index < plan.specs.size() ? plan.specs[index].notify : std::nullopt);
         auto step = process(*c.target, prev ? std::optional(*prev) : std::nullopt,
-                            observation_of(c.result, !lost), th, c.time, destinations);
+                            observation_of(c.result, !lost), th, c.time, *routes);
         next.targets.emplace_back(c.target->key(), std::move(step.state));
         c.changed = step.announced();
         new_events += step.entries.size();
@@ -300,22 +285,16 @@ int run_check(CheckOptions const& options) {
 
         // 6. Deliver the outbox: this run's events and any left by earlier runs.
         if (!next.outbox.empty()) {
-            std::vector<std::string> argv =
-                plan.specs.empty() ? options.notify_cmd : plan.notifier.command;
             auto delivery = options.delivery;
-            if (!plan.specs.empty()) {
-                delivery.timeout = plan.notifier.timeout;
-                delivery.concurrency = plan.notifier.concurrency;
-                delivery.retry.max_age = plan.notifier.max_age;
+            if (!plan.notifiers.empty()) {
+                delivery.timeout = plan.notifiers.front().timeout;
+                delivery.concurrency = plan.notifiers.front().concurrency;
+                delivery.retry.max_age = plan.notifiers.front().max_age;
             }
-            if (argv.empty()) {
-                argv = notify::default_notify_command(fs::absolute(dir));
-            }
-            notify::ExecNotifier notifier(
-                io, notify::ExecOptions{.argv = argv, .cwd = fs::absolute(dir)});
             stats = deliver_outbox(
-                io, notifier, next, [&store](store::State const& s) { return store.commit(s); },
-                delivery, [] { return util::Clock::now(); });
+                io, notifiers, plan.notifiers, next,
+                [&store](store::State const& s) { return store.commit(s); }, delivery,
+                notify::OutboxClock::system());
         }
         if (stats.store_failed) {
             code = exit_store_error;

@@ -22,7 +22,7 @@ struct CheckOptions {
     std::size_t concurrency = 1000;
     /// Notifier argv (the message is appended); empty: push_msg.py beside the list.
     std::vector<std::string> notify_cmd;
-    DeliveryOptions delivery;
+    notify::OutboxOptions delivery;  ///< check mode: concurrency, timeout, retry, breaker
     notify::MessageTemplates templates;
     std::chrono::milliseconds lock_timeout{60000};
     bool notify_first_up = false;

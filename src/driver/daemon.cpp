@@ -6,8 +6,8 @@
 
 #include "config/yaml.hpp"
 #include "driver/daemon_impl.hpp"
-#include "driver/from_config.hpp"
-#include "store/open.hpp"
+#include "notify/registry.hpp"
+#include "store/registry.hpp"
 #include "util/log.hpp"
 #include "util/systemd.hpp"
 
@@ -26,8 +26,6 @@ constexpr auto flush_period = 1s;
 /// A wakeup of the scheduler also starts the checks planned within this window (a few ms
 /// early): one wakeup per window instead of one per check (see Scheduler).
 constexpr auto schedule_batch = 20ms;
-/// Outbox retries are looked at this often (backoff is in minutes).
-constexpr auto outbox_period = 1s;
 
 log::Level parse_level(std::string const& s) {
     if (s == "debug") {
@@ -56,7 +54,7 @@ std::vector<fs::path> watched_files(config::Config const& cfg, TargetTable const
 Daemon::Impl::Impl(RunOptions o) : options(std::move(o)) {}
 
 bool Daemon::Impl::load_config(config::Config& out, bool initial) {
-    auto loaded = config::load_config(options.config);
+    auto loaded = config::load_config(options.config, notify::notifier_schema());
     if (!loaded) {
         log::error("cannot read config {}: {}", options.config.string(),
                    loaded.error().code ? loaded.error().code.message() : loaded.error().message);
@@ -84,6 +82,11 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     // A removed target stays in the store while its state is parked (see TargetTable).
     auto const diff = table.apply(std::move(cfg.targets), util::Clock::now());
     cfg.targets.clear();
+    if (notifiers) {
+        for (auto const slot : table.view_order()) {
+            table[slot].routes = notifiers->routes(table[slot].spec.notify);
+        }
+    }
     for (std::size_t slot = 0; slot < table.size(); ++slot) {
         if (table[slot].active) {
             scheduler->set(slot, table[slot].key, table[slot].spec.interval);
@@ -92,22 +95,9 @@ void Daemon::Impl::apply_config(config::Config cfg) {
         }
     }
 
-    // The notifier: the exec notifier of `check`; push_msg.py beside the config by default.
-    auto const spec = cfg.notifiers.empty() ? config::NotifierSpec{} : cfg.notifiers.front();
-    if (!notifier || !(spec == notifier_spec)) {
-        fs::path const dir = fs::absolute(options.config).parent_path();
-        auto argv = spec.command.empty() ? notify::default_notify_command(dir) : spec.command;
-        notifier.reset();  // deliveries in flight complete as failed and are retried
-        notifier = std::make_unique<notify::ExecNotifier>(
-            io, notify::ExecOptions{.argv = std::move(argv), .cwd = dir});
-        notifier_spec = spec;
-    }
-    destinations = {Destination{.templates = templates_of(spec),
-                                .reminder = spec.reminder,
-                                .reminder_bare = spec.reminder_bare}};
-    delivery.concurrency = spec.concurrency;
-    delivery.timeout = spec.timeout;
-    delivery.retry.max_age = spec.max_age;
+    // Notifiers: rebuilt only when their specs changed; routes follow the targets.
+    apply_notifiers(std::move(cfg.notifiers));
+    cfg.notifiers.clear();
 
     if (!config.store.empty() && cfg.store != config.store) {
         log::warn("store changed to {}: takes effect at the next restart", cfg.store);
@@ -187,7 +177,9 @@ void Daemon::Impl::begin_shutdown() {
         http_server->stop();
     }
     log::info("stopping: {} probe(s) and {} notification(s) in flight, waiting at most {} ms",
-              scheduler->in_flight(), deliveries_in_flight, config.shutdown_grace.count());
+              scheduler->in_flight(), outbox->in_flight(), config.shutdown_grace.count());
+    outbox->stop();
+    outbox_timer.cancel();
     tick_timer.cancel();
     canaries->stop();
     signals.cancel();
@@ -198,13 +190,13 @@ void Daemon::Impl::begin_shutdown() {
 
 void Daemon::Impl::shutdown_poll() {
     // Poll until in-flight work is done or the grace is over (every wait is bounded).
-    bool const idle = scheduler->in_flight() == 0 && deliveries_in_flight == 0 && !canaries->busy();
+    bool const idle = scheduler->in_flight() == 0 && outbox->in_flight() == 0 && !canaries->busy();
     if (idle || SteadyClock::now() >= shutdown_deadline) {
         if (!idle) {
             log::warn(
                 "stop: grace period over; {} probe(s), {} notification(s) abandoned "
                 "(undelivered events stay in the outbox)",
-                scheduler->in_flight(), deliveries_in_flight);
+                scheduler->in_flight(), outbox->in_flight());
         }
         finish_shutdown();
         return;
@@ -223,7 +215,10 @@ void Daemon::Impl::finish_shutdown() {
     }
     finished = true;
     engine->stop();
-    notifier.reset();  // kills and reaps what is still running; its events stay pending
+    // Kills and reaps what is still running; its events stay pending.
+    outbox.reset();
+    retired_notifiers.clear();
+    notifiers.reset();
     flush_rollups(true);
     flush();
     shutdown_timer.cancel();
@@ -232,22 +227,11 @@ void Daemon::Impl::finish_shutdown() {
     }
 }
 
-int Daemon::Impl::open_store(std::string const& url_text) {
-    auto url = store::parse_store_url(url_text);
-    if (!url || url->scheme != "sqlite") {
-        log::error("portwatch run needs a sqlite: store, got '{}'", url_text);
-        return exit_config_errors;
-    }
-    auto l = util::FileLock::acquire(url->path.string() + ".lock", 2s);
-    if (!l) {
-        log::error("{}", l.error().message);
-        return l.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
-    }
-    lock.emplace(std::move(*l));
-    auto opened = store::SqliteStore::open(url->path);
+int Daemon::Impl::open_store(std::string const& url) {
+    auto opened = store::open_store(url, store::OpenOptions{.lock_wait = 2s});
     if (!opened) {
-        log::error("{}", opened.error().message);
-        return exit_store_error;
+        log::error("cannot open store: {}", opened.error().message);
+        return opened.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
     }
     db = std::move(*opened);
     return exit_ok;
@@ -274,8 +258,8 @@ int Daemon::Impl::run() {
         log::error("cannot load {}: {}", db->describe(), loaded.error().message);
         return exit_store_error;
     }
-    writer = std::make_unique<StoreWriter>(*db);
-    history = db.get();
+    writer = std::make_unique<store::Writer>(*db);
+    history = db->history();
 
     // 3. Targets, with the state they had; the outbox as it was (all of it durable).
     probe::raise_fd_limit();
@@ -296,12 +280,10 @@ int Daemon::Impl::run() {
         }
     }
     for (auto& e : loaded->state.outbox) {
-        auto const seq = next_seq++;
-        outbox_seq[outbox_id(e)] = seq;
-        outbox.emplace(seq, Pending{.entry = std::move(e), .committed = true});
+        outbox->add(std::move(e));  // durable: it was loaded from the store
     }
     log::info("portwatch {} running: {} target(s) ({} with saved state), {} pending event(s), {}",
-              PORTWATCH_VERSION, table.view_order().size(), restored, outbox.size(),
+              PORTWATCH_VERSION, table.view_order().size(), restored, outbox->pending(),
               db->describe());
 
     // 4. Signals and periodic work.
@@ -311,12 +293,11 @@ int Daemon::Impl::run() {
             flush();
         }
     });
-    every(outbox_period, [this] { dispatch(); });
     every(60s, [this] {
         flush_rollups(false);
         if (auto line = lateness.take_minute_summary(); !line.empty()) {
             log::info("stats: {}; {} in flight, {} skipped turns, outbox {}", line,
-                      scheduler->in_flight(), scheduler->skipped(), outbox.size());
+                      scheduler->in_flight(), scheduler->skipped(), outbox->pending());
         }
         for (auto& key : table.expire(util::Clock::now())) {
             batch.removed.push_back(std::move(key));
@@ -332,7 +313,7 @@ int Daemon::Impl::run() {
         http_server = std::make_unique<http::Server>(
             http::options_from_config(*config.http),
             http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
-                                .history = db.get()});
+                                .history = db->history()});
         if (auto r = http_server->start(); !r) {
             log::error("{}", r.error().message);
             writer->stop();
@@ -344,7 +325,7 @@ int Daemon::Impl::run() {
 
     publisher.publish();
     flush();
-    dispatch();
+    pump_outbox();
     util::systemd_notify("READY=1");
     log::debug("event loop starting");
     io.run();
@@ -387,7 +368,7 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     auto& pv = snap->process;
     pv.version = PORTWATCH_VERSION;
     pv.started = started;
-    pv.outbox_size = outbox.size();
+    pv.outbox_size = outbox ? outbox->pending() : 0;
     pv.notifications_sent = notifications_sent;
     pv.notifications_failed = notifications_failed;
     pv.lateness_counts = lateness.counts();

@@ -20,17 +20,17 @@
 #include "driver/connectivity.hpp"
 #include "driver/daemon.hpp"
 #include "driver/delivery.hpp"
+#include "driver/notifier_set.hpp"
 #include "driver/pipeline.hpp"
 #include "driver/scheduler.hpp"
 #include "driver/snapshot_publisher.hpp"
 #include "driver/stats.hpp"
-#include "driver/store_writer.hpp"
 #include "driver/target_table.hpp"
 #include "http/server.hpp"
-#include "notify/exec.hpp"
+#include "notify/outbox.hpp"
 #include "probe/engine.hpp"
-#include "store/sqlite.hpp"
-#include "util/file_lock.hpp"
+#include "store/store.hpp"
+#include "store/writer.hpp"
 
 namespace portwatch::driver {
 
@@ -42,13 +42,6 @@ struct Periodic {
 };
 
 struct Daemon::Impl {
-    /// An outbox entry on its way: dispatched once its batch is durable.
-    struct Pending {
-        store::OutboxEntry entry;
-        bool committed = false;
-        bool in_flight = false;
-    };
-
     explicit Impl(RunOptions o);
 
     // Lifecycle (daemon.cpp).
@@ -73,11 +66,12 @@ struct Daemon::Impl {
     void flush_rollups(bool all);
 
     // Storage and outbox (daemon_outbox.cpp).
+    void apply_notifiers(std::vector<config::NotifierSpec> specs);
     void add_to_outbox(store::OutboxEntry entry);
     void flush();
-    void on_committed(std::vector<std::string> const& ids, bool ok);
-    void dispatch();
-    void on_delivered(std::string const& id, notify::DeliveryResult const& r);
+    void on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok);
+    void on_outbox_change(notify::OutboxChange const& change);
+    void pump_outbox();
 
     RunOptions options;
     config::Config config;
@@ -85,13 +79,15 @@ struct Daemon::Impl {
     SteadySchedulerClock clock;
     std::unique_ptr<Scheduler> scheduler;
     std::unique_ptr<probe::Engine> engine;
-    std::unique_ptr<notify::ExecNotifier> notifier;
-    config::NotifierSpec notifier_spec;
-    std::vector<Destination> destinations;
-    DeliveryOptions delivery;
-    std::unique_ptr<store::SqliteStore> db;
-    std::unique_ptr<StoreWriter> writer;
-    std::optional<util::FileLock> lock;
+    std::unique_ptr<store::Store> db;
+    std::unique_ptr<store::Writer> writer;
+    /// The notifiers of the current config; those of earlier configs stay alive (retired)
+    /// so that deliveries they started finish under the settings they started with.
+    std::unique_ptr<NotifierSet> notifiers;
+    std::vector<std::unique_ptr<NotifierSet>> retired_notifiers;
+    std::vector<config::NotifierSpec> notifier_specs;
+    std::unique_ptr<notify::Outbox> outbox;
+    boost::asio::steady_timer outbox_timer{io};
 
     TargetTable table;
     LatenessStats lateness;
@@ -99,14 +95,10 @@ struct Daemon::Impl {
     ConfigWatch watch{io, [this] { reload("config file changed"); }};
     SnapshotPublisher publisher{io, [this] { return build_snapshot(); }};
 
-    // Storage: what the next batch will carry, and the outbox in event order.
+    // Storage: what the next batch will carry (and the last outbox sequence it makes durable).
     store::Batch batch;
-    std::vector<std::string> batch_ids;  ///< outbox ids this batch makes durable
-    bool flush_wanted = false;           ///< flush at the next flush_period tick
-    std::uint64_t next_seq = 0;
-    std::map<std::uint64_t, Pending> outbox;
-    std::unordered_map<std::string, std::uint64_t> outbox_seq;  ///< id -> seq
-    std::size_t deliveries_in_flight = 0;
+    std::optional<notify::Outbox::Sequence> batch_upto;
+    bool flush_wanted = false;  ///< flush at the next flush_period tick
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
 
@@ -128,8 +120,5 @@ struct Daemon::Impl {
     /// HTTP on its own thread; declared after db, so it stops before the store closes.
     std::unique_ptr<http::Server> http_server;
 };
-
-/// Outbox entry id: the event's id, and its destination when it has one.
-std::string outbox_id(store::OutboxEntry const& e);
 
 }  // namespace portwatch::driver

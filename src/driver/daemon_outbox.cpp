@@ -1,7 +1,5 @@
 // The daemon's outbox: new entries and delivery progress join the store batch; an entry is
-// handed to its notifier only once the batch that carries it is durable.
-#include <unordered_set>
-
+// handed to the dispatcher's notifier only once the batch that carries it is durable.
 #include <boost/asio/post.hpp>
 
 #include "driver/daemon_impl.hpp"
@@ -9,19 +7,39 @@
 
 namespace portwatch::driver {
 
+namespace fs = std::filesystem;
 namespace log = util::log;
 
-std::string outbox_id(store::OutboxEntry const& e) {
-    return e.destination.empty() ? e.event.id : e.event.id + "@" + e.destination;
+void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
+    if (notifiers && specs == notifier_specs) {
+        return;
+    }
+    fs::path const dir = fs::absolute(options.config).parent_path();
+    if (notifiers) {
+        retired_notifiers.push_back(std::move(notifiers));  // running deliveries finish
+    }
+    notifiers = std::make_unique<NotifierSet>(io, specs, dir);
+    notifier_specs = std::move(specs);
+    if (!outbox) {
+        notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon};
+        if (!notifier_specs.empty()) {
+            o.timeout = notifier_specs.front().timeout;
+            o.concurrency = notifier_specs.front().concurrency;
+            o.retry.max_age = notifier_specs.front().max_age;
+        }
+        outbox = std::make_unique<notify::Outbox>(
+            o, notify::OutboxClock::system(),
+            [this](notify::OutboxChange const& c) { on_outbox_change(c); });
+    }
+    notifiers->attach(*outbox, notifier_specs);
+    for (auto const slot : table.view_order()) {
+        table[slot].routes = notifiers->routes(table[slot].spec.notify);
+    }
 }
 
 void Daemon::Impl::add_to_outbox(store::OutboxEntry entry) {
     batch.outbox_put.push_back(entry);
-    auto id = outbox_id(entry);
-    batch_ids.push_back(id);
-    auto const seq = next_seq++;
-    outbox_seq[std::move(id)] = seq;
-    outbox.emplace(seq, Pending{std::move(entry)});
+    batch_upto = outbox->add(std::move(entry), false);
     publisher.mark_stale();
 }
 
@@ -32,106 +50,62 @@ void Daemon::Impl::flush() {
     }
     store::Batch b = std::move(batch);
     batch = store::Batch{};
-    std::vector<std::string> ids = std::move(batch_ids);
-    batch_ids.clear();
-    writer->submit(std::move(b), [this, ids = std::move(ids)](bool ok) mutable {
-        boost::asio::post(io, [this, ids = std::move(ids), ok] { on_committed(ids, ok); });
+    auto const upto = std::exchange(batch_upto, std::nullopt);
+    writer->submit(std::move(b), [this, upto](bool ok) {
+        boost::asio::post(io, [this, upto, ok] { on_committed(upto, ok); });
     });
 }
 
-void Daemon::Impl::on_committed(std::vector<std::string> const& ids, bool ok) {
-    if (!ok) {
-        // Never announce what is not durable: these events stay unannounced until a restart
-        // reloads what did reach the disk (nothing, for this batch).
-        if (!ids.empty()) {
-            log::error("{} event(s) were not saved and will not be announced", ids.size());
-        }
-        for (auto const& id : ids) {
-            if (auto it = outbox_seq.find(id); it != outbox_seq.end()) {
-                outbox.erase(it->second);
-                outbox_seq.erase(it);
-            }
-        }
+void Daemon::Impl::on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok) {
+    if (!upto) {
         return;
     }
-    for (auto const& id : ids) {
-        if (auto it = outbox_seq.find(id); it != outbox_seq.end()) {
-            outbox.at(it->second).committed = true;
-        }
-    }
-    dispatch();
-}
-
-void Daemon::Impl::dispatch() {
-    if (!notifier || stopping) {
-        return;
-    }
-    auto const now = util::Clock::now();
-    // One at a time per (target, destination), in event order.
-    std::unordered_set<std::string> blocked;
-    std::vector<std::string> expired;
-    for (auto& [seq, p] : outbox) {
-        if (deliveries_in_flight >= std::max<std::size_t>(1, delivery.concurrency)) {
-            break;
-        }
-        auto const lane = p.entry.event.key + '\n' + p.entry.destination;
-        if (!blocked.insert(lane).second || !p.committed || p.in_flight) {
-            continue;
-        }
-        if (is_expired(p.entry, now, delivery.retry)) {
-            log::error("NOTIFY dropped after {} attempts, older than {} days: {} ({})",
-                       p.entry.attempts, delivery.retry.max_age.count() / 86400, p.entry.message,
-                       p.entry.last_error);
-            expired.push_back(outbox_id(p.entry));
-            blocked.erase(lane);
-            continue;
-        }
-        if (p.entry.next_attempt > now) {
-            continue;
-        }
-        p.in_flight = true;
-        ++deliveries_in_flight;
-        notifier->deliver(
-            notify::Notification{p.entry.event, p.entry.message}, delivery.timeout,
-            [this, id = outbox_id(p.entry)](notify::DeliveryResult r) { on_delivered(id, r); });
-    }
-    for (auto const& id : expired) {
-        batch.outbox_delete.push_back(id);
-        outbox.erase(outbox_seq.at(id));
-        outbox_seq.erase(id);
-    }
-}
-
-void Daemon::Impl::on_delivered(std::string const& id, notify::DeliveryResult const& r) {
-    --deliveries_in_flight;
-    auto it = outbox_seq.find(id);
-    if (it == outbox_seq.end()) {
-        return;
-    }
-    auto& p = outbox.at(it->second);
-    p.in_flight = false;
-    if (r.ok) {
-        log::info("NOTIFY sent: {}", p.entry.message);
-        ++notifications_sent;
-        batch.outbox_delete.push_back(id);
-        outbox.erase(it->second);
-        outbox_seq.erase(it);
-        // Saved at once, not with the next periodic flush: a kill re-sends at most what was
-        // in flight, never a second's worth of deliveries.
-        flush();
+    if (ok) {
+        outbox->mark_durable(*upto);
     } else {
-        ++notifications_failed;
-        p.entry.attempts += 1;
-        p.entry.last_error = r.detail;
-        p.entry.next_attempt =
-            next_attempt_after(p.entry.attempts, util::Clock::now(), delivery.retry);
-        log::error("NOTIFY failed (attempt {}, retried from {}): {}: {}", p.entry.attempts,
-                   util::format_log_time(p.entry.next_attempt), p.entry.message, r.detail);
-        batch.outbox_put.push_back(p.entry);
-        flush_wanted = true;
+        // Never announce what is not durable: the store writer said so, with a count.
+        outbox->forget(*upto);
+    }
+    pump_outbox();
+}
+
+void Daemon::Impl::pump_outbox() {
+    if (!outbox) {
+        return;
+    }
+    outbox->pump();
+    if (auto const next = outbox->next_due(); next && !stopping) {
+        outbox_timer.expires_at(*next);
+        outbox_timer.async_wait([this](boost::system::error_code ec) {
+            if (!ec) {
+                pump_outbox();
+            }
+        });
+    }
+}
+
+void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
+    using Kind = notify::OutboxChange::Kind;
+    switch (change.kind) {
+        case Kind::delivered:
+            ++notifications_sent;
+            batch.outbox_delete.push_back(change.entry.id());
+            // Saved at once, not with the next periodic flush: a kill re-sends at most what
+            // was in flight, never a second's worth of deliveries.
+            flush();
+            break;
+        case Kind::expired:
+            batch.outbox_delete.push_back(change.entry.id());
+            flush_wanted = true;
+            break;
+        case Kind::failed:
+        case Kind::permanent:
+            ++notifications_failed;
+            batch.outbox_put.push_back(change.entry);
+            flush_wanted = true;
+            break;
     }
     publisher.mark_stale();
-    dispatch();
 }
 
 }  // namespace portwatch::driver

@@ -10,14 +10,6 @@ eval::Observation observation_of(probe::ProbeResult const& result, bool connecti
         .unknown = (!result.up && !connectivity_ok) || result.local};
 }
 
-std::string render(eval::Event const& event, Destination const& destination) {
-    if (event.reminder) {
-        return notify::render_template(
-            event.description.empty() ? destination.reminder_bare : destination.reminder, event);
-    }
-    return notify::render_message(event, destination.templates);
-}
-
 Step process(config::Target const& target, std::optional<eval::TargetState> const& previous,
              eval::Observation const& observation, eval::Thresholds const& thresholds,
              util::TimePoint now, std::span<Destination const> destinations) {
@@ -34,8 +26,10 @@ Step process(config::Target const& target, std::optional<eval::TargetState> cons
     if (ev.event) {
         step.entries.reserve(destinations.size());
         for (auto const& d : destinations) {
-            step.entries.push_back(store::OutboxEntry{
-                .event = *ev.event, .destination = d.name, .message = render(*ev.event, d)});
+            step.entries.push_back(
+                store::OutboxEntry{.event = *ev.event,
+                                   .destination = d.name,
+                                   .message = notify::render(*ev.event, d.templates)});
         }
     }
     step.state = std::move(ev.state);

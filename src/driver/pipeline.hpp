@@ -16,10 +16,8 @@ namespace portwatch::driver {
 
 /// A notifier an event may go to: its name and the templates its messages are rendered with.
 struct Destination {
-    std::string name;  ///< the notifier's name ("" = the one notifier of a seed list)
+    std::string name;  ///< the notifier's name ("" = the default notifier)
     notify::MessageTemplates templates;
-    std::string reminder = "{description} ({host}:{port}) 장애 지속 ({time})";
-    std::string reminder_bare = "{host}:{port} 장애 지속 ({time})";
 
     bool operator==(Destination const&) const = default;
 };
@@ -37,9 +35,6 @@ struct Step {
 /// The evaluator's view of a probe result: a failure while connectivity is lost (every canary
 /// fails), or one of this host's own making, says nothing about the target (unknown).
 eval::Observation observation_of(probe::ProbeResult const& result, bool connectivity_ok);
-
-/// The message of `event` for one destination (the reminder template for reminders).
-std::string render(eval::Event const& event, Destination const& destination);
 
 /// From probe result to evaluation, rendering and outbox rows: the one path that `check` and
 /// `run` share. Pure: `now` is the time of the check.

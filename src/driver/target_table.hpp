@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
+#include "driver/pipeline.hpp"
 #include "driver/stats.hpp"
 #include "eval/evaluator.hpp"
 #include "probe/probe.hpp"
@@ -21,6 +23,8 @@ struct TargetSlot {
     std::string key;  ///< spec.target.key(), computed once per config
     std::string id;   ///< URL-safe id of spec.name, computed once per config
     eval::Thresholds thresholds;
+    /// The destinations of its events (shared by targets with the same `notify:`).
+    std::shared_ptr<std::vector<Destination> const> routes;
     bool active = false;
     std::optional<eval::TargetState> state;
     eval::TargetState saved;  ///< persisted() of what was last queued for the store

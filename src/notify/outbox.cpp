@@ -330,7 +330,10 @@ Outbox::Sequence Outbox::add(store::OutboxEntry entry, bool durable) {
     Item item;
     item.seq = durable ? 0 : m.next_seq++;
     item.age_origin = now - wall_age(entry.event.time, wall);
-    item.due = m.options.mode == OutboxOptions::Mode::check
+    // check: a message that failed once is retried by the very next run whatever its time
+    // (cron already spaces runs; a fixed push_msg.py run by hand delivers at once); from the
+    // second failure on, its backoff holds, as in the daemon.
+    item.due = m.options.mode == OutboxOptions::Mode::check && entry.attempts <= 1
                    ? now
                    : now + bounded_wait(entry.next_attempt, wall, m.options.retry);
     auto const qi = m.queue(entry);
@@ -429,10 +432,12 @@ void Outbox::log_pending(std::size_t limit) const {
         ++said;
         auto const& head = q.items.front();
         auto const wait = head.due > now ? std::chrono::ceil<seconds>(head.due - now) : seconds(0);
-        // A check run retries every pending message on the next run whatever its time.
-        auto const when = m.options.mode == OutboxOptions::Mode::check
-                              ? std::string("on the next run")
-                              : "from " + util::format_log_time(wall + wait);
+        // A check run retries a message that failed once on the next run whatever its time.
+        bool const check = m.options.mode == OutboxOptions::Mode::check;
+        auto const when =
+            check && head.entry.attempts <= 1
+                ? std::string("on the next run")
+                : "from " + util::format_log_time(check ? head.entry.next_attempt : wall + wait);
         log::warn("NOTIFY pending{}: {} message(s) for {}, next due {}: {}",
                   to_where(head.entry.destination), q.items.size(), head.entry.event.key, when,
                   head.entry.message);

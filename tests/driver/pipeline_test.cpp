@@ -55,8 +55,18 @@ TEST(PipelineTest, FailureWhileConnectivityIsLostIsUnknown) {
 TEST(PipelineTest, ReminderUsesTheDestinationsReminderTemplate) {
     eval::Event e{
         .kind = eval::EventKind::down, .key = "h:1", .host = "h", .port = 1, .reminder = true};
-    Destination const d{.reminder_bare = "{key} still down"};
-    EXPECT_EQ(render(e, d), "h:1 still down");
+    std::vector<Destination> const dests{
+        Destination{.templates = {.reminder_bare = "{key} still down"}}};
+    eval::TargetState const down{.status = eval::Status::down,
+                                 .since = at(0),
+                                 .reason = "refused",
+                                 .consecutive_failures = 1};
+    auto const step =
+        process(config::Target{.host = "h", .port = 1}, down, observation_of(refused(), true),
+                {.remind_every = std::chrono::seconds(60)}, at(3600), dests);
+    ASSERT_EQ(step.entries.size(), 1u);
+    EXPECT_TRUE(step.entries[0].event.reminder);
+    EXPECT_EQ(step.entries[0].message, "h:1 still down");
 }
 
 TEST(ConnectivityTest, LostOnlyWhenEveryCanaryFails) {

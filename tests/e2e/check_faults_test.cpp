@@ -44,15 +44,34 @@ TEST(CheckFaults, FailingNotifierKeepsEventAndNextRunDeliversOriginalText) {
     EXPECT_EQ(outbox_size(dir), 0u);
 }
 
-TEST(CheckFaults, BackoffDefersRetryToALaterRun) {
+// Issue 12 item 8: the very next run retries a message that failed once, whatever its
+// backoff; from the second failure on, the backoff holds and the run says when it is due.
+TEST(CheckFaults, NextRunRetriesOnceThenBackoffHolds) {
+    SeedDir dir;
+    dir.list(fmt::format("127.0.0.1 {} Svc\n", closed_port()));
+    dir.notifier("import sys\nsys.exit(1)");
+    auto const first = dir.check();
+    EXPECT_EQ(first.exit_code, 3);
+    EXPECT_NE(first.err.find("next due on the next run"), std::string::npos) << first.err;
+    auto const second = dir.check();  // retried at once, fails again
+    EXPECT_EQ(second.exit_code, 3);
+    EXPECT_NE(second.err.find("NOTIFY failed"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("next due from "), std::string::npos) << second.err;
+    dir.notifier("");
+    auto const third = dir.check();
+    EXPECT_EQ(third.exit_code, 3);  // the backoff of the second failure holds
+    EXPECT_TRUE(dir.calls().empty());
+}
+
+TEST(CheckFaults, FixedNotifierDeliversOnTheVeryNextRun) {
     SeedDir dir;
     dir.list(fmt::format("127.0.0.1 {} Svc\n", closed_port()));
     dir.notifier("import sys\nsys.exit(1)");
     EXPECT_EQ(dir.check().exit_code, 3);
     dir.notifier("");
     auto const r = dir.check();
-    EXPECT_EQ(r.exit_code, 3);  // still pending: not due yet
-    EXPECT_TRUE(dir.calls().empty());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(dir.calls().size(), 1u);
 }
 
 TEST(CheckFaults, HungNotifierIsKilledAtTimeout) {

@@ -255,6 +255,19 @@ TEST_F(OutboxTest, BreakerPausesTheDestinationThatTimesOut) {
     EXPECT_EQ(slow.calls.size(), 10u);
 }
 
+TEST_F(OutboxTest, CheckModeHoldsTheBackoffFromTheSecondFailureOn) {
+    FakeNotifier a("");
+    auto box = make(OutboxOptions{});  // check
+    box.set_destination("", a);
+    auto e = entry("h:1", "", "failed twice");
+    e.attempts = 2;
+    e.next_attempt = clock_.wall + 120s;
+    box.add(e);
+    box.pump();
+    EXPECT_TRUE(a.calls.empty());
+    EXPECT_EQ(box.pending(), 1u);
+}
+
 TEST_F(OutboxTest, CheckModeRetriesAtOnceWhateverTheStoredTimeAndOncePerRun) {
     FakeNotifier a("");
     OutboxOptions options;  // check
@@ -262,7 +275,7 @@ TEST_F(OutboxTest, CheckModeRetriesAtOnceWhateverTheStoredTimeAndOncePerRun) {
     auto box = make(options);
     box.set_destination("", a);
     auto e = entry("h:1", "", "failed last run");
-    e.attempts = 4;
+    e.attempts = 1;  // failed once: the next run retries it whatever its backoff
     e.next_attempt = clock_.wall + 3000s;
     box.add(e);
     box.add(entry("h:1", "", "behind it"));
@@ -271,7 +284,7 @@ TEST_F(OutboxTest, CheckModeRetriesAtOnceWhateverTheStoredTimeAndOncePerRun) {
     }
     box.pump();  // cap 4: h:1..h:4
     EXPECT_EQ(a.answer(fail(DeliveryError::exit_status)), "failed last run");
-    EXPECT_EQ(changes_.back().entry.attempts, 5);
+    EXPECT_EQ(changes_.back().entry.attempts, 2);
     // Failed in this run: it waits for the next run, and so does the entry behind it; h:5
     // takes the free slot. Two timeouts in a row (h:6 starts after the first) trip the breaker.
     EXPECT_EQ(a.answer(fail(DeliveryError::timed_out)), "t2");
