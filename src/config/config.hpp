@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/options.hpp"
 #include "config/target.hpp"
 
 namespace portwatch::config {
@@ -37,6 +38,8 @@ struct TargetSpec {
     std::map<std::string, std::string> labels;
     std::string group;
     ThresholdSpec thresholds;
+    /// The keys of the target that its kind reads (validated by that kind at load).
+    OptionBag options;
 
     bool operator==(TargetSpec const&) const = default;
 };

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "config/diagnostic.hpp"
+#include "config/options.hpp"
 #include "util/result.hpp"
 
 namespace portwatch::config {
@@ -21,11 +22,13 @@ struct ConfigFile {
 };
 
 /// Parses YAML text. `file` names it in diagnostics and anchors relative paths (`include:`,
-/// `store:`); included `.lst` files are read from disk.
-ConfigFile parse_config(std::string_view text, std::filesystem::path const& file);
+/// `store:`); included `.lst` files are read from disk. A target's `kind:` must be in
+/// `schema`, whose validator checks the target's other keys (its options).
+ConfigFile parse_config(std::string_view text, std::filesystem::path const& file,
+                        Schema const& schema = {});
 
 /// Reads and parses a config file; an error only when the file itself cannot be read.
-util::Result<ConfigFile> load_config(std::filesystem::path const& path);
+util::Result<ConfigFile> load_config(std::filesystem::path const& path, Schema const& schema = {});
 
 /// "30s", "5m", "1h", "7d", "250ms", or a bare number of seconds ("1.5"); empty on junk.
 std::optional<Duration> parse_duration(std::string_view text);
