@@ -16,6 +16,7 @@
 #include "config/yaml.hpp"
 #include "driver/check.hpp"
 #include "driver/run.hpp"
+#include "probe/registry.hpp"
 #include "util/log.hpp"
 #include "util/shell_words.hpp"
 
@@ -183,7 +184,7 @@ int main(int argc, char** argv) {
             return int{loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok};
         };
         if (!config_file.empty()) {
-            auto loaded = pw::config::load_config(config_file);
+            auto loaded = pw::config::load_config(config_file, pw::probe::schema());
             return report(config_file, loaded, loaded ? loaded->config.targets.size() : 0);
         }
         auto loaded = pw::config::load_list(list);

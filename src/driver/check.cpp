@@ -61,13 +61,14 @@ std::vector<Checked> probe_targets(boost::asio::io_context& io,
         auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
                              : plan.canary_timeout.count() > 0 ? plan.canary_timeout
                                                                : options.timeout;
-        engine.submit(
-            probe::ProbeRequest{
-                .host = targets[i].connect_host(), .port = targets[i].port, .timeout = timeout},
-            [&out, i](probe::ProbeResult r) {
-                out[i].result = std::move(r);
-                out[i].time = util::Clock::now();
-            });
+        engine.submit(probe::ProbeRequest{.kind = targets[i].kind,
+                                          .host = targets[i].connect_host(),
+                                          .port = targets[i].port,
+                                          .timeout = timeout},
+                      [&out, i](probe::ProbeResult r) {
+                          out[i].result = std::move(r);
+                          out[i].time = util::Clock::now();
+                      });
     }
     io.run();
     return out;
@@ -79,11 +80,11 @@ void log_result(Checked const& c, bool quiet) {
     }
     if (c.result.up) {
         log::info("UP   {} {}", label(*c.target), ms(c.result.latency));
-    } else if (c.result.local) {
+    } else if (c.result.is_local()) {
         log::info("UNKNOWN {}: {}", label(*c.target), c.result.detail);
     } else {
-        log::info("DOWN {} {} after {}: {}", label(*c.target),
-                  probe::probe_error_name(c.result.error), ms(c.result.latency), c.result.detail);
+        log::info("DOWN {} {} after {}: {}", label(*c.target), c.result.reason(),
+                  ms(c.result.latency), c.result.detail);
     }
 }
 
@@ -98,7 +99,7 @@ nlohmann::json json_report(std::vector<Checked> const& checked, config::ListFile
             {"port", c.target->port},
             {"description", c.target->description},
             {"status", c.result.up ? "UP" : "DOWN"},
-            {"reason", probe::probe_error_name(c.result.error)},
+            {"reason", c.result.reason()},
             {"detail", c.result.detail},
             {"latency_ms", static_cast<double>(c.result.latency.count()) / 1000.0},
             {"address", c.result.address},
@@ -234,7 +235,7 @@ int run_check(CheckOptions const& options) {
     }
 
     auto const local_failures = static_cast<std::size_t>(std::count_if(
-        checked.begin(), checked.end(), [](Checked const& c) { return c.result.local; }));
+        checked.begin(), checked.end(), [](Checked const& c) { return c.result.is_local(); }));
     if (local_failures > 0) {
         log::error(
             "{} target(s) not checked: no file descriptor came free (raise `ulimit -n`); they "
@@ -252,9 +253,9 @@ int run_check(CheckOptions const& options) {
         auto const* prev = previous_index.find(c.target->key());
         eval::Observation const obs{
             .up = c.result.up,
-            .reason = probe::probe_error_name(c.result.error),
+            .reason = c.result.reason(),
             .detail = c.result.detail,
-            .unknown = (connectivity_lost && !c.result.up) || c.result.local};
+            .unknown = (connectivity_lost && !c.result.up) || c.result.is_local()};
         auto const index = static_cast<std::size_t>(&c - checked.data());
         auto const th =
             index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;

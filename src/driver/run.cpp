@@ -531,7 +531,8 @@ void Daemon::Impl::start_probe(std::size_t id, SteadyTime planned) {
     record_lateness(clock.now() - planned);
     auto const generation = generations[id];
     engine->submit(
-        probe::ProbeRequest{.host = s.spec.target.connect_host(),
+        probe::ProbeRequest{.kind = s.spec.target.kind,
+                            .host = s.spec.target.connect_host(),
                             .port = s.spec.target.port,
                             .timeout = s.spec.timeout},
         [this, id, generation](probe::ProbeResult r) { on_result(id, generation, std::move(r)); });
@@ -573,14 +574,14 @@ void Daemon::Impl::on_result(std::size_t id, std::uint32_t generation, probe::Pr
         s.rollup.latency_count += 1;
     } else {
         s.rollup.failures += 1;
-        c.failures_by_reason[probe::probe_error_name(r.error)] += 1;
+        c.failures_by_reason[r.reason()] += 1;
     }
 
     // Evaluate: a failure while every canary is failing says nothing about the target.
     eval::Observation const obs{.up = r.up,
-                                .reason = r.up ? std::string() : probe::probe_error_name(r.error),
+                                .reason = r.up ? std::string() : r.reason(),
                                 .detail = r.detail,
-                                .unknown = (!r.up && !connectivity_ok) || r.local};
+                                .unknown = (!r.up && !connectivity_ok) || r.is_local()};
     auto ev = eval::evaluate(s.spec.target, s.state, obs, s.thresholds, now);
     auto const from = s.state ? s.state->status : eval::Status::unknown;
     s.last_unknown = obs.unknown;
