@@ -56,6 +56,13 @@ void ConnectPoller::unwatch(std::uint64_t token) {
     }
 }
 
+void ConnectPoller::release_fd(std::uint64_t token, int fd) {
+    if (set_.is_open()) {
+        ::epoll_ctl(set_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
+    }
+    unwatch(token);
+}
+
 void ConnectPoller::shutdown() {
     // Probes released here may close (and unwatch) in their destructors: the table is
     // already empty by then.

@@ -30,6 +30,10 @@ class ConnectPoller final : public boost::asio::io_context::service {
     /// Stops delivering events for a token; the caller closes the fd right after.
     void unwatch(std::uint64_t token);
 
+    /// Stops watching an fd that stays open (handed to a kind's steps): unwatch and remove it
+    /// from the set, so that its traffic no longer wakes the poller.
+    void release_fd(std::uint64_t token, int fd);
+
   private:
     struct Slot {
         std::shared_ptr<Connector> probe;

@@ -50,7 +50,7 @@ void Connector::start_steps(std::size_t i) {
     state_ = State::steps;
     auto& s = sockets_[i];
     if (s.token != 0) {
-        poller_.unwatch(s.token);
+        poller_.release_fd(s.token, s.fd);
         s.token = 0;
     }
     stream_ = std::make_unique<tcp::socket>(io_);
