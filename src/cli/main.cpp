@@ -17,6 +17,7 @@
 #include "driver/check.hpp"
 #include "driver/daemon.hpp"
 #include "notify/registry.hpp"
+#include "probe/registry.hpp"
 #include "util/log.hpp"
 #include "util/shell_words.hpp"
 
@@ -185,7 +186,8 @@ int main(int argc, char** argv) {
             return int{loaded->has_errors() ? ExitCode::exit_config_errors : ExitCode::exit_ok};
         };
         if (!config_file.empty()) {
-            auto loaded = pw::config::load_config(config_file, pw::notify::notifier_schema());
+            auto loaded = pw::config::load_config(config_file, pw::probe::schema(),
+                                                  pw::notify::notifier_schema());
             return report(config_file, loaded, loaded ? loaded->config.targets.size() : 0);
         }
         auto loaded = pw::config::load_list(list);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/notifier.hpp"
+#include "config/options.hpp"
 #include "config/target.hpp"
 
 namespace portwatch::config {
@@ -41,6 +42,8 @@ struct TargetSpec {
     /// The notifiers (by name) this target's events go to; nullopt = every notifier. Set by
     /// the target's `notify:`, else its include's, else its group's (`groups:`).
     std::optional<std::vector<std::string>> notify;
+    /// The keys of the target that its kind reads (validated by that kind at load).
+    OptionBag options;
 
     bool operator==(TargetSpec const&) const = default;
 };

@@ -11,14 +11,23 @@ struct Target {
     /// key and in messages, so they match the seed script byte for byte.
     std::string host;
     std::uint16_t port = 0;
+    /// The probe kind ("tcp" unless the YAML says otherwise; `.lst` targets are always tcp).
+    std::string kind = "tcp";
     /// Fields 3.. of the list line joined by single spaces; may be empty.
     std::string description;
     /// Where it was defined, for diagnostics: file and 1-based line.
     std::string file;
     int line = 0;
 
-    /// "HOST:PORT", the seed's state key.
-    std::string key() const { return host + ":" + std::to_string(port); }
+    /// The target's identity: "HOST:PORT" (the seed's state key) for tcp, "KIND://HOST:PORT"
+    /// for any other kind, so that checks of one port by two kinds never collide.
+    std::string key() const {
+        auto hp = host + ":" + std::to_string(port);
+        if (kind == "tcp") {
+            return hp;
+        }
+        return kind + "://" + hp;
+    }
     /// The host to resolve or connect to: `[::1]` without its brackets.
     std::string connect_host() const {
         if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/lst.hpp"
+#include "config/yaml_options.hpp"
 #include "util/atomic_file.hpp"
 #include "util/shell_words.hpp"
 
@@ -93,6 +94,16 @@ class Parser {
     template <class Fn>
     void each(YAML::Node const& map, std::string const& path,
               std::initializer_list<std::string_view> allowed, Fn fn) {
+        each(map, path, allowed, fn, [&](auto const& kv, auto const& full) {
+            error(kv.first, full,
+                  fmt::format("unknown key (expected one of: {})", fmt::join(allowed, ", ")));
+        });
+    }
+
+    /// Same, handing keys not in `allowed` to rest(key/value pair, full key).
+    template <class Fn, class Rest>
+    void each(YAML::Node const& map, std::string const& path,
+              std::initializer_list<std::string_view> allowed, Fn fn, Rest rest) {
         if (!map.IsMap()) {
             error(map, path, "expected a mapping");
             return;
@@ -101,8 +112,7 @@ class Parser {
             auto const key = kv.first.Scalar();
             auto const full = path.empty() ? key : path + "." + key;
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-                error(kv.first, full,
-                      fmt::format("unknown key (expected one of: {})", fmt::join(allowed, ", ")));
+                rest(kv, full);
                 continue;
             }
             fn(key, kv.second, full);
@@ -271,6 +281,27 @@ bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& 
         return false;
     }
     return true;
+}
+
+/// The target's kind must be in the schema, whose validator then checks its options.
+void check_kind(Parser& p, Schema const& schema, YAML::Node const& at, std::string const& key,
+                TargetSpec const& t) {
+    auto const it = schema.kinds.find(t.target.kind);
+    if (it == schema.kinds.end()) {
+        std::vector<std::string_view> known;
+        for (auto const& [name, validate] : schema.kinds) {
+            known.push_back(name);
+        }
+        p.error(
+            at, key + ".kind",
+            fmt::format("unknown kind '{}' (known: {})", t.target.kind, fmt::join(known, ", ")));
+        return;
+    }
+    if (it->second) {
+        it->second(t.options, p.diagnostics());
+    } else {
+        reject_all_options(t.options, p.diagnostics());
+    }
 }
 
 /// A canary: "HOST:PORT" or {host, port}.
@@ -497,7 +528,7 @@ void check_notifiers(Parser& p, Config& cfg, std::vector<YAML::Mark> const& type
 
 }  // namespace
 
-ConfigFile parse_config(std::string_view text, fs::path const& file,
+ConfigFile parse_config(std::string_view text, fs::path const& file, Schema const& schema,
                         NotifierSchema const& notifiers) {
     ConfigFile out;
     Config& cfg = out.config;
@@ -597,30 +628,46 @@ ConfigFile parse_config(std::string_view text, fs::path const& file,
                                                                              "flap",
                                                                              "remind_every",
                                                                              "notify_first_up",
-                                                                             "notify"};
-                    p.each(n, key, allowed, [&](auto const& k2, auto const& v2, auto const& f2) {
-                        if (k2 == "name") {
-                            p.string(v2, f2, t.name);
-                        } else if (k2 == "host") {
-                            p.string(v2, f2, t.target.host);
-                        } else if (k2 == "port") {
-                            p.integer(v2, f2, t.target.port, 1, 65535);
-                        } else if (k2 == "description") {
-                            p.string(v2, f2, t.target.description);
-                        } else if (k2 == "interval") {
-                            p.duration(v2, f2, t.interval, Duration(100));
-                        } else if (k2 == "timeout") {
-                            p.duration(v2, f2, t.timeout, Duration(1));
-                        } else if (k2 == "labels") {
-                            p.string_map(v2, f2, t.labels);
-                        } else if (k2 == "group") {
-                            p.string(v2, f2, t.group);
-                        } else if (k2 == "notify") {
-                            t.notify = parse_notify(p, v2, f2, notify_refs);
-                        } else {
-                            p.threshold_key(k2, v2, f2, t.thresholds);
-                        }
-                    });
+                                                                             "notify",
+                                                                             "kind"};
+                    t.options.file = file.string();
+                    t.options.path = key;
+                    YAML::Node kind_node;
+                    auto const to_bag = [&](auto const& kv, auto const&) {
+                        add_option(t.options, kv.first, kv.second);
+                    };
+                    p.each(
+                        n, key, allowed,
+                        [&](auto const& k2, auto const& v2, auto const& f2) {
+                            if (k2 == "kind") {
+                                p.string(v2, f2, t.target.kind);
+                                kind_node = v2;
+                            } else if (k2 == "name") {
+                                p.string(v2, f2, t.name);
+                            } else if (k2 == "host") {
+                                p.string(v2, f2, t.target.host);
+                            } else if (k2 == "port") {
+                                p.integer(v2, f2, t.target.port, 1, 65535);
+                            } else if (k2 == "description") {
+                                p.string(v2, f2, t.target.description);
+                            } else if (k2 == "interval") {
+                                p.duration(v2, f2, t.interval, Duration(100));
+                            } else if (k2 == "timeout") {
+                                p.duration(v2, f2, t.timeout, Duration(1));
+                            } else if (k2 == "labels") {
+                                p.string_map(v2, f2, t.labels);
+                            } else if (k2 == "group") {
+                                p.string(v2, f2, t.group);
+                            } else if (k2 == "notify") {
+                                t.notify = parse_notify(p, v2, f2, notify_refs);
+                            } else {
+                                p.threshold_key(k2, v2, f2, t.thresholds);
+                            }
+                        },
+                        to_bag);
+                    if (n.IsMap()) {
+                        check_kind(p, schema, kind_node ? kind_node : n, key, t);
+                    }
                     ok = p.diagnostics().size() == before && n.IsMap() &&
                          host_port(p, n, key, t.target);
                     if (ok) {
@@ -772,12 +819,13 @@ ConfigFile parse_config(std::string_view text, fs::path const& file,
     return out;
 }
 
-util::Result<ConfigFile> load_config(fs::path const& path, NotifierSchema const& notifiers) {
+util::Result<ConfigFile> load_config(fs::path const& path, Schema const& schema,
+                                     NotifierSchema const& notifiers) {
     auto text = util::read_file(path);
     if (!text) {
         return text.error();
     }
-    return parse_config(*text, path, notifiers);
+    return parse_config(*text, path, schema, notifiers);
 }
 
 }  // namespace portwatch::config

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "config/diagnostic.hpp"
+#include "config/options.hpp"
 #include "util/result.hpp"
 
 namespace portwatch::config {
@@ -21,13 +22,15 @@ struct ConfigFile {
 };
 
 /// Parses YAML text. `file` names it in diagnostics and anchors relative paths (`include:`,
-/// `store:`); included `.lst` files are read from disk. `notifiers` validates each notifier's
-/// type and options (notify::notifier_schema()); empty, types and options are not checked.
+/// `store:`); included `.lst` files are read from disk. A target's `kind:` must be in
+/// `kinds`, whose validator checks the target's other keys (its options); `notifiers`
+/// validates each notifier's type and options (notify::notifier_schema()); empty, types and
+/// options are not checked.
 ConfigFile parse_config(std::string_view text, std::filesystem::path const& file,
-                        NotifierSchema const& notifiers = {});
+                        Schema const& kinds = {}, NotifierSchema const& notifiers = {});
 
 /// Reads and parses a config file; an error only when the file itself cannot be read.
-util::Result<ConfigFile> load_config(std::filesystem::path const& path,
+util::Result<ConfigFile> load_config(std::filesystem::path const& path, Schema const& kinds = {},
                                      NotifierSchema const& notifiers = {});
 
 /// "30s", "5m", "1h", "7d", "250ms", or a bare number of seconds ("1.5"); empty on junk.

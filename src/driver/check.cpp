@@ -15,6 +15,7 @@
 #include "eval/evaluator.hpp"
 #include "notify/registry.hpp"
 #include "probe/engine.hpp"
+#include "probe/registry.hpp"
 #include "store/open.hpp"
 #include "store/state_index.hpp"
 #include "util/atomic_file.hpp"
@@ -56,19 +57,26 @@ std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    store::State const& previous, CheckOptions const& options,
                                    YamlPlan const& plan) {
     std::vector<Checked> out(targets.size());
+    config::Diagnostics ignored;  // validated when the config was loaded
     probe::Engine engine(io, probe::EngineOptions{.concurrency = options.concurrency});
     for (std::size_t const i : probe_order(targets, previous, engine.concurrency() / 2)) {
         out[i].target = &targets[i];
         auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
                              : plan.canary_timeout.count() > 0 ? plan.canary_timeout
                                                                : options.timeout;
-        engine.submit(
-            probe::ProbeRequest{
-                .host = targets[i].connect_host(), .port = targets[i].port, .timeout = timeout},
-            [&out, i](probe::ProbeResult r) {
-                out[i].result = std::move(r);
-                out[i].time = util::Clock::now();
-            });
+        engine.submit(probe::ProbeRequest{.kind = targets[i].kind,
+                                          .host = targets[i].connect_host(),
+                                          .port = targets[i].port,
+                                          .timeout = timeout,
+                                          .options = i < plan.specs.size()
+                                                         ? probe::parse_options(
+                                                               targets[i].kind,
+                                                               plan.specs[i].options, ignored)
+                                                         : nullptr},
+                      [&out, i](probe::ProbeResult r) {
+                          out[i].result = std::move(r);
+                          out[i].time = util::Clock::now();
+                      });
     }
     io.run();
     return out;
@@ -80,11 +88,11 @@ void log_result(Checked const& c, bool quiet) {
     }
     if (c.result.up) {
         log::info("UP   {} {}", label(*c.target), ms(c.result.latency));
-    } else if (c.result.local) {
+    } else if (c.result.is_local()) {
         log::info("UNKNOWN {}: {}", label(*c.target), c.result.detail);
     } else {
-        log::info("DOWN {} {} after {}: {}", label(*c.target),
-                  probe::probe_error_name(c.result.error), ms(c.result.latency), c.result.detail);
+        log::info("DOWN {} {} after {}: {}", label(*c.target), c.result.reason(),
+                  ms(c.result.latency), c.result.detail);
     }
 }
 
@@ -99,7 +107,7 @@ nlohmann::json json_report(std::vector<Checked> const& checked, config::ListFile
             {"port", c.target->port},
             {"description", c.target->description},
             {"status", c.result.up ? "UP" : "DOWN"},
-            {"reason", probe::probe_error_name(c.result.error)},
+            {"reason", c.result.reason()},
             {"detail", c.result.detail},
             {"latency_ms", static_cast<double>(c.result.latency.count()) / 1000.0},
             {"address", c.result.address},
@@ -140,7 +148,7 @@ int run_check(CheckOptions const& options) {
     auto loaded = options.config.empty() ? config::load_list(options.list)
                                          : util::Result<config::ListFile>(config::ListFile{});
     if (!options.config.empty()) {
-        auto yaml = config::load_config(options.config, notify::notifier_schema());
+        auto yaml = config::load_config(options.config, probe::schema(), notify::notifier_schema());
         if (!yaml) {
             log::error("{}: {}", yaml.error().message, yaml.error().code.message());
             return exit_no_input;
@@ -226,7 +234,7 @@ int run_check(CheckOptions const& options) {
     }
 
     auto const local_failures = static_cast<std::size_t>(std::count_if(
-        checked.begin(), checked.end(), [](Checked const& c) { return c.result.local; }));
+        checked.begin(), checked.end(), [](Checked const& c) { return c.result.is_local(); }));
     if (local_failures > 0) {
         log::error(
             "{} target(s) not checked: no file descriptor came free (raise `ulimit -n`); they "

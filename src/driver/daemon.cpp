@@ -7,6 +7,7 @@
 #include "config/yaml.hpp"
 #include "driver/daemon_impl.hpp"
 #include "notify/registry.hpp"
+#include "probe/registry.hpp"
 #include "store/registry.hpp"
 #include "util/log.hpp"
 #include "util/systemd.hpp"
@@ -54,7 +55,7 @@ std::vector<fs::path> watched_files(config::Config const& cfg, TargetTable const
 Daemon::Impl::Impl(RunOptions o) : options(std::move(o)) {}
 
 bool Daemon::Impl::load_config(config::Config& out, bool initial) {
-    auto loaded = config::load_config(options.config, notify::notifier_schema());
+    auto loaded = config::load_config(options.config, probe::schema(), notify::notifier_schema());
     if (!loaded) {
         log::error("cannot read config {}: {}", options.config.string(),
                    loaded.error().code ? loaded.error().code.message() : loaded.error().message);
@@ -82,9 +83,12 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     // A removed target stays in the store while its state is parked (see TargetTable).
     auto const diff = table.apply(std::move(cfg.targets), util::Clock::now());
     cfg.targets.clear();
-    if (notifiers) {
-        for (auto const slot : table.view_order()) {
-            table[slot].routes = notifiers->routes(table[slot].spec.notify);
+    config::Diagnostics ignored;  // validated when the config was loaded
+    for (auto const slot : table.view_order()) {
+        auto& s = table[slot];
+        s.options = probe::parse_options(s.spec.target.kind, s.spec.options, ignored);
+        if (notifiers) {
+            s.routes = notifiers->routes(s.spec.notify);
         }
     }
     for (std::size_t slot = 0; slot < table.size(); ++slot) {

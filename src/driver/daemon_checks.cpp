@@ -67,9 +67,11 @@ void Daemon::Impl::start_probe(std::size_t slot, SteadyTime planned) {
     auto& s = table[slot];
     lateness.record(clock.now() - planned);
     auto const generation = table.generation(slot);
-    engine->submit(probe::ProbeRequest{.host = s.spec.target.connect_host(),
+    engine->submit(probe::ProbeRequest{.kind = s.spec.target.kind,
+                                       .host = s.spec.target.connect_host(),
                                        .port = s.spec.target.port,
-                                       .timeout = s.spec.timeout},
+                                       .timeout = s.spec.timeout,
+                                       .options = s.options},
                    [this, slot, generation](probe::ProbeResult r) {
                        on_result(slot, generation, std::move(r));
                    });
@@ -88,7 +90,7 @@ void Daemon::Impl::on_result(std::size_t slot, std::uint32_t generation, probe::
     scheduler->done(slot);
     auto& s = table[slot];
     auto const now = util::Clock::now();
-    auto const reason = r.up ? std::string() : std::string(probe::probe_error_name(r.error));
+    auto const reason = r.up ? std::string() : r.reason();
     if (auto rollup = s.stats.record(s.key, minute_of(now), r.up, reason, r.latency)) {
         batch.rollups.push_back(std::move(*rollup));
     }

@@ -3,11 +3,10 @@
 namespace portwatch::driver {
 
 eval::Observation observation_of(probe::ProbeResult const& result, bool connectivity_ok) {
-    return eval::Observation{
-        .up = result.up,
-        .reason = result.up ? std::string() : probe::probe_error_name(result.error),
-        .detail = result.detail,
-        .unknown = (!result.up && !connectivity_ok) || result.local};
+    return eval::Observation{.up = result.up,
+                             .reason = result.up ? std::string() : result.reason(),
+                             .detail = result.detail,
+                             .unknown = (!result.up && !connectivity_ok) || result.is_local()};
 }
 
 Step process(config::Target const& target, std::optional<eval::TargetState> const& previous,

@@ -23,6 +23,8 @@ struct TargetSlot {
     std::string key;  ///< spec.target.key(), computed once per config
     std::string id;   ///< URL-safe id of spec.name, computed once per config
     eval::Thresholds thresholds;
+    /// Its kind's parsed options (null for tcp).
+    std::shared_ptr<probe::KindOptions const> options;
     /// The destinations of its events (shared by targets with the same `notify:`).
     std::shared_ptr<std::vector<Destination> const> routes;
     bool active = false;

@@ -9,14 +9,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "probe/connect.hpp"
+#include "probe/registry.hpp"
 #include "probe/resolver.hpp"
-#include "probe/tcp.hpp"
 
 namespace portwatch::probe {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-using Completion = Engine::Completion;
+static_assert(std::is_same_v<Completion, Engine::Completion>);
 
 namespace {
 
@@ -35,15 +36,21 @@ std::size_t soft_fd_limit() {
 
 ProbeResult cancelled_result() {
     ProbeResult r;
-    r.error = ProbeError::connect_failed;
+    r.error = ProbeError::cancelled;
     r.detail = "probe cancelled: engine stopped";
+    return r;
+}
+
+ProbeResult unsupported_kind_result(ProbeRequest const& request) {
+    ProbeResult r;
+    r.error = ProbeError::unsupported_kind;
+    r.detail = "probe kind '" + request.kind + "' is not supported";
     return r;
 }
 
 ProbeResult fd_exhausted_result(ProbeRequest const& request) {
     ProbeResult r;
-    r.error = ProbeError::connect_failed;
-    r.local = true;
+    r.error = ProbeError::no_file_descriptor;
     r.detail = "connect to " + request.host + ":" + std::to_string(request.port) +
                ": no file descriptor available (too many open files)";
     return r;
@@ -51,34 +58,37 @@ ProbeResult fd_exhausted_result(ProbeRequest const& request) {
 
 /// Engine state shared with the probes it runs, so that late handlers never dangle.
 struct Core final : ProbeHost, std::enable_shared_from_this<Core> {
-    Core(asio::io_context& io_, std::size_t cap_)
+    Core(asio::io_context& io_, std::size_t cap_, std::span<Kind const* const> kinds_)
         : io(io_),
+          kinds(kinds_),
           resolver(std::make_shared<Resolver>(io_, Resolver::Options{})),
           cap(cap_),
           limit(cap_),
           retry(io_) {}
 
     void submit(ProbeRequest request, Completion done);
+    Kind const* find(std::string_view name) const;
     void schedule_pump();
     void pump();
     void stop();
     void complete(Completion& done, ProbeResult r);
 
-    void probe_done(TcpProbe& p, ProbeResult r) override;
-    void probe_fd_exhausted(TcpProbe& p, bool requeue) override;
-    void probe_closed(TcpProbe& p) override;
+    void probe_done(Connector& p, ProbeResult r) override;
+    void probe_fd_exhausted(Connector& p, bool requeue) override;
+    void probe_closed(Connector& p) override;
 
-    void link(TcpProbe* p);
-    void unlink(TcpProbe* p);
+    void link(Connector* p);
+    void unlink(Connector* p);
 
     asio::io_context& io;
+    std::span<Kind const* const> kinds;  // empty: the registry's
     std::shared_ptr<Resolver> resolver;
     std::size_t cap;    // configured cap, clamped below the fd limit
     std::size_t limit;  // adaptive cap: lowered on fd exhaustion, regrown slowly
     std::size_t grow_credit = 0;
     std::size_t active = 0;  // probes started and not yet reported
     std::deque<Job> queue;
-    TcpProbe* head = nullptr;  // live probes (reporting or draining)
+    Connector* head = nullptr;  // live probes (reporting or draining)
     asio::steady_timer retry;
     bool fd_wait = false;
     bool pump_posted = false;
@@ -93,8 +103,35 @@ void Core::submit(ProbeRequest request, Completion done) {
         asio::post(io, [done = std::move(done)]() mutable { done(cancelled_result()); });
         return;
     }
-    queue.push_back(Job{std::move(request), std::move(done), {}});
+    // tcp (connected = up) runs with no kind at all: the fast path.
+    Kind const* kind = nullptr;
+    if (request.kind != "tcp") {
+        kind = find(request.kind);
+        if (kind == nullptr) {
+            asio::post(io,
+                       [done = std::move(done), r = unsupported_kind_result(request)]() mutable {
+                           done(std::move(r));
+                       });
+            return;
+        }
+        if (!kind->has_steps() && kind->transport() == Kind::Transport::stream) {
+            kind = nullptr;
+        }
+    }
+    queue.push_back(Job{std::move(request), std::move(done), {}, kind});
     schedule_pump();
+}
+
+Kind const* Core::find(std::string_view name) const {
+    if (kinds.empty()) {
+        return find_kind(name);
+    }
+    for (auto const* k : kinds) {
+        if (k->name() == name) {
+            return k;
+        }
+    }
+    return nullptr;
 }
 
 // Probes start from the loop, never inside submit(), so completions never run re-entrantly
@@ -124,7 +161,7 @@ void Core::pump() {
             if (job.first_try == Clock::time_point{}) {
                 job.first_try = Clock::now();
             }
-            auto p = std::make_shared<TcpProbe>(io, shared_from_this(), *resolver, std::move(job));
+            auto p = std::make_shared<Connector>(io, shared_from_this(), *resolver, std::move(job));
             link(p.get());
             ++active;
             p->start();
@@ -144,7 +181,7 @@ void Core::complete(Completion& done, ProbeResult r) {
     d(std::move(r));
 }
 
-void Core::probe_done(TcpProbe& p, ProbeResult r) {
+void Core::probe_done(Connector& p, ProbeResult r) {
     --active;
     if (limit < cap && ++grow_credit >= limit) {
         ++limit;
@@ -163,7 +200,7 @@ void Core::probe_done(TcpProbe& p, ProbeResult r) {
     }
 }
 
-void Core::probe_fd_exhausted(TcpProbe& p, bool requeue) {
+void Core::probe_fd_exhausted(Connector& p, bool requeue) {
     // The fds held by the others are what we can afford.
     std::size_t const others = active > 0 ? active - 1 : 0;
     limit = std::max<std::size_t>(1, std::min(limit, others));
@@ -202,7 +239,7 @@ void Core::probe_fd_exhausted(TcpProbe& p, bool requeue) {
     }
 }
 
-void Core::probe_closed(TcpProbe& p) {
+void Core::probe_closed(Connector& p) {
     unlink(&p);
     if (fd_wait) {
         fd_wait = false;
@@ -211,7 +248,7 @@ void Core::probe_closed(TcpProbe& p) {
     }
 }
 
-void Core::link(TcpProbe* p) {
+void Core::link(Connector* p) {
     p->prev = nullptr;
     p->next = head;
     if (head != nullptr) {
@@ -220,7 +257,7 @@ void Core::link(TcpProbe* p) {
     head = p;
 }
 
-void Core::unlink(TcpProbe* p) {
+void Core::unlink(Connector* p) {
     if (p->prev != nullptr) {
         p->prev->next = p->next;
     } else if (head == p) {
@@ -267,7 +304,7 @@ Engine::Engine(asio::io_context& io, EngineOptions options) {
     std::size_t const soft = soft_fd_limit();
     std::size_t const by_fds = soft > fd_reserve ? soft - fd_reserve : 1;
     std::size_t const cap = std::max<std::size_t>(1, std::min(options.concurrency, by_fds));
-    impl_ = std::make_unique<Impl>(Impl{std::make_shared<Core>(io, cap)});
+    impl_ = std::make_unique<Impl>(Impl{std::make_shared<Core>(io, cap, options.kinds)});
 }
 
 Engine::~Engine() {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "probe/probe.hpp"
@@ -13,15 +14,22 @@ class io_context;
 
 namespace portwatch::probe {
 
+class Kind;
+
 struct EngineOptions {
     /// Most probes in flight at once; clamped below the RLIMIT_NOFILE soft limit.
     std::size_t concurrency = 1000;
+    /// The kinds requests may name; empty: the registry's (probe/registry.hpp). The kinds
+    /// must outlive the engine.
+    std::span<Kind const* const> kinds{};
 };
 
-/// Runs probes on one Asio event loop: each probe has its own deadline (DNS + connect),
-/// at most `concurrency` are in flight, names resolve through c-ares with a cache.
+/// Runs probes of every kind on one Asio event loop: each probe has its own deadline (DNS,
+/// connect and the kind's steps), at most `concurrency` are in flight, names resolve through
+/// c-ares with a cache. A request of a kind not in the registry fails with unsupported_kind.
 class Engine {
   public:
+    /// Runs once with the probe's result (the same type as probe::Completion).
     using Completion = std::function<void(ProbeResult)>;
 
     Engine(boost::asio::io_context& io, EngineOptions options);

@@ -142,7 +142,7 @@ class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ConfigErrors, NameFileLineColumnAndKey) {
     auto const& c = GetParam();
-    auto const f = parse_config(c.text, "p.yaml", test_schema());
+    auto const f = parse_config(c.text, "p.yaml", Schema{}, test_schema());
     ASSERT_TRUE(f.has_errors()) << c.name;
     auto const all = messages(f);
     EXPECT_NE(all[0].find(c.expected), std::string::npos) << ::testing::PrintToString(all);
@@ -214,7 +214,7 @@ include:
   - {file: db.lst, group: db}
   - {file: web.lst, group: db, notify: [pigeon]}
 )";
-    auto const f = parse_config(text, dir / "pw.yaml", test_schema());
+    auto const f = parse_config(text, dir / "pw.yaml", Schema{}, test_schema());
     EXPECT_TRUE(f.diagnostics.empty()) << ::testing::PrintToString(messages(f));
     auto const& c = f.config;
     ASSERT_EQ(c.notifiers.size(), 2u);
@@ -258,6 +258,105 @@ TEST(ParseConfig, IncludedListKeepsItsOwnLineDiagnostics) {
     EXPECT_EQ(f.diagnostics[0].file, (dir / "a.lst").string());
     EXPECT_EQ(f.diagnostics[0].line, 2);
     EXPECT_EQ(f.config.targets.size(), 1u);
+}
+
+// A schema like the CLI's, with a made-up kind "tls" taking `sni` (a scalar) and `alpn` (a list).
+Schema tls_schema() {
+    return Schema({{"tcp", reject_all_options},
+                   {"tls", [](OptionBag const& bag, Diagnostics& out) {
+                        for (auto const& o : bag.entries) {
+                            if (o.key == "sni" && o.value.type != OptionNode::Type::scalar) {
+                                bag.error(out, o.value, o.key, "expected a name");
+                            } else if (o.key == "alpn") {
+                                for (std::size_t i = 0; i < o.value.items.size(); ++i) {
+                                    if (o.value.items[i].scalar.empty()) {
+                                        bag.error(out, o.value.items[i],
+                                                  o.key + "[" + std::to_string(i) + "]", "empty");
+                                    }
+                                }
+                            } else if (o.key != "sni") {
+                                bag.error(out, o, "unknown option");
+                            }
+                        }
+                    }}});
+}
+
+TEST(ParseConfigKinds, DefaultKindIsTcpWithTheSeedKey) {
+    auto const f = parse_config("targets:\n  - {host: h, port: 1}\n", "p.yaml");
+    ASSERT_FALSE(f.has_errors()) << ::testing::PrintToString(messages(f));
+    ASSERT_EQ(f.config.targets.size(), 1u);
+    EXPECT_EQ(f.config.targets[0].target.kind, "tcp");
+    EXPECT_EQ(f.config.targets[0].target.key(), "h:1");
+    EXPECT_EQ(f.config.targets[0].name, "h:1");
+    EXPECT_TRUE(f.config.targets[0].options.empty());
+}
+
+TEST(ParseConfigKinds, KindAndItsOptionsWithMarks) {
+    auto const f = parse_config(
+        "targets:\n"
+        "  - host: h\n"
+        "    port: 443\n"
+        "    kind: tls\n"
+        "    sni: example.test\n"
+        "    alpn: [h2, http/1.1]\n"
+        "  - {host: h, port: 443}\n",
+        "p.yaml", tls_schema());
+    ASSERT_FALSE(f.has_errors()) << ::testing::PrintToString(messages(f));
+    ASSERT_EQ(f.config.targets.size(), 2u);
+    auto const& t = f.config.targets[0];
+    EXPECT_EQ(t.target.kind, "tls");
+    // A TLS and a TCP check of one port are two targets.
+    EXPECT_EQ(t.target.key(), "tls://h:443");
+    EXPECT_EQ(t.name, "tls://h:443");
+    EXPECT_EQ(f.config.targets[1].target.key(), "h:443");
+    EXPECT_EQ(t.options.file, "p.yaml");
+    EXPECT_EQ(t.options.path, "targets[0]");
+    ASSERT_EQ(t.options.entries.size(), 2u);
+    auto const* sni = t.options.find("sni");
+    ASSERT_NE(sni, nullptr);
+    EXPECT_EQ(sni->value.scalar, "example.test");
+    EXPECT_EQ(sni->line, 5);
+    EXPECT_EQ(sni->column, 5);
+    auto const* alpn = t.options.find("alpn");
+    ASSERT_NE(alpn, nullptr);
+    ASSERT_EQ(alpn->value.type, OptionNode::Type::list);
+    ASSERT_EQ(alpn->value.items.size(), 2u);
+    EXPECT_EQ(alpn->value.items[1].scalar, "http/1.1");
+    EXPECT_EQ(alpn->value.items[1].line, 6);
+    EXPECT_EQ(alpn->value.items[1].column, 16);
+    EXPECT_EQ(t.options.find("host"), nullptr);
+    EXPECT_EQ(t.options.find("kind"), nullptr);
+}
+
+TEST(ParseConfigKinds, ErrorsNameFileLineColumn) {
+    struct Case {
+        char const* text;
+        std::vector<std::string> want;
+    };
+    std::vector<Case> const cases{
+        {"targets:\n  - {host: h, port: 1, kind: gopher}\n",
+         {"p.yaml:2:30: targets[0].kind: unknown kind 'gopher' (known: tcp, tls)"}},
+        {"targets:\n  - host: h\n    port: 1\n    sni: x\n",
+         {"p.yaml:4:5: targets[0].sni: unknown key"}},
+        {"targets:\n  - host: h\n    port: 1\n    kind: tls\n    bogus: 1\n    sni: [a]\n",
+         {"p.yaml:5:5: targets[0].bogus: unknown option",
+          "p.yaml:6:10: targets[0].sni: expected a name"}},
+        {"targets:\n  - host: h\n    port: 1\n    kind: tls\n    alpn: [h2, '']\n",
+         {"p.yaml:5:16: targets[0].alpn[1]: empty"}},
+    };
+    for (auto const& c : cases) {
+        auto const f = parse_config(c.text, "p.yaml", tls_schema());
+        EXPECT_EQ(messages(f), c.want) << c.text;
+        EXPECT_TRUE(f.config.targets.empty()) << c.text;
+    }
+}
+
+TEST(ParseConfigKinds, DefaultSchemaKnowsOnlyTcp) {
+    auto const f = parse_config("targets:\n  - {host: h, port: 1, kind: tls}\n", "p.yaml");
+    EXPECT_EQ(messages(f), std::vector<std::string>{
+                               "p.yaml:2:30: targets[0].kind: unknown kind 'tls' (known: tcp)"});
+    auto const tcp = parse_config("targets:\n  - {host: h, port: 1, kind: tcp}\n", "p.yaml");
+    EXPECT_FALSE(tcp.has_errors());
 }
 
 }  // namespace

@@ -16,14 +16,14 @@ namespace {
 using namespace std::chrono_literals;
 
 config::NotifierSpec spec_of(std::string_view yaml) {
-    auto const f = config::parse_config(yaml, "/etc/pw.yaml", notifier_schema());
+    auto const f = config::parse_config(yaml, "/etc/pw.yaml", config::Schema{}, notifier_schema());
     EXPECT_FALSE(f.has_errors());
     EXPECT_EQ(f.config.notifiers.size(), 1u);
     return f.config.notifiers.at(0);
 }
 
 std::vector<std::string> errors_of(std::string_view yaml) {
-    auto const f = config::parse_config(yaml, "/etc/pw.yaml", notifier_schema());
+    auto const f = config::parse_config(yaml, "/etc/pw.yaml", config::Schema{}, notifier_schema());
     std::vector<std::string> out;
     for (auto const& d : f.diagnostics) {
         out.push_back(d.to_string());
@@ -100,7 +100,7 @@ TEST(NotifierRegistryTest, ExecWithoutCommandRunsPushMsgOfTheBaseDirectory) {
 TEST(NotifierRegistryTest, PackagedExampleValidates) {
     auto const f = config::load_config(
         std::filesystem::path(PORTWATCH_SOURCE_DIR) / "packaging/portwatch.yaml",
-        notifier_schema());
+        config::Schema{}, notifier_schema());
     ASSERT_TRUE(f);
     std::vector<std::string> errors;
     for (auto const& d : f->diagnostics) {

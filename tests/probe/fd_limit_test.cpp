@@ -145,7 +145,7 @@ int low_limit_child(void* arg) {
                                    : results[i].up;
         if (!ok && ++wrong <= 5) {
             std::fprintf(stderr, "target %zu: up=%d error=%s detail=%s\n", i, int(results[i].up),
-                         probe_error_name(results[i].error), results[i].detail.c_str());
+                         results[i].reason().c_str(), results[i].detail.c_str());
         }
     }
     return wrong == 0 ? 0 : 1;
@@ -196,9 +196,9 @@ int no_fd_at_all_child(void* arg) {
     }
     int wrong = 0;
     for (auto const& r : results) {
-        if ((r.up || !r.local || r.detail.find("no file descriptor") == std::string::npos) &&
+        if ((r.up || !r.is_local() || r.detail.find("no file descriptor") == std::string::npos) &&
             ++wrong <= 3) {
-            std::fprintf(stderr, "up=%d local=%d detail=%s\n", int(r.up), int(r.local),
+            std::fprintf(stderr, "up=%d local=%d detail=%s\n", int(r.up), int(r.is_local()),
                          r.detail.c_str());
         }
     }

@@ -64,7 +64,7 @@ TEST(Timeout, FractionalTimeoutsAndMixedTargetsInNamespace) {
         ProbeError const want = i % 3 == 0   ? ProbeError::timeout
                                 : i % 3 == 1 ? ProbeError::none
                                              : ProbeError::refused;
-        EXPECT_EQ(results[i].error, want) << i << ": " << results[i].detail;
+        EXPECT_EQ(results[i].reason(), probe_error_name(want)) << i << ": " << results[i].detail;
         EXPECT_EQ(results[i].up, want == ProbeError::none);
         if (want == ProbeError::timeout) {
             EXPECT_GE(results[i].latency, 740ms);

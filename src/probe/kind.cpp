@@ -1,0 +1,19 @@
+#include "probe/kind.hpp"
+
+namespace portwatch::probe {
+
+std::shared_ptr<KindOptions const> Kind::parse_options(config::OptionBag const& bag,
+                                                       config::Diagnostics& out) const {
+    config::reject_all_options(bag, out);
+    return nullptr;
+}
+
+void Kind::run_steps(StreamStep /*step*/, StepDone done) const {
+    done(ProbeError::connect_failed, std::string(name_) + ": no protocol steps");
+}
+
+void Kind::run_datagram(DatagramStep /*step*/, StepDone done) const {
+    done(ProbeError::connect_failed, std::string(name_) + ": no datagram transport");
+}
+
+}  // namespace portwatch::probe

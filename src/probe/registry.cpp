@@ -1,0 +1,76 @@
+#include "probe/registry.hpp"
+
+#include <array>
+#include <string>
+
+#include "probe/tcp.hpp"
+
+namespace portwatch::probe {
+
+namespace {
+
+// The table: adding a kind is its file and one line here.
+constexpr std::array<Kind const*, 1> table{{
+    &tcp_kind,
+}};
+
+}  // namespace
+
+std::span<Kind const* const> kinds() {
+    return table;
+}
+
+Kind const* find_kind(std::string_view name) {
+    for (auto const* k : table) {
+        if (k->name() == name) {
+            return k;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string_view> kind_names() {
+    std::vector<std::string_view> out;
+    out.reserve(table.size());
+    for (auto const* k : table) {
+        out.push_back(k->name());
+    }
+    return out;
+}
+
+config::Schema schema() {
+    std::map<std::string, config::KindValidator, std::less<>> kinds;
+    for (auto const* k : table) {
+        kinds.emplace(std::string(k->name()),
+                      [k](config::OptionBag const& bag, config::Diagnostics& out) {
+                          k->parse_options(bag, out);
+                      });
+    }
+    return config::Schema(std::move(kinds));
+}
+
+std::shared_ptr<KindOptions const> parse_options(std::string_view kind,
+                                                 config::OptionBag const& bag,
+                                                 config::Diagnostics& out) {
+    auto const* k = find_kind(kind);
+    return k != nullptr ? k->parse_options(bag, out) : nullptr;
+}
+
+std::error_code reason_from_name(std::string_view name) {
+    if (name.empty()) {
+        return {};
+    }
+    if (int const ev = probe_category().from_name(name); ev != 0) {
+        return {ev, probe_category()};
+    }
+    for (auto const* k : table) {
+        if (auto const* cat = k->errors()) {
+            if (int const ev = cat->from_name(name); ev != 0) {
+                return {ev, *cat};
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace portwatch::probe
