@@ -48,9 +48,9 @@
 
 #include <fmt/format.h>
 
-#include "crash/daemon_process.hpp"
 #include "crash/flip_ports.hpp"
 #include "crash/store_reader.hpp"
+#include "support/background_process.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -97,6 +97,9 @@ std::string seed_time(std::int64_t time_us) {
     std::strftime(buf, sizeof buf, "(%Y.%m.%d %H:%M:%S)", &tm);
     return buf;
 }
+
+std::string const down_word = "\xEC\x9E\xA5\xEC\x95\xA0";  // 장애
+std::string const up_word = "\xEB\xB3\xB5\xEA\xB5\xAC";    // 복구
 
 struct Options {
     int cycles = 25;
@@ -193,6 +196,16 @@ class Harness {
     }
 
   private:
+    /// The description the config gives the target `key` ("svcI" for port I).
+    std::string description(std::string const& key) const {
+        for (std::size_t i = 0; i < ports_->size(); ++i) {
+            if (key == fmt::format("127.0.0.1:{}", ports_->port(i))) {
+                return fmt::format("svc{}", i);
+            }
+        }
+        return "?";
+    }
+
     int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
     void fail(std::string what) {
@@ -230,8 +243,8 @@ class Harness {
         spare_ = spare;
     }
 
-    std::unique_ptr<pt::DaemonProcess> start(std::string const& fault) {
-        return std::make_unique<pt::DaemonProcess>(
+    std::unique_ptr<pt::BackgroundProcess> start(std::string const& fault) {
+        return std::make_unique<pt::BackgroundProcess>(
             std::vector<std::string>{opt_.binary, "run", "-c",
                                      (state_ / "portwatch.yaml").string()},
             root_ / "cwd",
@@ -321,7 +334,7 @@ class Harness {
     }
 
     /// Waits for the daemon's end, checks how it ended, then the store.
-    void end_life(pt::DaemonProcess& d, std::string const& how, bool killed) {
+    void end_life(pt::BackgroundProcess& d, std::string const& how, bool killed) {
         auto const st = d.wait(15s);
         ++modes_[how];
         if (!st) {
@@ -455,23 +468,20 @@ class Harness {
             keys.insert(k);
         }
         for (auto const& key : keys) {
+            // Whole messages, byte for byte: "svcI (HOST:PORT) 장애 (YYYY.MM.DD HH:MM:SS)".
             std::vector<std::string> w, g;
             for (auto const& t : want[key]) {
-                w.push_back(
-                    fmt::format("{}{}", t.to == "DOWN" ? "down" : "up", seed_time(t.time_us)));
+                bool const down = t.to == "DOWN";
+                w.push_back(fmt::format("{}: {} ({}) {} {}", down ? "down" : "up", description(key),
+                                        key, down ? down_word : up_word, seed_time(t.time_us)));
             }
             for (auto const& c : got[key]) {
-                auto const open = c.message.rfind('(');
-                g.push_back(c.event + (open == std::string::npos ? "" : c.message.substr(open)));
-                bool const down = c.event == "down";
-                if (c.message.find(down ? "장애" : "복구") == std::string::npos ||
-                    c.message.find(key) == std::string::npos) {
-                    fail(fmt::format("{}: message '{}' for a {} event", key, c.message, c.event));
-                }
+                g.push_back(c.event + ": " + c.message);
             }
             if (w != g) {
-                fail(fmt::format("{}: the store recorded [{}] but the notifier got [{}]", key,
-                                 fmt::join(w, " "), fmt::join(g, " ")));
+                fail(fmt::format(
+                    "{}: the store recorded\n    [{}]\n  but the notifier got\n    [{}]", key,
+                    fmt::join(w, " | "), fmt::join(g, " | ")));
             }
             auto const st = last_.statuses.find(key);
             if (st != last_.statuses.end() && !got[key].empty() &&

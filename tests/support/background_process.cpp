@@ -1,4 +1,4 @@
-#include "crash/daemon_process.hpp"
+#include "support/background_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,9 +11,10 @@
 
 namespace portwatch::test {
 
-DaemonProcess::DaemonProcess(std::vector<std::string> const& argv, std::filesystem::path const& cwd,
-                             std::map<std::string, std::string> const& env,
-                             std::filesystem::path const& log) {
+BackgroundProcess::BackgroundProcess(std::vector<std::string> const& argv,
+                                     std::filesystem::path const& cwd,
+                                     std::map<std::string, std::string> const& env,
+                                     std::filesystem::path const& log) {
     std::vector<char*> args;
     for (auto const& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
@@ -42,20 +43,20 @@ DaemonProcess::DaemonProcess(std::vector<std::string> const& argv, std::filesyst
     }
 }
 
-DaemonProcess::~DaemonProcess() {
+BackgroundProcess::~BackgroundProcess() {
     if (!done_) {
         ::kill(pid_, SIGKILL);
         wait(std::chrono::seconds(10));
     }
 }
 
-void DaemonProcess::signal(int sig) const {
+void BackgroundProcess::signal(int sig) const {
     if (!done_) {
         ::kill(pid_, sig);
     }
 }
 
-bool DaemonProcess::exited() {
+bool BackgroundProcess::exited() {
     if (done_) {
         return true;
     }
@@ -67,7 +68,7 @@ bool DaemonProcess::exited() {
     return done_;
 }
 
-std::optional<int> DaemonProcess::wait(std::chrono::milliseconds timeout) {
+std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds timeout) {
     if (poll_until([this] { return exited(); }, timeout)) {
         return status_;
     }

@@ -12,15 +12,17 @@
 
 namespace portwatch::test {
 
-/// A child process started in the background (no shell): its own cwd, extra environment,
-/// stdout and stderr appended to `log`. SIGKILLed by the destructor if still running.
-class DaemonProcess {
+/// A child process started in the background (no shell), e.g. `portwatch run`: its own cwd,
+/// extra environment (an empty value unsets the variable), stdout and stderr appended to `log`.
+/// SIGKILLed by the destructor if still running.
+class BackgroundProcess {
   public:
-    DaemonProcess(std::vector<std::string> const& argv, std::filesystem::path const& cwd,
-                  std::map<std::string, std::string> const& env, std::filesystem::path const& log);
-    ~DaemonProcess();
-    DaemonProcess(DaemonProcess const&) = delete;
-    DaemonProcess& operator=(DaemonProcess const&) = delete;
+    BackgroundProcess(std::vector<std::string> const& argv, std::filesystem::path const& cwd,
+                      std::map<std::string, std::string> const& env,
+                      std::filesystem::path const& log);
+    ~BackgroundProcess();
+    BackgroundProcess(BackgroundProcess const&) = delete;
+    BackgroundProcess& operator=(BackgroundProcess const&) = delete;
 
     pid_t pid() const { return pid_; }
     void signal(int sig) const;
