@@ -25,7 +25,7 @@
 // killed right after half of the N failures were delivered, a second daemon delivers the rest;
 // at most one message may be delivered twice.
 // Usage: daemon_crash_harness [--cycles N] [--storm N] [--seed S] [--binary PATH] [--keep]
-// CI runs `--cycles 25` (about a minute) and `--storm 40`; for a long run use
+// CI runs `--cycles 60` (under a minute) and `--storm 40`; for a long run use
 // `--cycles 1000` (or PORTWATCH_CRASH_CYCLES=1000). Prints its seed; `--seed S` replays the
 // same choices (the instant a kill lands still varies a little).
 #include <signal.h>
@@ -102,7 +102,7 @@ std::string const down_word = "\xEC\x9E\xA5\xEC\x95\xA0";  // 장애
 std::string const up_word = "\xEB\xB3\xB5\xEA\xB5\xAC";    // 복구
 
 struct Options {
-    int cycles = 25;
+    int cycles = 60;
     int storm = 0;
     std::uint64_t seed = 0;
     std::string binary = pt::portwatch_binary();
