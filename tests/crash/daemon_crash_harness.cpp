@@ -265,6 +265,24 @@ class Harness {
                           [&](auto const& kv) { return kv.second == status; }));
     }
 
+    /// How many daemons have logged that they run (their signal handlers are in place by then).
+    std::size_t running_lines() const {
+        std::ifstream in(state_ / "daemon.log");
+        std::size_t n = 0;
+        for (std::string line; std::getline(in, line);) {
+            n += line.find(" running: ") != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+
+    /// Waits until the daemon started after `before` running lines runs (it has its signal
+    /// handlers: SIGTERM or SIGHUP earlier would end it by the default action).
+    void wait_running(std::size_t before) {
+        if (!pt::poll_until([&] { return running_lines() > before; }, 20s)) {
+            fail(fmt::format("the daemon did not start within 20 s:\n{}", log()));
+        }
+    }
+
     bool outbox_empty() {
         std::string error;
         auto const v = pt::read_store(state_ / "portwatch.db", error);
@@ -299,6 +317,7 @@ class Harness {
                 flip_error = e.what();
             }
         });
+        auto const started = running_lines();
         auto d = start(mode == "commit" ? "daemon-after-commit" : "");
         bool killed = true;
         std::string how = mode;
@@ -316,12 +335,14 @@ class Harness {
             }
             std::this_thread::sleep_for(ms(mode == "delivery" ? pick(0, 15) : pick(0, 1200)));
         } else if (mode == "reload") {
-            std::this_thread::sleep_for(ms(pick(200, 800)));
+            wait_running(started);
+            std::this_thread::sleep_for(ms(pick(0, 600)));
             write_config(pick(0, 1) == 1, pick(0, 1) == 1);
             d->signal(SIGHUP);
             std::this_thread::sleep_for(ms(pick(0, 300)));
         } else {
-            std::this_thread::sleep_for(ms(pick(300, 1500)));
+            wait_running(started);
+            std::this_thread::sleep_for(ms(pick(0, 1200)));
             killed = false;
         }
         d->signal(killed ? SIGKILL : SIGTERM);
@@ -383,7 +404,9 @@ class Harness {
         for (std::size_t i = 0; i < n; ++i) {
             want[fmt::format("127.0.0.1:{}", ports_->port(i))] = ports_->up(i) ? "UP" : "DOWN";
         }
+        auto const started = running_lines();
         auto d = start("");
+        wait_running(started);
         bool const ok = pt::poll_until(
             [&] {
                 std::string error;
