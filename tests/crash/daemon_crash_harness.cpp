@@ -7,8 +7,9 @@
 //              transition and its event were committed, before any send;
 //   delivery   while a notifier runs (it has announced itself in started.log);
 //   delivered  0..1.2 s after a delivery reached calls.log (is "delivered" saved by then?);
-//   reload     after the config was rewritten (interval, a spare target added or removed) and
-//              SIGHUP sent, within 300 ms.
+//   reload     0..300 ms after the config was rewritten (interval, a spare target added or
+//              removed) and SIGHUP sent;
+//   sigstop    after a storm of 20 SIGSTOP/SIGCONT pairs (0..60 ms each).
 // After each cycle the store must pass `PRAGMA integrity_check` and keep every transition it
 // ever recorded. At the end a daemon runs until the store matches the ports and the outbox is
 // empty, is stopped with SIGTERM, and the oracle checks:
@@ -144,11 +145,12 @@ class Harness {
         write_config(false, false);
         std::printf("daemon crash harness: seed %llu, %d cycles, dir %s\n",
                     static_cast<unsigned long long>(opt_.seed), opt_.cycles, root_.path().c_str());
-        static char const* const modes[] = {"random", "commit", "delivery", "delivered", "reload"};
+        static char const* const modes[] = {"random",    "commit", "delivery",
+                                            "delivered", "reload", "sigstop"};
         for (int c = 0; c < opt_.cycles && failures_.empty(); ++c) {
             cycle_ = c;
             bool const clean = pick(0, 7) == 0;
-            cycle(clean ? "sigterm" : modes[pick(0, 4)]);
+            cycle(clean ? "sigterm" : modes[pick(0, 5)]);
         }
         cycle_ = -1;
         settle();
@@ -340,6 +342,14 @@ class Harness {
             write_config(pick(0, 1) == 1, pick(0, 1) == 1);
             d->signal(SIGHUP);
             std::this_thread::sleep_for(ms(pick(0, 300)));
+        } else if (mode == "sigstop") {
+            // A SIGSTOP storm: frozen and thawed 20 times while the ports flip, then killed.
+            for (int i = 0; i < 20; ++i) {
+                d->signal(SIGSTOP);
+                std::this_thread::sleep_for(ms(pick(0, 60)));
+                d->signal(SIGCONT);
+                std::this_thread::sleep_for(ms(pick(0, 60)));
+            }
         } else {
             wait_running(started);
             std::this_thread::sleep_for(ms(pick(0, 1200)));
