@@ -49,6 +49,7 @@
 
 #include <fmt/format.h>
 
+#include "crash/daemon_oracle.hpp"
 #include "crash/flip_ports.hpp"
 #include "crash/store_reader.hpp"
 #include "support/background_process.hpp"
@@ -62,45 +63,11 @@ namespace pt = portwatch::test;
 using namespace std::chrono_literals;
 using ms = std::chrono::milliseconds;
 
-struct Call {
-    std::string id, event, key, ppid, message;
-};
-
-std::vector<Call> read_calls(fs::path const& path) {
-    std::vector<Call> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        Call c;
-        std::getline(ls, c.id, '\t');
-        std::getline(ls, c.event, '\t');
-        std::getline(ls, c.key, '\t');
-        std::getline(ls, c.ppid, '\t');
-        std::getline(ls, c.message);
-        out.push_back(std::move(c));
-    }
-    return out;
-}
-
 std::size_t count_lines(fs::path const& path) {
     std::ifstream in(path);
     return static_cast<std::size_t>(
         std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
 }
-
-/// "(YYYY.MM.DD HH:MM:SS)" of a transition time, local time, as the message template writes it.
-std::string seed_time(std::int64_t time_us) {
-    time_t const t = static_cast<time_t>(time_us / 1'000'000);
-    struct tm tm {};
-    ::localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "(%Y.%m.%d %H:%M:%S)", &tm);
-    return buf;
-}
-
-std::string const down_word = "\xEC\x9E\xA5\xEC\x95\xA0";  // 장애
-std::string const up_word = "\xEB\xB3\xB5\xEA\xB5\xAC";    // 복구
 
 struct Options {
     int cycles = 60;
@@ -108,13 +75,6 @@ struct Options {
     std::uint64_t seed = 0;
     std::string binary = pt::portwatch_binary();
     bool keep = false;
-};
-
-/// One daemon's life: how it ended and which calls it made.
-struct Life {
-    std::string pid;
-    std::string mode;
-    bool killed = false;
 };
 
 class Harness {
@@ -435,102 +395,17 @@ class Harness {
     }
 
     void verify() {
-        auto const calls = read_calls(state_ / "calls.log");
-        calls_ = calls.size();
-        std::map<std::string, std::size_t> life_of;  // pid -> index in lives_
-        for (std::size_t i = 0; i < lives_.size(); ++i) {
-            life_of[lives_[i].pid] = i;
+        auto verdict = pt::judge({.calls = pt::read_calls(state_ / "calls.log"),
+                                  .lives = lives_,
+                                  .transitions = transitions_,
+                                  .outbox_ids = outbox_ids_,
+                                  .final_statuses = last_.statuses,
+                                  .description = [this](auto const& k) { return description(k); }});
+        for (auto& f : verdict.failures) {
+            fail(std::move(f));
         }
-        std::map<std::string, std::size_t> first_life;  // event id -> life that first sent it
-        std::map<std::string, std::vector<Call>> got;   // key -> distinct calls in order
-        auto& dups = dups_;
-        dups.assign(lives_.size(), {});
-        for (std::size_t i = 0; i < calls.size(); ++i) {
-            auto const& c = calls[i];
-            auto const life = life_of.find(c.ppid);
-            if (life == life_of.end()) {
-                fail(fmt::format("call {} ({}) came from pid {}, not a daemon of ours", i, c.id,
-                                 c.ppid));
-                continue;
-            }
-            auto& seq = got[c.key];
-            auto const first = first_life.find(c.id);
-            if (first == first_life.end()) {
-                first_life[c.id] = life->second;
-                seq.push_back(c);
-                continue;
-            }
-            ++duplicates_;
-            if (seq.back().id != c.id) {
-                fail(
-                    fmt::format("[order; issue 17 item 7] call {} (daemon {}) re-delivers {} of {} "
-                                "after a newer message of that target",
-                                i, c.ppid, c.id, c.key));
-            } else if (first->second == life->second) {
-                fail(fmt::format("call {}: daemon {} delivered {} twice", i, c.ppid, c.id));
-            } else if (!lives_[first->second].killed) {
-                fail(
-                    fmt::format("call {} repeats {} although daemon {} that sent it was not killed",
-                                i, c.id, lives_[first->second].pid));
-            } else {
-                dups[first->second].push_back(c.key);
-            }
-        }
-        for (std::size_t i = 0; i < dups.size(); ++i) {
-            if (dups[i].size() > 1) {
-                // Issue 17 item 7 (lazy "delivered"): do not relax this bound, fix the daemon.
-                fail(fmt::format(
-                    "[issue 17 item 7] the kill of daemon {} ({}) was followed by "
-                    "{} duplicate deliveries (at most 1 per destination per kill): {}",
-                    lives_[i].pid, lives_[i].mode, dups[i].size(), fmt::join(dups[i], " ")));
-            }
-        }
-        std::map<std::string, std::vector<pt::TransitionRow>> want;
-        for (auto const& t : transitions_) {
-            if (t.to == "UNKNOWN" || (t.from == "UNKNOWN" && t.to == "UP")) {
-                continue;  // a first-seen UP is silent
-            }
-            want[t.key].push_back(t);
-            ++announced_;
-        }
-        std::set<std::string> keys;
-        for (auto const& [k, v] : want) {
-            keys.insert(k);
-        }
-        for (auto const& [k, v] : got) {
-            keys.insert(k);
-        }
-        for (auto const& key : keys) {
-            // Whole messages, byte for byte: "svcI (HOST:PORT) 장애 (YYYY.MM.DD HH:MM:SS)".
-            std::vector<std::string> w, g;
-            for (auto const& t : want[key]) {
-                bool const down = t.to == "DOWN";
-                w.push_back(fmt::format("{}: {} ({}) {} {}", down ? "down" : "up", description(key),
-                                        key, down ? down_word : up_word, seed_time(t.time_us)));
-            }
-            for (auto const& c : got[key]) {
-                g.push_back(c.event + ": " + c.message);
-            }
-            if (w != g) {
-                fail(fmt::format(
-                    "{}: the store recorded\n    [{}]\n  but the notifier got\n    [{}]", key,
-                    fmt::join(w, " | "), fmt::join(g, " | ")));
-            }
-            auto const st = last_.statuses.find(key);
-            if (st != last_.statuses.end() && !got[key].empty() &&
-                got[key].back().event != (st->second == "DOWN" ? "down" : "up")) {
-                fail(fmt::format("{}: final state {} but the last message was '{}'", key,
-                                 st->second, got[key].back().message));
-            }
-            if (st != last_.statuses.end() && got[key].empty() && st->second == "DOWN") {
-                fail(fmt::format("{}: final state DOWN and never announced", key));
-            }
-        }
-        for (auto const& id : outbox_ids_) {
-            if (first_life.count(id) == 0) {
-                fail(fmt::format("event {} was in the outbox but never delivered", id));
-            }
-        }
+        verdict_ = std::move(verdict);
+        calls_ = pt::read_calls(state_ / "calls.log").size();
         for (auto const* d : {"cwd", "home", "tmp"}) {
             for (auto const& e : fs::directory_iterator(root_ / d)) {
                 fail(fmt::format("the daemon wrote {} outside its state directory",
@@ -557,15 +432,10 @@ class Harness {
         std::printf(
             "  %zu daemons, %d kills, %zu transitions (%zu announced), %zu calls, %zu "
             "duplicate(s)\n",
-            lives_.size(), kills, transitions_.size(), announced_, calls_, duplicates_);
-        std::vector<std::size_t> per_kill;
-        for (std::size_t i = 0; i < lives_.size() && i < dups_.size(); ++i) {
-            if (lives_[i].killed) {
-                per_kill.push_back(dups_[i].size());
-            }
-        }
+            lives_.size(), kills, transitions_.size(), verdict_.announced, calls_,
+            verdict_.duplicates);
         std::printf("  duplicates per kill, in order: [%s]\n",
-                    fmt::format("{}", fmt::join(per_kill, " ")).c_str());
+                    fmt::format("{}", fmt::join(verdict_.duplicates_per_kill, " ")).c_str());
         if (!failures_.empty()) {
             for (auto const& f : failures_) {
                 std::fprintf(stderr, "FAIL: %s\n", f.c_str());
@@ -599,15 +469,13 @@ class Harness {
     bool spare_ = false;
     int cycle_ = -1;
     std::map<std::string, int> modes_;
-    std::vector<Life> lives_;
+    std::vector<pt::DaemonLife> lives_;
     std::vector<pt::TransitionRow> transitions_;
     std::set<std::string> outbox_ids_;
     pt::StoreView last_;
     std::vector<std::string> failures_;
+    pt::OracleVerdict verdict_;
     std::size_t calls_ = 0;
-    std::size_t duplicates_ = 0;
-    std::size_t announced_ = 0;
-    std::vector<std::vector<std::string>> dups_;  ///< per life: keys repeated after its kill
 };
 
 }  // namespace
