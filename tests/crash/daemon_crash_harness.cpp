@@ -14,7 +14,8 @@
 // ever recorded. At the end a daemon runs until the store matches the ports and the outbox is
 // empty, is stopped with SIGTERM, and the oracle checks:
 //   - no lost transition: per target, the notifier got exactly the recorded transitions (all
-//     but a first-seen UP), in order, each message carrying its transition's time;
+//     but a first-seen UP), in order, each message byte for byte (description, key, word,
+//     the transition's local time);
 //   - every event the outbox ever held was delivered; the outbox ends empty;
 //   - the last message per target matches its final state;
 //   - duplicates: a message repeats only after the daemon that first sent it was killed, and
@@ -22,13 +23,14 @@
 //     issue 17 item 7, "at most one duplicate per destination per kill");
 //   - no file outside the state directory touched (the daemon's cwd, HOME and TMPDIR are
 //     empty directories beside it that must stay empty).
-// `--storm N` instead runs issue 17 item 7's scenario: N targets go DOWN at once, the daemon is
-// killed right after half of the N failures were delivered, a second daemon delivers the rest;
-// at most one message may be delivered twice.
+// `--storm N` instead runs issue 17 item 7's scenario three times: N targets flip at once
+// (DOWN, UP, DOWN), the daemon is killed as soon as half of the N messages were delivered, the
+// next daemon delivers the rest; each kill may cause at most one duplicate.
 // Usage: daemon_crash_harness [--cycles N] [--storm N] [--seed S] [--binary PATH] [--keep]
 // CI runs `--cycles 60` (under a minute) and `--storm 40`; for a long run use
 // `--cycles 1000` (or PORTWATCH_CRASH_CYCLES=1000). Prints its seed; `--seed S` replays the
-// same choices (the instant a kill lands still varies a little).
+// same choices (the instant a kill lands still varies a little). `--keep` copies the
+// directory (store, calls.log, daemon.log) to /tmp/daemon-crash-harness-PID.
 #include <signal.h>
 #include <time.h>
 
