@@ -14,21 +14,17 @@
 // Deterministic by seed: the flips, kill delays and fault points come from the seed (the
 // instant the kernel delivers a kill still varies a little from run to run).
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -39,7 +35,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "support/listener.hpp"
+#include "crash/flip_ports.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -49,63 +45,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-/// The targets, served by one thread that accepts and closes on every listening port.
-class Ports {
-  public:
-    explicit Ports(int n) {
-        for (int i = 0; i < n; ++i)
-            ports_.push_back(std::make_unique<portwatch::test::FlipPort>(false));
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~Ports() {
-        stop_ = true;
-        thread_.join();
-    }
-    Ports(Ports const&) = delete;
-    Ports& operator=(Ports const&) = delete;
-
-    std::vector<std::unique_ptr<portwatch::test::FlipPort>> const& ports() const { return ports_; }
-    /// Flips each port with probability 3/10.
-    void flip(std::mt19937_64& rng) {
-        std::lock_guard lock(mutex_);
-        for (auto& p : ports_) {
-            if (std::uniform_int_distribution<int>(0, 9)(rng) < 3) {
-                if (!p->set(!p->up())) {
-                    throw std::runtime_error(fmt::format("cannot bind 127.0.0.1:{}", p->port()));
-                }
-            }
-        }
-    }
-
-  private:
-    void serve() {
-        while (!stop_) {
-            std::lock_guard lock(mutex_);
-            std::vector<pollfd> fds;
-            for (auto const& p : ports_) {
-                if (p->up()) {
-                    fds.push_back({p->fd(), POLLIN, 0});
-                }
-            }
-            ::poll(fds.data(), fds.size(), 5);
-            for (auto const& f : fds) {
-                for (int k = 0; k < 64 && (f.revents & POLLIN) != 0; ++k) {
-                    int const c = ::accept4(f.fd, nullptr, nullptr, SOCK_CLOEXEC);
-                    if (c < 0) {
-                        break;
-                    }
-                    ::close(c);
-                }
-            }
-        }
-    }
-
-    std::vector<std::unique_ptr<portwatch::test::FlipPort>> ports_;
-    std::mutex mutex_;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-};
 
 struct RunResult {
     bool killed = false;  ///< ended by SIGKILL (ours or its fault point's)
@@ -202,8 +141,8 @@ class Harness {
 
     int main() {
         std::string list;
-        for (std::size_t i = 0; i < ports_.ports().size(); ++i) {
-            list += fmt::format("127.0.0.1 {} svc{}\n", ports_.ports()[i]->port(), i);
+        for (std::size_t i = 0; i < ports_.size(); ++i) {
+            list += fmt::format("127.0.0.1 {} svc{}\n", ports_.port(i), i);
         }
         dir_.write("port_check.lst", list);
         // One write(2) per call: a notifier killed mid-way either recorded or did not.
@@ -417,7 +356,7 @@ class Harness {
     std::mt19937_64 rng_;
     portwatch::test::TempDir dir_;
     std::string kept_ = fmt::format("/tmp/crash-harness-{}", ::getpid());
-    Ports ports_{6};
+    portwatch::test::FlipPorts ports_{6};
     std::vector<std::string> argv_;
     std::chrono::microseconds window_{0};
     std::map<std::string, std::string> status_;
