@@ -23,7 +23,11 @@ seconds bounded_wait(util::TimePoint next_attempt, util::TimePoint now, RetryPol
         return seconds(0);
     }
     auto const wait = std::chrono::ceil<seconds>(next_attempt - now);
-    return std::min(wait, policy.max);
+    // No backoff ever put an attempt more than policy.max ahead of the clock that wrote it:
+    // one that far ahead of now was written by a clock that ran ahead (now corrected). Capping
+    // it at policy.max would still stall it, run after run (each run re-caps from its own
+    // now); it is due now instead.
+    return wait > policy.max ? seconds(0) : wait;
 }
 
 seconds wall_age(util::TimePoint event_time, util::TimePoint now) {

@@ -27,14 +27,16 @@ std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::second
 // Clock steps. Within a process the dispatcher measures waits and ages on the steady clock,
 // which no step moves. What crosses runs is wall time (the event's time, the stored
 // next_attempt), so it is bounded where it enters:
-//  - a stored next_attempt is never more than policy.max in the future of now (a clock that
-//    ran ahead when it was written cannot stall an entry for longer than one maximal backoff);
+//  - a stored next_attempt more than policy.max in the future of now cannot come from a
+//    backoff: the clock that wrote it ran ahead, and the entry is due at once (capping it
+//    would stall it forever, since each run would cap again from its own now);
 //  - an event time in the future counts as now (age 0);
 //  - an old-looking event is dropped only after it also failed min_attempts_to_expire times:
 //    a clock that was behind when the event was stamped makes it look old, but it is then
 //    still delivered, and only an entry that really keeps failing is given up on.
 
-/// Pure: how long from `now` until a stored next_attempt, bounded to [0, policy.max].
+/// Pure: how long from `now` until a stored next_attempt: 0 when it is past or implausibly
+/// far (more than policy.max) ahead.
 std::chrono::seconds bounded_wait(util::TimePoint next_attempt, util::TimePoint now,
                                   RetryPolicy const& policy);
 

@@ -385,7 +385,8 @@ TEST_F(OutboxTest, ClockStepsNeitherDropNorStall) {
     auto behind = entry("h:1", "a", "stamped by a slow clock");
     behind.event.time = clock_.wall - 240h;
     box.add(behind);
-    // Stored by a clock 10 days ahead: waits at most one maximal backoff, not 10 days.
+    // Stored by a clock 10 days ahead: no backoff is that long, so it is due at once (a cap
+    // at one maximal backoff would stall it run after run, each run capping from its now).
     auto ahead = entry("h:2", "a", "next_attempt from a fast clock");
     ahead.attempts = 1;
     ahead.next_attempt = clock_.wall + 240h;
@@ -395,22 +396,31 @@ TEST_F(OutboxTest, ClockStepsNeitherDropNorStall) {
     future.event.time = clock_.wall + 240h;
     future.attempts = 5;
     box.add(future);
+    // A plausible backoff is honoured, on steady time.
+    auto later = entry("h:4", "a", "backing off");
+    later.attempts = 1;
+    later.next_attempt = clock_.wall + 1800s;
+    box.add(later);
     box.pump();
-    EXPECT_EQ(a.calls, (std::vector<std::string>{"stamped by a slow clock", "from the future"}));
+    EXPECT_EQ(a.calls,
+              (std::vector<std::string>{"stamped by a slow clock", "next_attempt from a fast clock",
+                                        "from the future"}));
+    a.answer();
     a.answer();
     a.answer();
     ASSERT_TRUE(box.next_due().has_value());
-    EXPECT_EQ(*box.next_due() - clock_.steady, std::chrono::steady_clock::duration(3600s));
+    EXPECT_EQ(*box.next_due() - clock_.steady, std::chrono::steady_clock::duration(1800s));
     // The wall clock jumps a year forward, then back: waits run on steady time.
     clock_.wall += 24h * 365;
     box.pump();
-    EXPECT_EQ(a.calls.size(), 2u);
+    EXPECT_EQ(a.calls.size(), 3u);
     clock_.wall -= 24h * 365 * 2;
-    clock_.steady += 3600s;
+    clock_.steady += 1800s;
     box.pump();
-    ASSERT_EQ(a.calls.size(), 3u);
+    ASSERT_EQ(a.calls.size(), 4u);
     a.answer();
-    EXPECT_EQ(kinds(), (std::vector<Kind>{Kind::delivered, Kind::delivered, Kind::delivered}));
+    EXPECT_EQ(kinds(), (std::vector<Kind>{Kind::delivered, Kind::delivered, Kind::delivered,
+                                          Kind::delivered}));
 }
 
 TEST_F(OutboxTest, CostIsPerDueEntryNotPerPendingEntry) {
