@@ -18,7 +18,7 @@
 #include "probe/registry.hpp"
 #include "store/open.hpp"
 #include "store/state_index.hpp"
-#include "util/atomic_file.hpp"
+#include "util/fault_point.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::driver {
@@ -199,6 +199,9 @@ int run_check(CheckOptions const& options) {
     }
     std::unique_ptr<store::Store> store_ptr = std::move(*opened);
     store::Store& store = *store_ptr;
+    if (!options.dry_run) {
+        stop_leftover_notifiers(url);
+    }
     auto previous = store.load();
     if (!previous) {
         log::error("cannot load state: {}: {}", previous.error().message,

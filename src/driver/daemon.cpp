@@ -231,16 +231,6 @@ void Daemon::Impl::finish_shutdown() {
     }
 }
 
-int Daemon::Impl::open_store(std::string const& url) {
-    auto opened = store::open_store(url, store::OpenOptions{.lock_wait = 2s});
-    if (!opened) {
-        log::error("cannot open store: {}", opened.error().message);
-        return opened.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
-    }
-    db = std::move(*opened);
-    return exit_ok;
-}
-
 int Daemon::Impl::run() {
     // 1. The config: errors stop the start, each named FILE:LINE:COLUMN.
     if (!fs::exists(options.config)) {
@@ -293,6 +283,7 @@ int Daemon::Impl::run() {
     // 4. Signals and periodic work.
     wait_signal();
     every(flush_period, [this] {
+        check_store_file();  // a store deleted while quiet is written anew within a second
         if (flush_wanted || !batch.empty()) {
             flush();
         }
@@ -341,6 +332,13 @@ int Daemon::Impl::run() {
     }
     writer->stop();
     history = nullptr;
+    if (auto const lost = writer->lost(); lost > 0) {
+        // Issue 17 item 5: what could not be saved is said, and the exit code tells it. The
+        // store keeps what it had: a restart checks again and announces what it sees.
+        log::error("stopped with {} batch(es) of changes that could not be saved to {}", lost,
+                   db->describe());
+        return exit_store_error;
+    }
     log::info("stopped");
     return exit_ok;
 }

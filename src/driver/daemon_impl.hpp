@@ -3,7 +3,10 @@
 // The daemon's private state, shared by daemon.cpp (lifecycle), daemon_checks.cpp (probe
 // results through the pipeline) and daemon_outbox.cpp (commits and deliveries).
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <filesystem>
 #include <list>
 #include <map>
 #include <memory>
@@ -46,7 +49,6 @@ struct Daemon::Impl {
 
     // Lifecycle (daemon.cpp).
     int run();
-    int open_store(std::string const& url);
     bool load_config(config::Config& out, bool initial);
     void apply_config(config::Config cfg);
     void reload(char const* why);
@@ -65,6 +67,11 @@ struct Daemon::Impl {
     void on_result(std::size_t slot, std::uint32_t generation, probe::ProbeResult r);
     void flush_rollups(bool all);
 
+    // The store itself (daemon_store.cpp).
+    int open_store(std::string const& url);
+    void check_store_file();
+    void recreate_store();
+
     // Storage and outbox (daemon_outbox.cpp).
     void apply_notifiers(std::vector<config::NotifierSpec> specs);
     void add_to_outbox(store::OutboxEntry entry);
@@ -81,6 +88,11 @@ struct Daemon::Impl {
     std::unique_ptr<probe::Engine> engine;
     std::unique_ptr<store::Store> db;
     std::unique_ptr<store::Writer> writer;
+    /// The store's file and its inode, to notice it deleted or replaced while running.
+    std::filesystem::path store_file;
+    ino_t store_inode = 0;
+    /// Stores replaced by recreate_store(): kept open for their lock and for HTTP readers.
+    std::vector<std::unique_ptr<store::Store>> retired_stores;
     /// The notifiers of the current config; those of earlier configs stay alive (retired)
     /// so that deliveries they started finish under the settings they started with.
     std::unique_ptr<NotifierSet> notifiers;

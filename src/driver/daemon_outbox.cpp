@@ -48,6 +48,7 @@ void Daemon::Impl::flush() {
     if (batch.empty()) {
         return;
     }
+    check_store_file();  // never commit (and then announce) into a deleted file
     store::Batch b = std::move(batch);
     batch = store::Batch{};
     auto const upto = std::exchange(batch_upto, std::nullopt);

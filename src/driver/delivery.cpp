@@ -6,7 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "driver/notifier_set.hpp"
-#include "util/atomic_file.hpp"
+#include "notify/child_ledger.hpp"
+#include "store/instance_lock.hpp"
+#include "store/registry.hpp"
+#include "util/fault_point.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::driver {
@@ -138,6 +141,24 @@ DeliveryStats deliver_outbox(boost::asio::io_context& io, NotifierSet& notifiers
     auto const pending = outbox.pending();
     stats.deferred = pending > stats.failed ? pending - stats.failed : 0;
     return stats;
+}
+
+void stop_leftover_notifiers(std::string const& store_url) {
+    auto const url = store::parse_store_url(store_url);
+    if (!url) {
+        return;
+    }
+    auto const found =
+        notify::adopt_child_ledger(store::instance_lock_file(url->path), std::chrono::seconds(5));
+    if (found.killed > 0) {
+        util::log::warn(
+            "stopped {} notifier process group(s) an earlier run left running; what they were "
+            "sending is still pending and is sent again, in order",
+            found.killed);
+    }
+    if (found.still_running > 0) {
+        util::log::warn("{} of them did not exit within 5 s", found.still_running);
+    }
 }
 
 }  // namespace portwatch::driver

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "config/notifier.hpp"
@@ -40,5 +41,11 @@ DeliveryStats deliver_outbox(
     std::vector<config::NotifierSpec> const& specs, store::State& state, CommitFn const& commit,
     notify::OutboxOptions options, notify::OutboxClock clock,
     std::chrono::milliseconds flush_interval = std::chrono::milliseconds(100));
+
+/// Kills the notifier process groups an earlier, killed run on this store left running, so
+/// that none of them delivers an old message after this run's newer one (issue 17 item 3),
+/// and records this run's from now on (notify/child_ledger.hpp). Call it holding the store's
+/// lock; a store without a lock file (or a URL that names none) has nothing to do.
+void stop_leftover_notifiers(std::string const& store_url);
 
 }  // namespace portwatch::driver

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "notify/child_ledger.hpp"
 #include "notify/output_summary.hpp"
 
 // How a delivery runs: spawn() forks the child (see process.hpp); the parent then waits for
@@ -70,7 +71,9 @@ class ChildDelivery : public std::enable_shared_from_this<ChildDelivery> {
           pidfd_(io),
           timer_(io),
           poll_(io),
-          pid_(pid) {}
+          pid_(pid) {
+        ledger_started(pid_);
+    }
 
     ChildDelivery(ChildDelivery const&) = delete;
     ChildDelivery& operator=(ChildDelivery const&) = delete;
@@ -106,6 +109,7 @@ class ChildDelivery : public std::enable_shared_from_this<ChildDelivery> {
             while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
             }
             reaped_ = true;
+            ledger_finished(pid_);
         }
         close_all();
         if (done_) {
@@ -239,6 +243,7 @@ class ChildDelivery : public std::enable_shared_from_this<ChildDelivery> {
             return false;
         }
         reaped_ = true;
+        ledger_finished(pid_);
         if (r == pid_) {
             wait_status_ = st;
         } else {

@@ -415,6 +415,16 @@ OutboxStats const& Outbox::stats() const {
     return impl_->stats;
 }
 
+std::vector<store::OutboxEntry> Outbox::entries() const {
+    std::vector<store::OutboxEntry> out;
+    for (auto const& q : impl_->queues) {
+        for (auto const& item : q.items) {
+            out.push_back(item.entry);
+        }
+    }
+    return out;
+}
+
 void Outbox::log_pending(std::size_t limit) const {
     auto const& m = *impl_;
     auto const now = m.clock.steady();

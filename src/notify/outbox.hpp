@@ -128,6 +128,8 @@ class Outbox {
     /// Logs, per (key, destination) still holding entries, when it is next due (at most
     /// `limit` lines, then a count): what a `check` run says of what it defers.
     void log_pending(std::size_t limit = 20) const;
+    /// Every entry held, in order per (key, destination): what a store written anew must hold.
+    std::vector<store::OutboxEntry> entries() const;
 
   private:
     struct Impl;

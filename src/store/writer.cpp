@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "util/atomic_file.hpp"
+#include "util/fault_point.hpp"
 #include "util/log.hpp"
 
 namespace portwatch::store {

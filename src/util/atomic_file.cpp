@@ -12,6 +12,8 @@
 #include <random>
 #include <string>
 
+#include "util/fault_point.hpp"
+
 namespace portwatch::util {
 
 namespace fs = std::filesystem;
@@ -50,13 +52,6 @@ Result<void> write_all(int fd, std::string_view data, fs::path const& path) {
 }
 
 }  // namespace
-
-void fault_point(std::string_view name) {
-    static char const* const fault = std::getenv("PORTWATCH_FAULT");
-    if (fault != nullptr && name == fault) {
-        ::kill(::getpid(), SIGKILL);
-    }
-}
 
 namespace {
 

@@ -20,9 +20,4 @@ Result<void> write_file_atomically(std::filesystem::path const& path, std::strin
 /// Reads a whole file. A missing file is an error with code no_such_file_or_directory.
 Result<std::string> read_file(std::filesystem::path const& path);
 
-/// Test hook: when the environment variable PORTWATCH_FAULT names a point ("before-rename",
-/// "before-dirsync", "after-commit", ...), the process is killed with SIGKILL when it reaches
-/// it. Reads the environment once.
-void fault_point(std::string_view name);
-
 }  // namespace portwatch::util
