@@ -81,15 +81,20 @@ bool group_alive(pid_t pgid) {
     return false;
 }
 
-/// This process's running notifier groups and the file they are written to.
+/// This process's running notifier groups and the file they are written to (opened for each
+/// write, so that no descriptor stays open between deliveries).
 struct Ledger {
     std::mutex mutex;
-    int fd = -1;
+    std::optional<fs::path> file;
     std::map<pid_t, unsigned long long> groups;  ///< pgid -> its leader's start time
 
     /// Rewrites the file (a few lines; no fsync: a machine that loses power loses the
     /// processes too).
-    void write() {
+    void write() const {
+        if (!file) {
+            return;
+        }
+        int const fd = ::open(file->c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             return;
         }
@@ -100,6 +105,7 @@ struct Ledger {
         if (::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size())) {
             [[maybe_unused]] int const r = ::ftruncate(fd, static_cast<off_t>(text.size()));
         }
+        ::close(fd);
     }
 };
 
@@ -139,16 +145,15 @@ LeftoverGroups adopt_child_ledger(fs::path const& file, std::chrono::millisecond
     auto& l = ledger();
     std::lock_guard lock(l.mutex);
     LeftoverGroups report;
-    int const fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int const fd = ::open(file.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
-        if (l.fd >= 0) {
-            ::close(l.fd);
-            l.fd = -1;
-        }
+        l.file.reset();
         return report;
     }
+    auto const record = read_record(fd);
+    ::close(fd);
     std::vector<pid_t> killed;
-    for (auto const& [pgid, start] : read_record(fd)) {
+    for (auto const& [pgid, start] : record) {
         if (pgid == ::getpgrp()) {
             continue;
         }
@@ -173,10 +178,7 @@ LeftoverGroups adopt_child_ledger(fs::path const& file, std::chrono::millisecond
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     report.still_running = killed.size();
-    if (l.fd >= 0) {
-        ::close(l.fd);
-    }
-    l.fd = fd;
+    l.file = file;
     l.write();
     return report;
 }
@@ -186,7 +188,7 @@ namespace detail {
 void ledger_started(pid_t pgid) {
     auto& l = ledger();
     std::lock_guard lock(l.mutex);
-    if (l.fd < 0) {
+    if (!l.file) {
         return;
     }
     auto const st = proc_stat(pgid);
