@@ -8,6 +8,7 @@
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
 #include "driver/connectivity.hpp"
+#include "driver/diagnostics_log.hpp"
 #include "driver/from_config.hpp"
 #include "driver/notifier_set.hpp"
 #include "driver/pipeline.hpp"
@@ -153,9 +154,7 @@ int run_check(CheckOptions const& options) {
             log::error("{}: {}", yaml.error().message, yaml.error().code.message());
             return exit_no_input;
         }
-        for (auto const& d : yaml->diagnostics) {
-            log::warn("{}", d.to_string());
-        }
+        log_diagnostics(yaml->diagnostics);
         if (yaml->has_errors()) {
             log::error("{}: config has errors; nothing checked, state untouched",
                        options.config.string());
@@ -178,9 +177,7 @@ int run_check(CheckOptions const& options) {
         return exit_no_input;
     }
     config::ListFile const& list = *loaded;
-    for (auto const& d : list.diagnostics) {
-        log::warn("{}", d.to_string());
-    }
+    log_diagnostics(list.diagnostics);
     fs::path const& anchor = options.config.empty() ? options.list : options.config;
     fs::path const dir = anchor.has_parent_path() ? anchor.parent_path() : fs::path(".");
     fs::path const state_path =

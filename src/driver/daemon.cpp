@@ -6,6 +6,7 @@
 
 #include "config/yaml.hpp"
 #include "driver/daemon_impl.hpp"
+#include "driver/diagnostics_log.hpp"
 #include "notify/registry.hpp"
 #include "probe/registry.hpp"
 #include "store/registry.hpp"
@@ -61,11 +62,7 @@ bool Daemon::Impl::load_config(config::Config& out, bool initial) {
                    loaded.error().code ? loaded.error().code.message() : loaded.error().message);
         return false;
     }
-    for (auto const& d : loaded->diagnostics) {
-        log::write(d.severity == config::Diagnostic::Severity::error ? log::Level::error
-                                                                     : log::Level::warn,
-                   d.to_string());
-    }
+    log_diagnostics(loaded->diagnostics);
     if (loaded->has_errors()) {
         log::error("{}: config has errors; {}", options.config.string(),
                    initial ? "not starting" : "keeping the previous config");

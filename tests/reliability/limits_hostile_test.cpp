@@ -146,6 +146,23 @@ TEST(HostileInput, TenThousandDuplicates) {
     EXPECT_EQ(statuses(dir / "port_check_status.json").size(), 1u);
 }
 
+TEST(HostileInput, HundredThousandGarbageLinesAreSummarised) {
+    SeedDir dir;
+    std::string list;
+    for (int i = 0; i < 100000; ++i) {
+        list += fmt::format("garbage line {}\n", i);
+    }
+    dir.list(list);
+    auto const r = dir.check({}, {.timeout = 60s});
+    EXPECT_EQ(r.exit_code, 2) << r.err.substr(0, 2000);
+    // [issue 17 item 12] the first 20 problems, then one line with the count of the rest.
+    EXPECT_LT(r.err.size() + r.out.size(), 16u << 10) << r.err.substr(0, 2000);
+    EXPECT_NE(r.err.find(":20: bad port"), std::string::npos) << r.err.substr(0, 2000);
+    EXPECT_EQ(r.err.find(":21: bad port"), std::string::npos) << r.err.substr(0, 4000);
+    EXPECT_NE(r.err.find("99980 more problem(s) not shown"), std::string::npos)
+        << r.err.substr(0, 4000);
+}
+
 /// Runs portwatch in a private mount namespace with its own /etc/hosts and /etc/resolv.conf.
 ProcessResult check_with_dns(SeedDir const& dir, std::string const& hosts,
                              std::string const& resolv, std::vector<std::string> extra) {
