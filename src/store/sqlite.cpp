@@ -140,8 +140,12 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& pat
     }
     sqlite3_busy_timeout(store->db_, 5000);
     // WAL: readers (the HTTP layer) never block the writer; FULL: a commit survives power loss.
+    // wal_autocheckpoint and journal_size_limit: the WAL is checkpointed every 100 pages
+    // (400 KiB) and cut back to 1 MiB, so that a store on a small filesystem never fills it
+    // with WAL alone (sqlite_wal.cpp).
     for (auto const* pragma :
-         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+          "PRAGMA wal_autocheckpoint=100", "PRAGMA journal_size_limit=1048576"}) {
         if (auto r = exec(store->db_, pragma, pragma); !r) {
             return r.error();
         }
@@ -283,7 +287,7 @@ util::Result<void> SqliteStore::apply(Batch const& batch) {
     return commit(batch);
 }
 
-util::Result<void> SqliteStore::commit(Batch const& batch) {
+util::Result<void> SqliteStore::commit_batch(Batch const& batch) {
     if (batch.empty()) {
         return {};
     }
@@ -378,7 +382,13 @@ util::Result<void> SqliteStore::prune(util::TimePoint before) {
     if (!r.bind(1, to_minute(before)).run() || !t.bind(1, to_us(before)).run()) {
         return db_error(db_, "prune history");
     }
-    return tx.commit();
+    if (auto c = tx.commit(); !c) {
+        return c;
+    }
+    // Hourly: the WAL gives back what the deletes freed. Best effort (a reader may hold it);
+    // a full disk makes room in commit() anyway.
+    [[maybe_unused]] auto const truncated = checkpoint();
+    return {};
 }
 
 }  // namespace portwatch::store

@@ -67,6 +67,10 @@ class SqliteStore final : public Store, public HistoryReader {
   private:
     explicit SqliteStore(std::filesystem::path path) : path_(std::move(path)) {}
     util::Result<sqlite3*> reader();
+    /// commit(batch) without the retry on a full disk (sqlite.cpp).
+    util::Result<void> commit_batch(Batch const& batch);
+    /// Copies the WAL into the database and truncates it (sqlite_wal.cpp).
+    util::Result<void> checkpoint();
 
     std::filesystem::path path_;
     std::optional<util::FileLock> lock_;

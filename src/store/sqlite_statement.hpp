@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -32,8 +33,14 @@ inline std::int64_t to_minute(util::TimePoint t) {
            (t.time_since_epoch() < util::Clock::duration::zero() ? 1 : 0);
 }
 
+/// An error with SQLite's message; a full disk or database (SQLITE_FULL) carries
+/// std::errc::no_space_on_device, so that the store can make room and the writer retry.
 inline util::Error db_error(sqlite3* db, std::string_view what) {
-    return util::Error{fmt::format("sqlite: {}: {}", what, db ? sqlite3_errmsg(db) : "no memory")};
+    util::Error e{fmt::format("sqlite: {}: {}", what, db ? sqlite3_errmsg(db) : "no memory")};
+    if (db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
+        e.code = std::make_error_code(std::errc::no_space_on_device);
+    }
+    return e;
 }
 
 /// A prepared statement, finalized on scope exit; binds by position from 1.
@@ -89,7 +96,11 @@ inline util::Result<void> exec(sqlite3* db, char const* sql, std::string_view wh
     if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = fmt::format("sqlite: {}: {}", what, err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
-        return util::Error{std::move(msg)};
+        util::Error e{std::move(msg)};
+        if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
+            e.code = std::make_error_code(std::errc::no_space_on_device);
+        }
+        return e;
     }
     return {};
 }
@@ -112,9 +123,12 @@ class Transaction {
     Transaction(Transaction const&) = delete;
     Transaction& operator=(Transaction const&) = delete;
     bool ok() const { return ok_; }
+    /// A COMMIT that fails (SQLITE_FULL, SQLITE_BUSY) leaves the transaction open: it is then
+    /// rolled back here, else every later BEGIN would fail ("within a transaction").
     util::Result<void> commit() {
-        done_ = true;
-        return exec(db_, "COMMIT", "commit");
+        auto r = exec(db_, "COMMIT", "commit");
+        done_ = static_cast<bool>(r) || sqlite3_get_autocommit(db_) != 0;
+        return r;
     }
 
   private:
