@@ -23,6 +23,9 @@ void apply_states(State& state, Batch const& batch) {
             }
         }
     } else if (!batch.states.empty()) {
+        // The index views the keys inside `targets`: no reallocation may move them (a short
+        // key lives inside its element), hence the room for every new key first.
+        targets.reserve(targets.size() + batch.states.size());
         std::unordered_map<std::string_view, std::size_t> index;
         for (std::size_t i = 0; i < targets.size(); ++i) {
             index.emplace(targets[i].first, i);
