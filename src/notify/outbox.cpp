@@ -1,3 +1,5 @@
+// The outbox dispatcher at work: its queues and destinations, from add() to each outcome.
+
 #include "notify/outbox.hpp"
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "notify/outbox_impl.hpp"
 #include "notify/outbox_queues.hpp"
 #include "util/log.hpp"
 
@@ -18,6 +21,7 @@ using detail::Destination;
 using detail::Item;
 using detail::MinHeap;
 using detail::Queue;
+using detail::to_where;
 using Steady = std::chrono::steady_clock::time_point;
 using std::chrono::seconds;
 
@@ -35,276 +39,243 @@ std::string seconds_text(seconds s) {
     return fmt::format("{} s", s.count());
 }
 
-std::string to_where(std::string const& destination) {
-    return destination.empty() ? std::string() : " via " + destination;
-}
-
 }  // namespace
 
-struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
-    Impl(OutboxOptions o, OutboxClock c, OnChange f)
-        : options(std::move(o)), clock(std::move(c)), on_change(std::move(f)) {}
-
-    OutboxOptions options;
-    OutboxClock clock;
-    OnChange on_change;
-    std::vector<Queue> queues;
-    std::unordered_map<std::string, std::size_t> queue_of;  ///< key '\0' destination
-    std::vector<Destination> dests;
-    std::unordered_map<std::string, std::size_t> dest_of;
-    MinHeap<std::pair<Steady, std::size_t>> due_heap;   ///< (due, queue) of waiting heads
-    MinHeap<std::pair<Sequence, std::size_t>> parked;   ///< (seq, queue) of heads not durable
-    MinHeap<std::pair<Steady, std::size_t>> dest_wake;  ///< (paused_until, destination)
-    std::deque<std::size_t> ring;                       ///< destinations with ready queues
-    Sequence next_seq = 1;
-    Sequence durable_upto = 0;
-    std::size_t total_in_flight = 0;
-    std::size_t held = 0;
-    bool stopped = false;
-    bool pumping = false;
-    bool repump = false;
-    std::vector<OutboxChange> changes;  ///< not yet reported
-    OutboxStats stats;
-
-    std::size_t destination(std::string const& name) {
-        auto [it, fresh] = dest_of.try_emplace(name, dests.size());
-        if (fresh) {
-            dests.push_back(Destination{.name = name});
-        }
-        return it->second;
+std::size_t Outbox::Impl::destination(std::string const& name) {
+    auto [it, fresh] = dest_of.try_emplace(name, dests.size());
+    if (fresh) {
+        dests.push_back(Destination{.name = name});
     }
+    return it->second;
+}
 
-    std::size_t queue(store::OutboxEntry const& e) {
-        std::string id = e.event.key;
-        id.push_back('\0');
-        id += e.destination;
-        auto [it, fresh] = queue_of.try_emplace(std::move(id), queues.size());
-        if (fresh) {
-            queues.push_back(Queue{.dest = destination(e.destination)});
-        }
-        return it->second;
+std::size_t Outbox::Impl::queue(store::OutboxEntry const& e) {
+    std::string id = e.event.key;
+    id.push_back('\0');
+    id += e.destination;
+    auto [it, fresh] = queue_of.try_emplace(std::move(id), queues.size());
+    if (fresh) {
+        queues.push_back(Queue{.dest = destination(e.destination)});
     }
+    return it->second;
+}
 
-    void enter_ring(std::size_t d) {
-        if (!dests[d].in_ring) {
-            dests[d].in_ring = true;
-            ring.push_back(d);
-        }
+void Outbox::Impl::enter_ring(std::size_t d) {
+    if (!dests[d].in_ring) {
+        dests[d].in_ring = true;
+        ring.push_back(d);
     }
+}
 
-    /// Puts a queue whose head is not in flight where its head belongs now.
-    void place(std::size_t qi, Steady now) {
-        Queue& q = queues[qi];
-        while (!q.items.empty() && !q.in_flight && !q.placed && !q.next_run) {
-            Item& head = q.items.front();
-            ++stats.examined;
-            if (head.seq > durable_upto) {
-                parked.emplace(head.seq, qi);
-                q.parked = true;
-            } else if (head.due > now) {
-                due_heap.emplace(head.due, qi);
-            } else if (give_up_if_expired(q, now)) {
-                continue;
-            } else {
-                dests[q.dest].ready.push_back(qi);
-                enter_ring(q.dest);
-            }
-            q.placed = true;
-        }
-    }
-
-    bool give_up_if_expired(Queue& q, Steady now) {
+/// Puts a queue whose head is not in flight where its head belongs now.
+void Outbox::Impl::place(std::size_t qi, Steady now) {
+    Queue& q = queues[qi];
+    while (!q.items.empty() && !q.in_flight && !q.placed && !q.next_run) {
         Item& head = q.items.front();
-        auto const age = std::chrono::floor<seconds>(now - head.age_origin);
-        if (!expired(age, head.entry.attempts, options.retry)) {
-            return false;
-        }
-        log::error("NOTIFY dropped{} after {} attempts, older than {} days: {} ({})",
-                   to_where(head.entry.destination), head.entry.attempts,
-                   options.retry.max_age.count() / 86400, head.entry.message,
-                   head.entry.last_error);
-        ++stats.expired;
-        changes.push_back(OutboxChange{OutboxChange::Kind::expired, std::move(head.entry), {}});
-        q.items.pop_front();
-        --held;
-        return true;
-    }
-
-    bool available(Destination& d, Steady now) const {
-        return d.notifier != nullptr && !d.tripped && d.paused_until <= now &&
-               (d.settings.concurrency == 0 || d.in_flight < d.settings.concurrency);
-    }
-
-    /// Starts what is due, then reports the changes gathered so far. The caller's callback
-    /// runs last, when no reference into our tables is held (it may add entries).
-    void pump() {
-        if (pumping) {
-            repump = true;
-            return;
-        }
-        pumping = true;
-        do {
-            repump = false;
-            pump_once();
-            while (!changes.empty()) {
-                auto batch = std::move(changes);
-                changes.clear();
-                for (auto const& c : batch) {
-                    on_change(c);
-                }
-            }
-        } while (repump);
-        pumping = false;
-    }
-
-    void pump_once() {
-        auto const now = clock.steady();
-        while (!due_heap.empty() && due_heap.top().first <= now) {
-            auto const qi = due_heap.top().second;
-            due_heap.pop();
-            queues[qi].placed = false;
-            place(qi, now);
-        }
-        while (!dest_wake.empty() && dest_wake.top().first <= now) {
-            auto const d = dest_wake.top().second;
-            dest_wake.pop();
-            if (!dests[d].ready.empty()) {
-                enter_ring(d);
-            }
-        }
-        if (stopped) {
-            return;
-        }
-        auto const cap = std::max<std::size_t>(1, options.concurrency);
-        while (total_in_flight < cap && !ring.empty()) {
-            auto const d = ring.front();
-            ring.pop_front();
-            Destination& dest = dests[d];
-            dest.in_ring = false;
-            if (dest.ready.empty()) {
-                continue;
-            }
-            if (!available(dest, now)) {
-                // Back in the ring when it frees a slot, wakes or gets a notifier.
-                if (dest.notifier == nullptr && !dest.said_missing) {
-                    dest.said_missing = true;
-                    log::error("NOTIFY no notifier named '{}': its messages wait", dest.name);
-                }
-                continue;
-            }
-            auto const qi = dest.ready.front();
-            dest.ready.pop_front();
-            start(qi);
-            if (!dest.ready.empty()) {
-                enter_ring(d);
-            }
-        }
-    }
-
-    void start(std::size_t qi) {
-        Queue& q = queues[qi];
-        Destination& dest = dests[q.dest];
-        q.placed = false;
-        q.in_flight = true;
-        ++dest.in_flight;
-        ++total_in_flight;
-        ++stats.started;
-        Item const& head = q.items.front();
-        Notification const n{head.entry.event, head.entry.message};
-        std::weak_ptr<Impl> weak = weak_from_this();
-        dest.notifier->deliver(n, dest.settings.timeout, [weak, qi](DeliveryResult r) {
-            if (auto self = weak.lock()) {
-                self->on_done(qi, std::move(r));
-            }
-        });
-    }
-
-    void on_done(std::size_t qi, DeliveryResult r) {
-        auto const now = clock.steady();
-        Queue& q = queues[qi];
-        Destination& dest = dests[q.dest];
-        q.in_flight = false;
-        --dest.in_flight;
-        --total_in_flight;
-        Item& head = q.items.front();
-        auto& e = head.entry;
-        bool const check = options.mode == OutboxOptions::Mode::check;
-        if (r.ok()) {
-            log::info("NOTIFY sent{}: {}{}", to_where(e.destination), e.message,
-                      r.detail.empty() ? std::string() : " [" + r.detail + "]");
-            dest.timeouts = 0;
-            ++stats.delivered;
-            changes.push_back(
-                OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r)});
-            q.items.pop_front();
-            --held;
-        } else if (r.error == DeliveryCondition::cancelled) {
-            // Not a failure: the same entry goes again when its destination can run it.
-            ++stats.cancelled;
-            head.due = now + cancelled_wait;
-            q.next_run = check;
-        } else if (r.error == DeliveryCondition::permanent) {
-            e.attempts += 1;
-            e.last_error = r.detail;
-            log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, kept): {}: {}",
-                       to_where(e.destination), e.attempts, e.message, r.detail);
-            dest.timeouts = 0;
-            ++stats.permanent;
-            changes.push_back(
-                OutboxChange{OutboxChange::Kind::permanent, std::move(e), std::move(r)});
-            q.items.pop_front();
-            --held;
+        ++stats.examined;
+        if (head.seq > durable_upto) {
+            parked.emplace(head.seq, qi);
+            q.parked = true;
+        } else if (head.due > now) {
+            due_heap.emplace(head.due, qi);
+        } else if (give_up_if_expired(q, now)) {
+            continue;
         } else {
-            e.attempts += 1;
-            e.last_error = r.detail;
-            auto const delay = retry_delay(e.attempts, r.retry_after, options.retry);
-            e.next_attempt = clock.wall() + delay;
-            head.due = now + delay;
-            q.next_run = check;
-            ++stats.failed;
-            if (check) {
-                log::error("NOTIFY failed{} (attempt {}, kept for the next run): {}: {}",
-                           to_where(e.destination), e.attempts, e.message, r.detail);
-            } else {
-                log::error("NOTIFY failed{} (attempt {}, retried in {}): {}: {}",
-                           to_where(e.destination), e.attempts, seconds_text(delay), e.message,
-                           r.detail);
-            }
-            changes.push_back(OutboxChange{OutboxChange::Kind::failed, e, r});
-            count_timeout(dest, r.error == DeliveryCondition::timeout, now);
-        }
-        place(qi, now);
-        if (!dest.ready.empty()) {
+            dests[q.dest].ready.push_back(qi);
             enter_ring(q.dest);
         }
-        pump();
+        q.placed = true;
     }
+}
 
-    /// The breaker: N timeouts in a row on one destination make it wait.
-    void count_timeout(Destination& dest, bool timeout, Steady now) {
-        if (!timeout) {
-            dest.timeouts = 0;
-            return;
+bool Outbox::Impl::give_up_if_expired(Queue& q, Steady now) {
+    Item& head = q.items.front();
+    auto const age = std::chrono::floor<seconds>(now - head.age_origin);
+    if (!expired(age, head.entry.attempts, options.retry)) {
+        return false;
+    }
+    log::error("NOTIFY dropped{} after {} attempts, older than {} days: {} ({})",
+               to_where(head.entry.destination), head.entry.attempts,
+               options.retry.max_age.count() / 86400, head.entry.message, head.entry.last_error);
+    ++stats.expired;
+    changes.push_back(OutboxChange{OutboxChange::Kind::expired, std::move(head.entry), {}});
+    q.items.pop_front();
+    --held;
+    return true;
+}
+
+bool Outbox::Impl::available(Destination& d, Steady now) const {
+    return d.notifier != nullptr && !d.tripped && d.paused_until <= now &&
+           (d.settings.concurrency == 0 || d.in_flight < d.settings.concurrency);
+}
+
+/// Starts what is due, then reports the changes gathered so far. The caller's callback
+/// runs last, when no reference into our tables is held (it may add entries).
+void Outbox::Impl::pump() {
+    if (pumping) {
+        repump = true;
+        return;
+    }
+    pumping = true;
+    do {
+        repump = false;
+        pump_once();
+        while (!changes.empty()) {
+            auto batch = std::move(changes);
+            changes.clear();
+            for (auto const& c : batch) {
+                on_change(c);
+            }
         }
-        if (options.breaker_timeouts <= 0 || ++dest.timeouts < options.breaker_timeouts) {
-            return;
-        }
-        dest.timeouts = 0;
-        if (options.mode == OutboxOptions::Mode::check) {
-            dest.tripped = true;
-            log::error(
-                "NOTIFY{}: {} deliveries in a row timed out; the remaining events wait "
-                "for the next run",
-                to_where(dest.name), options.breaker_timeouts);
-        } else {
-            dest.paused_until = now + options.breaker_pause;
-            dest_wake.emplace(dest.paused_until, dest_of.at(dest.name));
-            log::error("NOTIFY{}: {} deliveries in a row timed out; pausing it for {}",
-                       to_where(dest.name), options.breaker_timeouts,
-                       seconds_text(options.breaker_pause));
+    } while (repump);
+    pumping = false;
+}
+
+void Outbox::Impl::pump_once() {
+    auto const now = clock.steady();
+    while (!due_heap.empty() && due_heap.top().first <= now) {
+        auto const qi = due_heap.top().second;
+        due_heap.pop();
+        queues[qi].placed = false;
+        place(qi, now);
+    }
+    while (!dest_wake.empty() && dest_wake.top().first <= now) {
+        auto const d = dest_wake.top().second;
+        dest_wake.pop();
+        if (!dests[d].ready.empty()) {
+            enter_ring(d);
         }
     }
-};
+    if (stopped) {
+        return;
+    }
+    auto const cap = std::max<std::size_t>(1, options.concurrency);
+    while (total_in_flight < cap && !ring.empty()) {
+        auto const d = ring.front();
+        ring.pop_front();
+        Destination& dest = dests[d];
+        dest.in_ring = false;
+        if (dest.ready.empty()) {
+            continue;
+        }
+        if (!available(dest, now)) {
+            // Back in the ring when it frees a slot, wakes or gets a notifier.
+            if (dest.notifier == nullptr && !dest.said_missing) {
+                dest.said_missing = true;
+                log::error("NOTIFY no notifier named '{}': its messages wait", dest.name);
+            }
+            continue;
+        }
+        auto const qi = dest.ready.front();
+        dest.ready.pop_front();
+        start(qi);
+        if (!dest.ready.empty()) {
+            enter_ring(d);
+        }
+    }
+}
+
+void Outbox::Impl::start(std::size_t qi) {
+    Queue& q = queues[qi];
+    Destination& dest = dests[q.dest];
+    q.placed = false;
+    q.in_flight = true;
+    ++dest.in_flight;
+    ++total_in_flight;
+    ++stats.started;
+    Item const& head = q.items.front();
+    Notification const n{head.entry.event, head.entry.message};
+    std::weak_ptr<Impl> weak = weak_from_this();
+    dest.notifier->deliver(n, dest.settings.timeout, [weak, qi](DeliveryResult r) {
+        if (auto self = weak.lock()) {
+            self->on_done(qi, std::move(r));
+        }
+    });
+}
+
+void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
+    auto const now = clock.steady();
+    Queue& q = queues[qi];
+    Destination& dest = dests[q.dest];
+    q.in_flight = false;
+    --dest.in_flight;
+    --total_in_flight;
+    Item& head = q.items.front();
+    auto& e = head.entry;
+    bool const check = options.mode == OutboxOptions::Mode::check;
+    if (r.ok()) {
+        log::info("NOTIFY sent{}: {}{}", to_where(e.destination), e.message,
+                  r.detail.empty() ? std::string() : " [" + r.detail + "]");
+        dest.timeouts = 0;
+        ++stats.delivered;
+        changes.push_back(OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r)});
+        q.items.pop_front();
+        --held;
+    } else if (r.error == DeliveryCondition::cancelled) {
+        // Not a failure: the same entry goes again when its destination can run it.
+        ++stats.cancelled;
+        head.due = now + cancelled_wait;
+        q.next_run = check;
+    } else if (r.error == DeliveryCondition::permanent) {
+        e.attempts += 1;
+        e.last_error = r.detail;
+        log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, kept): {}: {}",
+                   to_where(e.destination), e.attempts, e.message, r.detail);
+        dest.timeouts = 0;
+        ++stats.permanent;
+        changes.push_back(OutboxChange{OutboxChange::Kind::permanent, std::move(e), std::move(r)});
+        q.items.pop_front();
+        --held;
+    } else {
+        e.attempts += 1;
+        e.last_error = r.detail;
+        auto const delay = retry_delay(e.attempts, r.retry_after, options.retry);
+        e.next_attempt = clock.wall() + delay;
+        head.due = now + delay;
+        q.next_run = check;
+        ++stats.failed;
+        if (check) {
+            log::error("NOTIFY failed{} (attempt {}, kept for the next run): {}: {}",
+                       to_where(e.destination), e.attempts, e.message, r.detail);
+        } else {
+            log::error("NOTIFY failed{} (attempt {}, retried in {}): {}: {}",
+                       to_where(e.destination), e.attempts, seconds_text(delay), e.message,
+                       r.detail);
+        }
+        changes.push_back(OutboxChange{OutboxChange::Kind::failed, e, r});
+        count_timeout(dest, r.error == DeliveryCondition::timeout, now);
+    }
+    place(qi, now);
+    if (!dest.ready.empty()) {
+        enter_ring(q.dest);
+    }
+    pump();
+}
+
+/// The breaker: N timeouts in a row on one destination make it wait.
+void Outbox::Impl::count_timeout(Destination& dest, bool timeout, Steady now) {
+    if (!timeout) {
+        dest.timeouts = 0;
+        return;
+    }
+    if (options.breaker_timeouts <= 0 || ++dest.timeouts < options.breaker_timeouts) {
+        return;
+    }
+    dest.timeouts = 0;
+    if (options.mode == OutboxOptions::Mode::check) {
+        dest.tripped = true;
+        log::error(
+            "NOTIFY{}: {} deliveries in a row timed out; the remaining events wait "
+            "for the next run",
+            to_where(dest.name), options.breaker_timeouts);
+    } else {
+        dest.paused_until = now + options.breaker_pause;
+        dest_wake.emplace(dest.paused_until, dest_of.at(dest.name));
+        log::error("NOTIFY{}: {} deliveries in a row timed out; pausing it for {}",
+                   to_where(dest.name), options.breaker_timeouts,
+                   seconds_text(options.breaker_pause));
+    }
+}
 
 Outbox::Outbox(OutboxOptions options, OutboxClock clock, OnChange on_change)
     : impl_(std::make_shared<Impl>(std::move(options), std::move(clock), std::move(on_change))) {}
@@ -401,60 +372,6 @@ std::optional<std::chrono::steady_clock::time_point> Outbox::next_due() const {
 
 void Outbox::stop() {
     impl_->stopped = true;
-}
-
-std::size_t Outbox::in_flight() const {
-    return impl_->total_in_flight;
-}
-
-std::size_t Outbox::pending() const {
-    return impl_->held;
-}
-
-OutboxStats const& Outbox::stats() const {
-    return impl_->stats;
-}
-
-std::vector<store::OutboxEntry> Outbox::entries() const {
-    std::vector<store::OutboxEntry> out;
-    for (auto const& q : impl_->queues) {
-        for (auto const& item : q.items) {
-            out.push_back(item.entry);
-        }
-    }
-    return out;
-}
-
-void Outbox::log_pending(std::size_t limit) const {
-    auto const& m = *impl_;
-    auto const now = m.clock.steady();
-    auto const wall = m.clock.wall();
-    std::size_t said = 0;
-    std::size_t more = 0;
-    for (auto const& q : m.queues) {
-        if (q.items.empty()) {
-            continue;
-        }
-        if (said == limit) {
-            more += q.items.size();
-            continue;
-        }
-        ++said;
-        auto const& head = q.items.front();
-        auto const wait = head.due > now ? std::chrono::ceil<seconds>(head.due - now) : seconds(0);
-        // A check run retries a message that failed once on the next run whatever its time.
-        bool const check = m.options.mode == OutboxOptions::Mode::check;
-        auto const when =
-            check && head.entry.attempts <= 1
-                ? std::string("on the next run")
-                : "from " + util::format_log_time(check ? head.entry.next_attempt : wall + wait);
-        log::warn("NOTIFY pending{}: {} message(s) for {}, next due {}: {}",
-                  to_where(head.entry.destination), q.items.size(), head.entry.event.key, when,
-                  head.entry.message);
-    }
-    if (more > 0) {
-        log::warn("NOTIFY pending: {} more message(s) not listed", more);
-    }
 }
 
 void drain(boost::asio::io_context& io, Outbox& outbox) {

@@ -1,0 +1,186 @@
+// The YAML reader's http: and notifiers: sections, and the notify: lists that name notifiers.
+
+#include "config/yaml_parser.hpp"
+
+#include <set>
+
+namespace portwatch::config::detail {
+
+void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
+    p.each(
+        n, "http", {"listen", "tls", "auth", "limits"},
+        [&](auto const& k, auto const& v, auto const& f) {
+            if (k == "listen") {
+                p.string(v, f, h.listen);
+                if (h.listen.rfind(':') == std::string::npos) {
+                    p.error(v, f, "expected HOST:PORT");
+                }
+            } else if (k == "tls") {
+                p.each(v, f, {"cert", "key"}, [&](auto const& k2, auto const& v2, auto const& f2) {
+                    p.string(v2, f2, k2 == "cert" ? h.tls_cert : h.tls_key);
+                });
+                if (h.tls_cert.empty() != h.tls_key.empty()) {
+                    p.error(v, f, "needs both cert and key");
+                }
+            } else if (k == "auth") {
+                p.each(v, f, {"basic", "bearer_token"},
+                       [&](auto const& k2, auto const& v2, auto const& f2) {
+                           if (k2 == "bearer_token") {
+                               p.string(v2, f2, h.bearer_token);
+                               return;
+                           }
+                           p.each(v2, f2, {"user", "hash"},
+                                  [&](auto const& k3, auto const& v3, auto const& f3) {
+                                      p.string(v3, f3, k3 == "user" ? h.basic_user : h.basic_hash);
+                                  });
+                           if (h.basic_user.empty() || h.basic_hash.empty()) {
+                               p.error(v2, f2, "needs both user and hash");
+                           }
+                       });
+            } else {
+                p.each(v, f, {"max_connections", "request_timeout", "max_request_bytes"},
+                       [&](auto const& k2, auto const& v2, auto const& f2) {
+                           if (k2 == "max_connections") {
+                               p.integer(v2, f2, h.max_connections, 1, 100000);
+                           } else if (k2 == "request_timeout") {
+                               p.duration(v2, f2, h.request_timeout, Duration(1));
+                           } else {
+                               p.integer(v2, f2, h.max_request_bytes, 256, 1 << 30);
+                           }
+                       });
+            }
+        });
+}
+
+/// A notifier: the shared keys into fields, every other key into `options` as written.
+void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, NotifierSpec& ns,
+                    YAML::Mark& type_mark) {
+    type_mark = n.Mark();
+    if (!n.IsMap()) {
+        p.error(n, key, "expected a mapping");
+        return;
+    }
+    for (auto const& kv : n) {
+        auto const k = kv.first.Scalar();
+        auto const& v = kv.second;
+        auto const f = key + "." + k;
+        if (k == "name") {
+            p.string(v, f, ns.name);
+        } else if (k == "type") {
+            p.string(v, f, ns.type);
+            type_mark = v.Mark();
+        } else if (k == "timeout") {
+            p.duration(v, f, ns.timeout, Duration(10));
+        } else if (k == "concurrency") {
+            p.integer(v, f, ns.concurrency, 1, 256);
+        } else if (k == "max_age") {
+            Duration d{};
+            p.duration(v, f, d);
+            ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
+        } else if (k == "templates") {
+            p.each(v, f, {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare"},
+                   [&](auto const& k2, auto const& v2, auto const& f2) {
+                       std::string* const slot = k2 == "down"        ? &ns.down
+                                                 : k2 == "up"        ? &ns.up
+                                                 : k2 == "down_bare" ? &ns.down_bare
+                                                 : k2 == "up_bare"   ? &ns.up_bare
+                                                 : k2 == "reminder"  ? &ns.reminder
+                                                                     : &ns.reminder_bare;
+                       p.string(v2, f2, *slot);
+                   });
+        } else {
+            NotifierOption o{.line = kv.first.Mark().line + 1,
+                             .column = kv.first.Mark().column + 1};
+            if (v.IsScalar()) {
+                o.values.push_back(v.Scalar());
+            } else if (v.IsSequence()) {
+                o.list = true;
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    std::string s;
+                    if (p.scalar(v[i], fmt::format("{}[{}]", f, i), s)) {
+                        o.values.push_back(std::move(s));
+                    }
+                }
+            } else {
+                p.error(v, f, "expected a value or a list of values");
+                continue;
+            }
+            ns.options[k] = std::move(o);
+        }
+    }
+    if (ns.name.empty()) {
+        ns.name = ns.type;
+    }
+}
+
+std::optional<std::vector<std::string>> parse_notify(Parser& p, YAML::Node const& n,
+                                                     std::string const& key,
+                                                     std::vector<NotifyRef>& refs) {
+    if (!n.IsSequence()) {
+        p.error(n, key, "expected a list of notifier names");
+        return std::nullopt;
+    }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        std::string s;
+        auto const k = fmt::format("{}[{}]", key, i);
+        if (p.scalar(n[i], k, s)) {
+            refs.push_back(NotifyRef{s, n[i].Mark(), k});
+            names.push_back(std::move(s));
+        }
+    }
+    return names;
+}
+
+/// After the whole file: unique names, known types and their options, known `notify:`
+/// names, and targets without their own `notify:` take their group's.
+void check_notifiers(Parser& p, Config& cfg, std::vector<YAML::Mark> const& type_marks,
+                     std::vector<NotifyRef> const& refs, NotifierSchema const& schema) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < cfg.notifiers.size(); ++i) {
+        auto const& ns = cfg.notifiers[i];
+        auto const where = fmt::format("notifiers.{}", ns.name);
+        YAML::Mark mark;
+        mark.line = ns.line - 1;
+        mark.column = ns.column - 1;
+        if (!names.insert(ns.name).second) {
+            p.add(Diagnostic::Severity::error, mark, where,
+                  fmt::format("duplicate notifier name '{}' (give each one a distinct name:)",
+                              ns.name));
+        }
+        if (schema.empty()) {
+            continue;  // the caller checks no types (only targets wanted)
+        }
+        auto const type = schema.find(ns.type);
+        if (type == schema.end()) {
+            std::vector<std::string> known;
+            for (auto const& [name, validate] : schema) {
+                known.push_back(name);
+            }
+            p.add(Diagnostic::Severity::error, type_marks[i], where + ".type",
+                  fmt::format("unknown notifier type '{}' (known: {})", ns.type,
+                              fmt::join(known, ", ")));
+            continue;
+        }
+        type->second(ns, p.diagnostics());
+    }
+    for (auto const& r : refs) {
+        if (!names.count(r.name)) {
+            p.add(Diagnostic::Severity::error, r.mark, r.key,
+                  names.empty()
+                      ? fmt::format("unknown notifier '{}' (no notifiers: declared)", r.name)
+                      : fmt::format("unknown notifier '{}' (declared: {})", r.name,
+                                    fmt::join(names, ", ")));
+        }
+    }
+    for (auto& t : cfg.targets) {
+        if (t.notify) {
+            continue;
+        }
+        if (auto const g = cfg.group_notify.find(t.group); g != cfg.group_notify.end()) {
+            t.notify = g->second;
+        }
+    }
+}
+
+}  // namespace portwatch::config::detail

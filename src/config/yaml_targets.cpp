@@ -1,0 +1,84 @@
+// The YAML reader's target checks (host and port, kind and options) and connectivity canaries.
+
+#include "config/yaml_parser.hpp"
+
+#include "config/lst.hpp"
+
+namespace portwatch::config::detail {
+
+/// A target's host and port; diagnostics at `at`.
+bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t) {
+    if (t.host.empty()) {
+        p.error(at, key, "missing host");
+        return false;
+    }
+    if (auto const why = check_host(t.host); !why.empty()) {
+        p.error(at, key + ".host", why);
+        return false;
+    }
+    if (t.port == 0) {
+        p.error(at, key, "missing port");
+        return false;
+    }
+    return true;
+}
+
+/// The target's kind must be in the schema, whose validator then checks its options.
+void check_kind(Parser& p, Schema const& schema, YAML::Node const& at, std::string const& key,
+                TargetSpec const& t) {
+    auto const it = schema.kinds.find(t.target.kind);
+    if (it == schema.kinds.end()) {
+        std::vector<std::string_view> known;
+        for (auto const& [name, validate] : schema.kinds) {
+            known.push_back(name);
+        }
+        p.error(
+            at, key + ".kind",
+            fmt::format("unknown kind '{}' (known: {})", t.target.kind, fmt::join(known, ", ")));
+        return;
+    }
+    if (it->second) {
+        it->second(t.options, p.diagnostics());
+    } else {
+        reject_all_options(t.options, p.diagnostics());
+    }
+}
+
+/// A canary: "HOST:PORT" or {host, port}.
+std::optional<Target> parse_canary(Parser& p, YAML::Node const& n, std::string const& key) {
+    Target t{.file = p.file().string(), .line = n.Mark().line + 1};
+    if (n.IsScalar()) {
+        auto const& s = n.Scalar();
+        auto const colon = s.rfind(':');
+        if (colon == std::string::npos) {
+            p.error(n, key, "expected HOST:PORT");
+            return std::nullopt;
+        }
+        t.host = s.substr(0, colon);
+        unsigned port = 0;
+        auto const ps = std::string_view(s).substr(colon + 1);
+        auto const [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+        if (ec != std::errc() || ptr != ps.data() + ps.size() || port < 1 || port > 65535) {
+            p.error(n, key, fmt::format("bad port in '{}'", s));
+            return std::nullopt;
+        }
+        t.port = static_cast<std::uint16_t>(port);
+    } else {
+        p.each(n, key, {"host", "port", "description"},
+               [&](auto const& k, auto const& v, auto const& f) {
+                   if (k == "host") {
+                       p.string(v, f, t.host);
+                   } else if (k == "port") {
+                       p.integer(v, f, t.port, 1, 65535);
+                   } else {
+                       p.string(v, f, t.description);
+                   }
+               });
+    }
+    if (!host_port(p, n, key, t)) {
+        return std::nullopt;
+    }
+    return t;
+}
+
+}  // namespace portwatch::config::detail
