@@ -216,6 +216,7 @@ void Daemon::Impl::finish_shutdown() {
     }
     finished = true;
     engine->stop();
+    check_store_file();  // a store deleted meanwhile is rewritten with the outbox still here
     // Kills and reaps what is still running; its events stay pending.
     outbox.reset();
     retired_notifiers.clear();

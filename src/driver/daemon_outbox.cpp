@@ -39,7 +39,9 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
 
 void Daemon::Impl::add_to_outbox(store::OutboxEntry entry) {
     batch.outbox_put.push_back(entry);
-    batch_upto = outbox->add(std::move(entry), false);
+    if (outbox) {  // shutting down: saved only, delivered by the next start
+        batch_upto = outbox->add(std::move(entry), false);
+    }
     publisher.mark_stale();
 }
 
@@ -58,7 +60,9 @@ void Daemon::Impl::flush() {
 }
 
 void Daemon::Impl::on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok) {
-    if (!upto) {
+    // No outbox once shutting down (finish_shutdown): what this commit made durable is
+    // delivered by the next start.
+    if (!upto || !outbox) {
         return;
     }
     if (ok) {

@@ -70,8 +70,10 @@ void Daemon::Impl::recreate_store() {
             full.states.emplace_back(table[slot].key, table[slot].saved);
         }
     }
-    full.complete_outbox = true;
-    full.outbox_put = outbox->entries();
+    if (outbox) {  // none once shutting down (finish_shutdown checks the file before that)
+        full.complete_outbox = true;
+        full.outbox_put = outbox->entries();
+    }
     writer->submit(std::move(full));
     publisher.mark_stale();
 }
