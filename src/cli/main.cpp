@@ -129,6 +129,12 @@ int main(int argc, char** argv) {
                      "Days an undelivered notification is retried before it is dropped")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3650.0));
+    check
+        ->add_option("--max-pending", opt.max_pending,
+                     "Most undelivered notifications kept; beyond it the oldest are dropped, "
+                     "with an error")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000000));
     check->add_flag("--notify-first-up", opt.notify_first_up,
                     "Announce a first-seen UP target as a recovery (the seed script's behaviour)");
     check->add_option("--down-template", down_template,

@@ -270,6 +270,8 @@ int run_check(CheckOptions const& options) {
         log_result(c, options.quiet);
     }
 
+    drop_oldest_beyond(next.outbox, options.max_pending);
+
     DeliveryStats stats;
     int code = exit_ok;
     if (options.dry_run) {

@@ -25,6 +25,9 @@ struct CheckOptions {
     notify::OutboxOptions delivery;  ///< check mode: concurrency, timeout, retry, breaker
     notify::MessageTemplates templates;
     std::chrono::milliseconds lock_timeout{60000};
+    /// Most undelivered notifications the state file keeps; beyond it the oldest are dropped,
+    /// with an error line, so the file stays readable and a run stays fast (issue 17 item 1).
+    std::size_t max_pending = 100000;
     bool notify_first_up = false;
     bool dry_run = false;  ///< probe and report; no state written, nothing notified
     bool json = false;     ///< print a JSON report on stdout instead of log lines

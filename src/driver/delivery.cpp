@@ -143,6 +143,19 @@ DeliveryStats deliver_outbox(boost::asio::io_context& io, NotifierSet& notifiers
     return stats;
 }
 
+std::size_t drop_oldest_beyond(std::vector<store::OutboxEntry>& outbox, std::size_t limit) {
+    if (outbox.size() <= limit) {
+        return 0;
+    }
+    auto const dropped = outbox.size() - limit;
+    util::log::error(
+        "{} undelivered notifications, more than the limit of {}: dropped the {} oldest "
+        "(the first: {}); raise --max-pending to keep more",
+        outbox.size(), limit, dropped, outbox.front().message);
+    outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(dropped));
+    return dropped;
+}
+
 void stop_leftover_notifiers(std::string const& store_url) {
     auto const url = store::parse_store_url(store_url);
     if (!url) {

@@ -42,6 +42,10 @@ DeliveryStats deliver_outbox(
     notify::OutboxOptions options, notify::OutboxClock clock,
     std::chrono::milliseconds flush_interval = std::chrono::milliseconds(100));
 
+/// Keeps at most `limit` entries of `outbox` (in event order), dropping the oldest with one
+/// error line that says how many and what to raise. Returns how many were dropped.
+std::size_t drop_oldest_beyond(std::vector<store::OutboxEntry>& outbox, std::size_t limit);
+
 /// Kills the notifier process groups an earlier, killed run on this store left running, so
 /// that none of them delivers an old message after this run's newer one (issue 17 item 3),
 /// and records this run's from now on (notify/child_ledger.hpp). Call it holding the store's

@@ -298,7 +298,7 @@ util::Result<Loaded> JsonStore::parse_file(std::string text) const {
     if (auto fast = parse_fast(std::move(text))) {
         return std::move(*fast);
     }
-    auto again = util::read_file(path_);
+    auto again = util::read_file(path_, no_read_limit);
     if (!again) {
         return again.error();
     }

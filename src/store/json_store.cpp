@@ -53,7 +53,9 @@ util::Result<void> JsonStore::lock(std::chrono::milliseconds wait) {
 }
 
 util::Result<Loaded> JsonStore::load() {
-    auto text = util::read_file(path_);
+    // No size limit: whatever a run wrote, the next one reads back (a list of millions of
+    // targets writes hundreds of MB); only memory bounds it.
+    auto text = util::read_file(path_, no_read_limit);
     if (!text) {
         if (text.error().code == std::errc::no_such_file_or_directory) {
             outbox_.emplace();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -51,6 +52,8 @@ class JsonStore final : public Store {
     static util::Result<Loaded> parse_full(std::string const& text);
 
     static constexpr char const* reserved_key = "_portwatch";
+    /// The state file has no size limit (see load()).
+    static constexpr std::uint64_t no_read_limit = ~std::uint64_t{0};
 
   private:
     /// parse() for load(): never holds the text and its parsed document at once. An error

@@ -12,6 +12,8 @@
 #include <random>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "util/fault_point.hpp"
 
 namespace portwatch::util {
@@ -174,7 +176,7 @@ Result<void> write_file_atomically(fs::path const& path, std::string_view data) 
     return {};
 }
 
-Result<std::string> read_file(fs::path const& path) {
+Result<std::string> read_file(fs::path const& path, std::uint64_t max_size) {
     // O_NONBLOCK: a FIFO in the way must not hang the run (no effect on regular files).
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
@@ -184,13 +186,13 @@ Result<std::string> read_file(fs::path const& path) {
     if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
         return errno_error("cannot read " + path.string() + ": it is a directory", EISDIR);
     }
-    // Config and state are regular files of sane size: /dev/zero or a 10 GB file is a mistake.
-    constexpr off_t max_size = off_t{256} << 20;
     if (!S_ISREG(st.st_mode)) {
         return errno_error("cannot read " + path.string() + ": not a regular file", EINVAL);
     }
-    if (st.st_size > max_size) {
-        return errno_error("cannot read " + path.string() + ": larger than 256 MiB", EFBIG);
+    if (static_cast<std::uint64_t>(st.st_size) > max_size) {
+        return errno_error(
+            fmt::format("cannot read {}: larger than {} MiB", path.string(), max_size >> 20),
+            EFBIG);
     }
     std::string out;
     // The whole file in one allocation, with room for the 64 bytes of padding a SIMD parser
@@ -209,8 +211,10 @@ Result<std::string> read_file(fs::path const& path) {
             break;
         }
         out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > static_cast<std::size_t>(max_size)) {
-            return errno_error("cannot read " + path.string() + ": larger than 256 MiB", EFBIG);
+        if (out.size() > max_size) {  // it grew while being read
+            return errno_error(
+                fmt::format("cannot read {}: larger than {} MiB", path.string(), max_size >> 20),
+                EFBIG);
         }
     }
     return out;

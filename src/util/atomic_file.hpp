@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -17,7 +18,13 @@ namespace portwatch::util {
 /// writer left.
 Result<void> write_file_atomically(std::filesystem::path const& path, std::string_view data);
 
-/// Reads a whole file. A missing file is an error with code no_such_file_or_directory.
-Result<std::string> read_file(std::filesystem::path const& path);
+/// The largest file read_file() takes by default: config and list files are of sane size, and
+/// /dev/zero or a 10 GB file given by mistake is refused.
+inline constexpr std::uint64_t default_read_limit = std::uint64_t{256} << 20;
+
+/// Reads a whole regular file of at most `max_size` bytes (larger: EFBIG). A missing file is
+/// an error with code no_such_file_or_directory.
+Result<std::string> read_file(std::filesystem::path const& path,
+                              std::uint64_t max_size = default_read_limit);
 
 }  // namespace portwatch::util

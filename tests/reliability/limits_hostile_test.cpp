@@ -163,6 +163,26 @@ TEST(HostileInput, HundredThousandGarbageLinesAreSummarised) {
         << r.err.substr(0, 4000);
 }
 
+TEST(HostileInput, PendingNotificationsAreBoundedAndSaySo) {
+    SeedDir dir;
+    std::string list;
+    for (int i = 0; i < 5; ++i) {
+        list += fmt::format("127.0.0.1 {} Svc{}\n", closed_port(), i);
+    }
+    dir.list(list);
+    dir.notifier("import sys\nsys.exit(1)");
+    auto const r = dir.check({"--max-pending", "3"}, {.timeout = 60s});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    // [issue 17 item 1] bounded, and said: never silently.
+    EXPECT_NE(r.err.find("5 undelivered notifications, more than the limit of 3: dropped the 2 "
+                         "oldest"),
+              std::string::npos)
+        << r.err;
+    auto const state = read_state(dir / "port_check_status.json");
+    ASSERT_EQ(state["_portwatch"]["outbox"].size(), 3u) << state.dump(2);
+    EXPECT_EQ(state.size(), 6u) << "every target keeps its status";
+}
+
 /// Runs portwatch in a private mount namespace with its own /etc/hosts and /etc/resolv.conf.
 ProcessResult check_with_dns(SeedDir const& dir, std::string const& hosts,
                              std::string const& resolv, std::vector<std::string> extra) {
