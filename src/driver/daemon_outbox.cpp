@@ -2,6 +2,8 @@
 // handed to the dispatcher's notifier only once the batch that carries it is durable.
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "driver/daemon_impl.hpp"
 #include "util/log.hpp"
 
@@ -95,8 +97,10 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
         case Kind::delivered:
             ++notifications_sent;
             batch.outbox_delete.push_back(change.entry.id());
-            // Saved at once, not with the next periodic flush: a kill re-sends at most what
-            // was in flight, never a second's worth of deliveries.
+            // Saved at once, not with the next periodic flush, and the target's next message
+            // to this destination waits for that commit (change.seq): a kill re-sends at most
+            // one message per target and destination.
+            batch_upto = std::max(batch_upto.value_or(0), change.seq);
             flush();
             break;
         case Kind::expired:

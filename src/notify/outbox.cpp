@@ -73,8 +73,8 @@ void Outbox::Impl::place(std::size_t qi, Steady now) {
     while (!q.items.empty() && !q.in_flight && !q.placed && !q.next_run) {
         Item& head = q.items.front();
         ++stats.examined;
-        if (head.seq > durable_upto) {
-            parked.emplace(head.seq, qi);
+        if (auto const blocking = std::max(head.seq, q.hold); blocking > durable_upto) {
+            parked.emplace(blocking, qi);
             q.parked = true;
         } else if (head.due > now) {
             due_heap.emplace(head.due, qi);
@@ -208,7 +208,10 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
                   r.detail.empty() ? std::string() : " [" + r.detail + "]");
         dest.timeouts = 0;
         ++stats.delivered;
-        changes.push_back(OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r)});
+        // daemon: the next entry of this queue waits for the deletion to be committed.
+        q.hold = check ? 0 : next_seq++;
+        changes.push_back(
+            OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r), q.hold});
         q.items.pop_front();
         --held;
     } else if (r.error == DeliveryCondition::cancelled) {
@@ -323,7 +326,7 @@ void Outbox::mark_durable(Sequence upto) {
         auto const [seq, qi] = m.parked.top();
         m.parked.pop();
         auto& q = m.queues[qi];
-        if (!q.parked || q.items.empty() || q.items.front().seq != seq) {
+        if (!q.parked || q.items.empty() || std::max(q.items.front().seq, q.hold) != seq) {
             continue;  // left behind by forget()
         }
         q.parked = false;
@@ -342,7 +345,13 @@ void Outbox::forget(Sequence upto) {
         auto& q = m.queues[qi];
         auto const before = q.items.size();
         std::erase_if(q.items, lost);
-        if (q.items.size() == before) {
+        // A deletion that was not saved holds nothing back: the message went; after a
+        // restart it may go once more.
+        bool const released = q.hold > m.durable_upto && q.hold <= upto;
+        if (released) {
+            q.hold = 0;
+        }
+        if (q.items.size() == before && !released) {
             continue;
         }
         m.held -= before - q.items.size();

@@ -56,6 +56,11 @@ struct OutboxChange {
     Kind kind = Kind::delivered;
     store::OutboxEntry entry;  ///< as it is now (identity: event.id, destination)
     DeliveryResult result;     ///< the attempt's outcome (empty for expired)
+    /// daemon, delivered: the entry's (key, destination) sends nothing more until
+    /// mark_durable() covers this sequence, i.e. until the deletion is committed. A kill then
+    /// re-sends at most the one message whose deletion was not saved (issue 17 item 7).
+    /// 0 otherwise.
+    std::uint64_t seq = 0;
 };
 
 /// Counters, for logs and tests (cost is asserted on `examined`, never on time).

@@ -35,6 +35,9 @@ struct Queue {
     bool placed = false;    ///< in the due heap, the parked heap or its destination's ready list
     bool parked = false;    ///< its head waits for its commit (in the parked heap)
     bool next_run = false;  ///< check: its head failed, it waits for the next run
+    /// daemon: the sequence of the last delivery's deletion; nothing more goes until that is
+    /// durable (see OutboxChange::seq).
+    std::uint64_t hold = 0;
 };
 
 /// One notifier and the queues whose head waits for it.
