@@ -49,7 +49,10 @@ OracleVerdict judge(OracleInput const& in) {
     for (std::size_t i = 0; i < in.lives.size(); ++i) {
         life_of[in.lives[i].pid] = i;
     }
-    std::map<std::string, std::size_t> first_life;         // event id -> life that first sent it
+    // event id -> the life that sent it last: a re-delivery is owed to that life's kill (a
+    // message re-sent by daemon 2, which is killed in turn, may go once more from daemon 3:
+    // one duplicate per kill, not two for the first one).
+    std::map<std::string, std::size_t> last_sender;
     std::map<std::string, std::vector<DeliveryCall>> got;  // key -> distinct calls in order
     std::vector<std::vector<std::string>> dups(in.lives.size());
     for (std::size_t i = 0; i < in.calls.size(); ++i) {
@@ -61,27 +64,29 @@ OracleVerdict judge(OracleInput const& in) {
             continue;
         }
         auto& seq = got[c.key];
-        auto const first = first_life.find(c.id);
-        if (first == first_life.end()) {
-            first_life[c.id] = life->second;
+        auto const first = last_sender.find(c.id);
+        if (first == last_sender.end()) {
+            last_sender[c.id] = life->second;
             seq.push_back(c);
             continue;
         }
         ++v.duplicates;
+        auto const sent_by = first->second;
+        first->second = life->second;
         if (seq.back().id != c.id) {
             v.failures.push_back(
                 fmt::format("[order; issue 17 item 7] call {} (daemon {}) re-delivers {} of {} "
                             "after a newer message of that target",
                             i, c.ppid, c.id, c.key));
-        } else if (first->second == life->second) {
+        } else if (sent_by == life->second) {
             v.failures.push_back(
                 fmt::format("call {}: daemon {} delivered {} twice", i, c.ppid, c.id));
-        } else if (!in.lives[first->second].killed) {
+        } else if (!in.lives[sent_by].killed) {
             v.failures.push_back(
                 fmt::format("call {} repeats {} although daemon {} that sent it was not killed", i,
-                            c.id, in.lives[first->second].pid));
+                            c.id, in.lives[sent_by].pid));
         } else {
-            dups[first->second].push_back(c.key);
+            dups[sent_by].push_back(c.key);
         }
     }
     for (std::size_t i = 0; i < dups.size(); ++i) {
@@ -135,7 +140,7 @@ OracleVerdict judge(OracleInput const& in) {
         }
     }
     for (auto const& id : in.outbox_ids) {
-        if (first_life.count(id) == 0) {
+        if (last_sender.count(id) == 0) {
             v.failures.push_back(fmt::format("event {} was in the outbox but never delivered", id));
         }
     }
