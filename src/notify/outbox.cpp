@@ -104,9 +104,24 @@ bool Outbox::Impl::give_up_if_expired(Queue& q, Steady now) {
     return true;
 }
 
+void Outbox::Impl::release_unconfirmed(Sequence upto) {
+    for (std::size_t d = 0; d < dests.size(); ++d) {
+        auto& u = dests[d].unconfirmed;
+        bool freed = false;
+        while (!u.empty() && u.front() <= upto) {
+            u.pop_front();
+            freed = true;
+        }
+        if (freed && !dests[d].ready.empty()) {
+            enter_ring(d);
+        }
+    }
+}
+
 bool Outbox::Impl::available(Destination& d, Steady now) const {
     return d.notifier != nullptr && !d.tripped && d.paused_until <= now &&
-           (d.settings.concurrency == 0 || d.in_flight < d.settings.concurrency);
+           (d.settings.concurrency == 0 ||
+            d.in_flight + d.unconfirmed.size() < d.settings.concurrency);
 }
 
 /// Starts what is due, then reports the changes gathered so far. The caller's callback
@@ -210,6 +225,9 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
         ++stats.delivered;
         // daemon: the next entry of this queue waits for the deletion to be committed.
         q.hold = check ? 0 : next_seq++;
+        if (!check) {
+            dest.unconfirmed.push_back(q.hold);
+        }
         changes.push_back(
             OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r), q.hold});
         q.items.pop_front();
@@ -322,6 +340,7 @@ void Outbox::mark_durable(Sequence upto) {
     auto& m = *impl_;
     m.durable_upto = std::max(m.durable_upto, upto);
     auto const now = m.clock.steady();
+    m.release_unconfirmed(m.durable_upto);
     while (!m.parked.empty() && m.parked.top().first <= m.durable_upto) {
         auto const [seq, qi] = m.parked.top();
         m.parked.pop();
@@ -340,6 +359,7 @@ void Outbox::forget(Sequence upto) {
     auto& m = *impl_;
     auto const now = m.clock.steady();
     auto const lost = [&](Item const& i) { return i.seq > m.durable_upto && i.seq <= upto; };
+    m.release_unconfirmed(upto);  // deletions not saved hold no slot: the messages went
     // A failed commit is rare: a pass over the queues is fine here.
     for (std::size_t qi = 0; qi < m.queues.size(); ++qi) {
         auto& q = m.queues[qi];

@@ -64,6 +64,8 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
     void place(std::size_t qi, Steady now);
     bool give_up_if_expired(Queue& q, Steady now);
     bool available(Destination& d, Steady now) const;
+    /// Frees the slots of deliveries whose deletion is now durable (or was given up).
+    void release_unconfirmed(Sequence upto);
     /// Starts what is due, then reports the changes gathered so far. The caller's callback
     /// runs last, when no reference into our tables is held (it may add entries).
     void pump();

@@ -47,6 +47,10 @@ struct Destination {
     DestinationSettings settings;
     std::deque<std::size_t> ready;  ///< queues whose head is due, in the order they got due
     std::size_t in_flight = 0;
+    /// daemon: sequences of deliveries whose deletion is not committed yet. They hold their
+    /// slot of `concurrency` until it is, so a kill re-sends at most `concurrency` messages
+    /// per destination (issue 17 item 7).
+    std::deque<std::uint64_t> unconfirmed;
     int timeouts = 0;  ///< in a row
     bool tripped = false;
     SteadyTime paused_until{};
