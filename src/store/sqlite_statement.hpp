@@ -33,14 +33,20 @@ inline std::int64_t to_minute(util::TimePoint t) {
            (t.time_since_epoch() < util::Clock::duration::zero() ? 1 : 0);
 }
 
-/// An error with SQLite's message; a full disk or database (SQLITE_FULL) carries
-/// std::errc::no_space_on_device, so that the store can make room and the writer retry.
-inline util::Error db_error(sqlite3* db, std::string_view what) {
-    util::Error e{fmt::format("sqlite: {}: {}", what, db ? sqlite3_errmsg(db) : "no memory")};
+/// The code of `db`'s last error that a caller acts on: a full disk or database
+/// (SQLITE_FULL) is std::errc::no_space_on_device, so that the store can make room and the
+/// writer retry; anything else has no code.
+inline std::error_code db_error_code(sqlite3* db) {
     if (db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
-        e.code = std::make_error_code(std::errc::no_space_on_device);
+        return std::make_error_code(std::errc::no_space_on_device);
     }
-    return e;
+    return {};
+}
+
+/// An error with SQLite's message and db_error_code().
+inline util::Error db_error(sqlite3* db, std::string_view what) {
+    return util::Error{fmt::format("sqlite: {}: {}", what, db ? sqlite3_errmsg(db) : "no memory"),
+                       db_error_code(db)};
 }
 
 /// A prepared statement, finalized on scope exit; binds by position from 1.
@@ -96,11 +102,7 @@ inline util::Result<void> exec(sqlite3* db, char const* sql, std::string_view wh
     if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = fmt::format("sqlite: {}: {}", what, err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
-        util::Error e{std::move(msg)};
-        if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
-            e.code = std::make_error_code(std::errc::no_space_on_device);
-        }
-        return e;
+        return util::Error{std::move(msg), db_error_code(db)};
     }
     return {};
 }
