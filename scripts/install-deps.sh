@@ -13,4 +13,5 @@ apt-get install -y -q --no-install-recommends \
     nmap hyperfine prometheus-blackbox-exporter time \
     libssl-dev libcrypt-dev openssl curl prometheus chromium wrk faketime \
     debhelper dpkg-dev help2man lintian man-db bash-completion zsh python3-yaml \
+    libcurl4-openssl-dev python3-aiosmtpd prometheus-alertmanager postgresql \
     "$@"

@@ -30,10 +30,10 @@ struct NotifierSpec {
     std::chrono::milliseconds timeout{30000};
     std::size_t concurrency = 4;
     std::chrono::seconds max_age{7 * 24 * 3600};
-    /// Message templates (notify::MessageTemplates placeholders); empty keeps the default.
-    std::string down, up, down_bare, up_bare;
-    std::string reminder = "{description} ({host}:{port}) 장애 지속 ({time})";
-    std::string reminder_bare = "{host}:{port} 장애 지속 ({time})";
+    /// Message templates by name ("down", "up", "down_bare", "up_bare", "reminder",
+    /// "reminder_bare", "cert_expiring[_bare]", "cert_renewed[_bare]"; notify::MessageTemplates
+    /// placeholders); absent or empty keeps the default.
+    std::map<std::string, std::string> templates;
     std::map<std::string, NotifierOption> options;
     std::string file;  ///< where it is declared
     int line = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <map>
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "config/diagnostic.hpp"
+#include "config/target.hpp"
 
 namespace portwatch::config {
 
@@ -62,14 +64,32 @@ struct OptionBag {
 /// Validates the options of one kind, adding errors for unknown keys and bad values.
 using KindValidator = std::function<void(OptionBag const&, Diagnostics&)>;
 
+/// Fills what a kind derives from its options into the target, after they validated: http
+/// takes host, port and endpoint from its `url`.
+using TargetCompleter = std::function<void(OptionBag const&, Target&)>;
+
+/// What the config reader knows of one probe kind.
+struct KindSchema {
+    KindSchema() = default;
+    template <class F>
+    requires std::constructible_from<KindValidator, F> KindSchema(F validator)
+        : validate(std::move(validator)) {}  // NOLINT: implicit on purpose
+    KindSchema(KindValidator v, TargetCompleter c, bool port)
+        : validate(std::move(v)), complete(std::move(c)), needs_port(port) {}
+
+    KindValidator validate;    ///< empty: the kind takes no options
+    TargetCompleter complete;  ///< empty: nothing derived
+    bool needs_port = true;    ///< false: `port:` is optional (icmp)
+};
+
 /// The probe kinds a config may name, each with its option validator. Supplied by the caller
 /// (the CLI builds it from the probe registry): config knows no kind itself.
 struct Schema {
-    std::map<std::string, KindValidator, std::less<>> kinds;
+    std::map<std::string, KindSchema, std::less<>> kinds;
 
     /// Knows "tcp" only, which takes no options.
     Schema();
-    explicit Schema(std::map<std::string, KindValidator, std::less<>> k) : kinds(std::move(k)) {}
+    explicit Schema(std::map<std::string, KindSchema, std::less<>> k) : kinds(std::move(k)) {}
 };
 
 /// A validator for a kind with no options: every key is an error.

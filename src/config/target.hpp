@@ -13,6 +13,9 @@ struct Target {
     std::uint16_t port = 0;
     /// The probe kind ("tcp" unless the YAML says otherwise; `.lst` targets are always tcp).
     std::string kind = "tcp";
+    /// For kinds whose identity is more than a host and port (http: its URL); empty for the
+    /// others. When set it is the key.
+    std::string endpoint;
     /// Fields 3.. of the list line joined by single spaces; may be empty.
     std::string description;
     /// Where it was defined, for diagnostics: file and 1-based line.
@@ -20,8 +23,15 @@ struct Target {
     int line = 0;
 
     /// The target's identity: "HOST:PORT" (the seed's state key) for tcp, "KIND://HOST:PORT"
-    /// for any other kind, so that checks of one port by two kinds never collide.
+    /// for any other kind, so that checks of one port by two kinds never collide;
+    /// "KIND://HOST" for a kind without ports (icmp); the endpoint when the kind sets one.
     std::string key() const {
+        if (!endpoint.empty()) {
+            return endpoint;
+        }
+        if (port == 0) {
+            return kind + "://" + host;
+        }
         auto hp = host + ":" + std::to_string(port);
         if (kind == "tcp") {
             return hp;

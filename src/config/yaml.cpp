@@ -175,11 +175,12 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
                             }
                         },
                         to_bag);
+                    KindSchema const* kind = nullptr;
                     if (n.IsMap()) {
-                        check_kind(p, schema, kind_node ? kind_node : n, key, t);
+                        kind = check_kind(p, schema, kind_node ? kind_node : n, key, t);
                     }
                     ok = p.diagnostics().size() == before && n.IsMap() &&
-                         host_port(p, n, key, t.target);
+                         host_port(p, n, key, t.target, kind == nullptr || kind->needs_port);
                     if (ok) {
                         add_target(std::move(t), n, key);
                     }

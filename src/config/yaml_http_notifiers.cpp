@@ -78,15 +78,11 @@ void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, Noti
             p.duration(v, f, d);
             ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
         } else if (k == "templates") {
-            p.each(v, f, {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare"},
+            p.each(v, f,
+                   {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare",
+                    "cert_expiring", "cert_expiring_bare", "cert_renewed", "cert_renewed_bare"},
                    [&](auto const& k2, auto const& v2, auto const& f2) {
-                       std::string* const slot = k2 == "down"        ? &ns.down
-                                                 : k2 == "up"        ? &ns.up
-                                                 : k2 == "down_bare" ? &ns.down_bare
-                                                 : k2 == "up_bare"   ? &ns.up_bare
-                                                 : k2 == "reminder"  ? &ns.reminder
-                                                                     : &ns.reminder_bare;
-                       p.string(v2, f2, *slot);
+                       p.string(v2, f2, ns.templates[k2]);
                    });
         } else {
             NotifierOption o{.line = kv.first.Mark().line + 1,

@@ -128,11 +128,11 @@ struct NotifyRef {
 // yaml_targets.cpp
 
 /// A target's host and port; diagnostics at `at`.
-bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t);
+bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t, bool needs_port);
 
 /// The target's kind must be in the schema, whose validator then checks its options.
-void check_kind(Parser& p, Schema const& schema, YAML::Node const& at, std::string const& key,
-                TargetSpec const& t);
+KindSchema const* check_kind(Parser& p, Schema const& schema, YAML::Node const& at,
+                             std::string const& key, TargetSpec& t);
 
 /// A canary: "HOST:PORT" or {host, port}.
 std::optional<Target> parse_canary(Parser& p, YAML::Node const& n, std::string const& key);

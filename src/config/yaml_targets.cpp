@@ -7,7 +7,8 @@
 namespace portwatch::config::detail {
 
 /// A target's host and port; diagnostics at `at`.
-bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t) {
+bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t,
+               bool needs_port) {
     if (t.host.empty()) {
         p.error(at, key, "missing host");
         return false;
@@ -16,16 +17,17 @@ bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& 
         p.error(at, key + ".host", why);
         return false;
     }
-    if (t.port == 0) {
+    if (t.port == 0 && needs_port) {
         p.error(at, key, "missing port");
         return false;
     }
     return true;
 }
 
-/// The target's kind must be in the schema, whose validator then checks its options.
-void check_kind(Parser& p, Schema const& schema, YAML::Node const& at, std::string const& key,
-                TargetSpec const& t) {
+/// The target's kind must be in the schema, whose validator then checks its options (and,
+/// when they hold, derives what the kind takes from them). Null when the kind is unknown.
+KindSchema const* check_kind(Parser& p, Schema const& schema, YAML::Node const& at,
+                             std::string const& key, TargetSpec& t) {
     auto const it = schema.kinds.find(t.target.kind);
     if (it == schema.kinds.end()) {
         std::vector<std::string_view> known;
@@ -35,13 +37,18 @@ void check_kind(Parser& p, Schema const& schema, YAML::Node const& at, std::stri
         p.error(
             at, key + ".kind",
             fmt::format("unknown kind '{}' (known: {})", t.target.kind, fmt::join(known, ", ")));
-        return;
+        return nullptr;
     }
-    if (it->second) {
-        it->second(t.options, p.diagnostics());
+    auto const before = p.diagnostics().size();
+    if (it->second.validate) {
+        it->second.validate(t.options, p.diagnostics());
     } else {
         reject_all_options(t.options, p.diagnostics());
     }
+    if (it->second.complete && p.diagnostics().size() == before) {
+        it->second.complete(t.options, t.target);
+    }
+    return &it->second;
 }
 
 /// A canary: "HOST:PORT" or {host, port}.
@@ -75,7 +82,7 @@ std::optional<Target> parse_canary(Parser& p, YAML::Node const& n, std::string c
                    }
                });
     }
-    if (!host_port(p, n, key, t)) {
+    if (!host_port(p, n, key, t, true)) {
         return std::nullopt;
     }
     return t;

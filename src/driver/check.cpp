@@ -102,7 +102,7 @@ nlohmann::json json_report(std::vector<Checked> const& checked, config::ListFile
     using nlohmann::json;
     json targets = json::array();
     for (auto const& c : checked) {
-        targets.push_back(json{
+        auto& t = targets.emplace_back(json{
             {"key", c.target->key()},
             {"host", c.target->host},
             {"port", c.target->port},
@@ -114,6 +114,16 @@ nlohmann::json json_report(std::vector<Checked> const& checked, config::ListFile
             {"address", c.result.address},
             {"changed", c.changed},
         });
+        auto const& f = c.result.facts;
+        if (f.cert_not_after != 0) {
+            t["cert_not_after"] = f.cert_not_after;
+        }
+        if (!f.tls_version.empty()) {
+            t["tls_version"] = f.tls_version;
+        }
+        if (f.http_status != 0) {
+            t["http_status"] = f.http_status;
+        }
     }
     json diags = json::array();
     for (auto const& d : list.diagnostics) {

@@ -47,7 +47,7 @@ struct ExecNotifier::Impl {
         spec.argv = options.argv;
         spec.argv.push_back(n.message);
         spec.env = detail::make_environment({
-            {"PORTWATCH_EVENT", e.kind == eval::EventKind::up ? "up" : "down"},
+            {"PORTWATCH_EVENT", eval::event_kind_name(e.kind)},
             {"PORTWATCH_HOST", e.host},
             {"PORTWATCH_PORT", std::to_string(e.port)},
             {"PORTWATCH_DESCRIPTION", e.description},

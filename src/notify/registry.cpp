@@ -44,13 +44,19 @@ std::unique_ptr<Notifier> make_notifier(boost::asio::io_context& io,
 
 MessageTemplates templates_of(config::NotifierSpec const& spec) {
     MessageTemplates t;
-    for (auto [slot, value] :
-         {std::pair{&t.down, &spec.down}, std::pair{&t.up, &spec.up},
-          std::pair{&t.down_bare, &spec.down_bare}, std::pair{&t.up_bare, &spec.up_bare},
-          std::pair{&t.reminder, &spec.reminder},
-          std::pair{&t.reminder_bare, &spec.reminder_bare}}) {
-        if (!value->empty()) {
-            *slot = *value;
+    for (auto [name, slot] : {std::pair{"down", &t.down},
+                              {"up", &t.up},
+                              {"down_bare", &t.down_bare},
+                              {"up_bare", &t.up_bare},
+                              {"reminder", &t.reminder},
+                              {"reminder_bare", &t.reminder_bare},
+                              {"cert_expiring", &t.cert_expiring},
+                              {"cert_expiring_bare", &t.cert_expiring_bare},
+                              {"cert_renewed", &t.cert_renewed},
+                              {"cert_renewed_bare", &t.cert_renewed_bare}}) {
+        if (auto const it = spec.templates.find(name);
+            it != spec.templates.end() && !it->second.empty()) {
+            *slot = it->second;
         }
     }
     return t;

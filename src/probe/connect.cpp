@@ -284,9 +284,10 @@ void Connector::fail_best() {
          std::move(best_detail_), std::move(address));
 }
 
-void Connector::fail(std::error_code e, std::string detail, std::string address) {
+void Connector::fail(std::error_code e, std::string detail, std::string address, ProbeFacts facts) {
     close_now();
     ProbeResult r;
+    r.facts = std::move(facts);
     r.up = false;
     r.error = e;
     r.detail = std::move(detail);

@@ -21,6 +21,7 @@ namespace portwatch::probe {
 class ConnectPoller;
 class Connector;
 class Kind;
+struct StepResult;
 
 /// Runs once with a probe's result, on the loop thread.
 using Completion = std::function<void(ProbeResult)>;
@@ -89,9 +90,9 @@ class Connector final : public ResolveWaiter, public std::enable_shared_from_thi
     void connected(std::size_t i);
     void start_steps(std::size_t i);
     void start_datagram();
-    void on_steps_done(std::error_code ec, std::string detail);
+    void on_steps_done(StepResult step);
     void succeed(std::size_t i);
-    void fail(std::error_code e, std::string detail, std::string address);
+    void fail(std::error_code e, std::string detail, std::string address, ProbeFacts facts = {});
     void fail_best();
     void do_drain();
     void on_drain_ready();

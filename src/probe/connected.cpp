@@ -21,6 +21,9 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto drain_bound = std::chrono::milliseconds(1000);
+// A kind ends its steps by the deadline with its own reason (expect-timeout, with what it
+// read); the engine's timer is the backstop, this much later.
+constexpr auto steps_grace = std::chrono::milliseconds(250);
 
 // Drained bytes are discarded; one buffer per thread serves every probe of its loop.
 thread_local char discard_buffer[4096];
@@ -48,6 +51,7 @@ void Connector::connected(std::size_t i) {
 // The kind drives the socket through Asio from here: it leaves our poller for an Asio socket.
 void Connector::start_steps(std::size_t i) {
     state_ = State::steps;
+    arm_deadline(start_ + job_.request.timeout + steps_grace - Clock::now());
     auto& s = sockets_[i];
     if (s.token != 0) {
         poller_.release_fd(s.token, s.fd);
@@ -63,34 +67,34 @@ void Connector::start_steps(std::size_t i) {
         return;
     }
     s.fd = -1;
-    job_.kind->run_steps(StreamStep{*stream_, job_.request, start_ + job_.request.timeout},
-                         [self = shared_from_this()](std::error_code e, std::string detail) {
-                             self->on_steps_done(e, std::move(detail));
-                         });
+    job_.kind->run_steps(
+        StreamStep{*stream_, job_.request, start_ + job_.request.timeout, start_},
+        [self = shared_from_this()](StepResult r) { self->on_steps_done(std::move(r)); });
 }
 
 void Connector::start_datagram() {
     state_ = State::steps;
+    arm_deadline(start_ + job_.request.timeout + steps_grace - Clock::now());
     job_.kind->run_datagram(
-        DatagramStep{io_, {addrs_, naddrs_}, job_.request, start_ + job_.request.timeout},
-        [self = shared_from_this()](std::error_code e, std::string detail) {
-            self->on_steps_done(e, std::move(detail));
-        });
+        DatagramStep{io_, {addrs_, naddrs_}, job_.request, start_ + job_.request.timeout, start_},
+        [self = shared_from_this()](StepResult r) { self->on_steps_done(std::move(r)); });
 }
 
 // The kind is done; after the deadline or an abort the probe is closed and this is ignored.
-void Connector::on_steps_done(std::error_code ec, std::string detail) {
+void Connector::on_steps_done(StepResult step) {
     if (state_ != State::steps) {
         return;
     }
-    if (ec) {
-        fail(ec, std::move(detail), naddrs_ > 0 ? addrs_[winner_].to_string() : std::string());
+    if (step.error) {
+        fail(step.error, std::move(step.detail),
+             naddrs_ > 0 ? addrs_[winner_].to_string() : std::string(), std::move(step.facts));
         return;
     }
     close_now();
     ProbeResult r;
     r.up = true;
-    r.detail = std::move(detail);
+    r.detail = std::move(step.detail);
+    r.facts = std::move(step.facts);
     r.latency = std::max(elapsed(), std::chrono::microseconds(1));
     r.address = naddrs_ > 0 ? addrs_[winner_].to_string() : std::string();
     host_->probe_done(*this, std::move(r));

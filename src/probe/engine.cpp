@@ -103,9 +103,9 @@ void Core::submit(ProbeRequest request, Completion done) {
         asio::post(io, [done = std::move(done)]() mutable { done(cancelled_result()); });
         return;
     }
-    // tcp (connected = up) runs with no kind at all: the fast path.
+    // tcp without options (connected = up) runs with no kind at all: the fast path.
     Kind const* kind = nullptr;
-    if (request.kind != "tcp") {
+    if (request.kind != "tcp" || request.options != nullptr) {
         kind = find(request.kind);
         if (kind == nullptr) {
             asio::post(io,
@@ -114,7 +114,7 @@ void Core::submit(ProbeRequest request, Completion done) {
                        });
             return;
         }
-        if (!kind->has_steps() && kind->transport() == Kind::Transport::stream) {
+        if (!kind->has_steps(request) && kind->transport() == Kind::Transport::stream) {
             kind = nullptr;
         }
     }

@@ -8,12 +8,14 @@ std::shared_ptr<KindOptions const> Kind::parse_options(config::OptionBag const& 
     return nullptr;
 }
 
+void Kind::complete_target(config::OptionBag const& /*bag*/, config::Target& /*target*/) const {}
+
 void Kind::run_steps(StreamStep /*step*/, StepDone done) const {
-    done(ProbeError::connect_failed, std::string(name_) + ": no protocol steps");
+    done({ProbeError::connect_failed, std::string(name_) + ": no protocol steps"});
 }
 
 void Kind::run_datagram(DatagramStep /*step*/, StepDone done) const {
-    done(ProbeError::connect_failed, std::string(name_) + ": no datagram transport");
+    done({ProbeError::connect_failed, std::string(name_) + ": no datagram transport"});
 }
 
 }  // namespace portwatch::probe

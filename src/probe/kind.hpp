@@ -18,10 +18,17 @@
 
 namespace portwatch::probe {
 
-/// How a kind's part of a probe ends: an empty code for success, else the kind's own
-/// error_code (its ProbeCategory) and a detail for logs. Called at most once; after the
-/// deadline the engine has reported a timeout already and ignores it.
-using StepDone = std::function<void(std::error_code, std::string detail)>;
+/// How a kind's part of a probe ended: an empty code for success, else the kind's own
+/// error_code (its ProbeCategory); a detail for logs; what it measured on the way.
+struct StepResult {
+    std::error_code error;
+    std::string detail;
+    ProbeFacts facts;
+};
+
+/// Called at most once; after the deadline the engine has reported a timeout already and
+/// ignores it.
+using StepDone = std::function<void(StepResult)>;
 
 /// What a stream kind gets once the engine has connected: the socket (owned by the engine,
 /// which closes it after `done` or at the deadline, cancelling what is pending on it).
@@ -29,6 +36,8 @@ struct StreamStep {
     boost::asio::ip::tcp::socket& socket;
     ProbeRequest const& request;
     std::chrono::steady_clock::time_point deadline;
+    /// When the probe started (DNS included): phase times are measured from here.
+    std::chrono::steady_clock::time_point start;
 };
 
 /// What a datagram kind gets: the resolved addresses (in preference order) and the deadline;
@@ -39,6 +48,7 @@ struct DatagramStep {
     std::span<boost::asio::ip::address const> addresses;
     ProbeRequest const& request;
     std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point start;
 };
 
 /// A probe kind, blackbox_exporter style: the engine owns DNS, the happy-eyeballs connect,
@@ -48,8 +58,9 @@ class Kind {
   public:
     enum class Transport : std::uint8_t { stream, datagram };
 
-    constexpr Kind(std::string_view name, Transport transport, bool has_steps)
-        : name_(name), transport_(transport), has_steps_(has_steps) {}
+    constexpr Kind(std::string_view name, Transport transport, bool has_steps,
+                   bool needs_port = true)
+        : name_(name), transport_(transport), has_steps_(has_steps), needs_port_(needs_port) {}
     virtual ~Kind() = default;
     Kind(Kind const&) = delete;
     Kind& operator=(Kind const&) = delete;
@@ -59,6 +70,13 @@ class Kind {
     Transport transport() const { return transport_; }
     /// False: a connect is the whole probe (tcp), and the engine calls nothing of the kind.
     bool has_steps() const { return has_steps_; }
+    /// Whether a request with these options has steps (tcp: only with send/expect/starttls).
+    virtual bool has_steps(ProbeRequest const& request) const {
+        (void)request;
+        return has_steps_;
+    }
+    /// False: a target of this kind has no port (icmp).
+    bool needs_port() const { return needs_port_; }
 
     /// The kind's own error codes (for names in state files); null when it has none.
     virtual ProbeCategory const* errors() const { return nullptr; }
@@ -67,6 +85,9 @@ class Kind {
     /// `out` with the option's FILE:LINE:COLUMN. The default rejects every key.
     virtual std::shared_ptr<KindOptions const> parse_options(config::OptionBag const& bag,
                                                              config::Diagnostics& out) const;
+    /// After the options validated: fills what the kind derives from them into the target
+    /// (http: host, port and endpoint from `url`). The default does nothing.
+    virtual void complete_target(config::OptionBag const& bag, config::Target& target) const;
 
     /// Stream kinds with steps: runs them on the connected socket; calls `done` once.
     virtual void run_steps(StreamStep step, StepDone done) const;
@@ -77,6 +98,7 @@ class Kind {
     std::string_view name_;
     Transport transport_;
     bool has_steps_;
+    bool needs_port_;
 };
 
 }  // namespace portwatch::probe

@@ -15,6 +15,27 @@ struct KindOptions {
     virtual ~KindOptions() = default;
 };
 
+/// What a kind learned on the way besides up or down, for reports, metrics and warnings.
+/// Zero or empty when not measured.
+struct ProbeFacts {
+    /// The leaf certificate's notAfter in Unix seconds (TLS and STARTTLS, HTTPS); read even
+    /// when verification failed or is off. 0: no certificate seen.
+    std::int64_t cert_not_after = 0;
+    /// The leaf's subject and issuer (one line each, RFC 2253), for details and the API.
+    std::string cert_subject;
+    std::string cert_issuer;
+    /// The negotiated protocol ("TLSv1.3"); empty without TLS.
+    std::string tls_version;
+    /// The last HTTP response's status code; 0 without one.
+    int http_status = 0;
+    /// Durations of the probe's phases from its start (0: the phase did not happen).
+    std::chrono::microseconds connect_time{0};
+    std::chrono::microseconds tls_time{0};
+    std::chrono::microseconds first_byte_time{0};
+
+    bool operator==(ProbeFacts const&) const = default;
+};
+
 /// What to probe. Host is a name or an IP literal without brackets.
 struct ProbeRequest {
     /// A name from the registry; "tcp" takes the engine's fast path (connected = up).
@@ -39,6 +60,8 @@ struct ProbeResult {
     std::chrono::microseconds latency{0};
     /// The address that answered (or the last one tried), e.g. "127.0.0.1" or "::1".
     std::string address;
+    /// What the kind measured besides the verdict (certificate, HTTP status, phases).
+    ProbeFacts facts;
 
     /// The probe failed for a reason of this process, not of the target (no file descriptor
     /// came free within the timeout): the check says nothing about the target (UNKNOWN).

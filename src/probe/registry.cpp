@@ -39,12 +39,16 @@ std::vector<std::string_view> kind_names() {
 }
 
 config::Schema schema() {
-    std::map<std::string, config::KindValidator, std::less<>> kinds;
+    std::map<std::string, config::KindSchema, std::less<>> kinds;
     for (auto const* k : table) {
-        kinds.emplace(std::string(k->name()),
-                      [k](config::OptionBag const& bag, config::Diagnostics& out) {
-                          k->parse_options(bag, out);
-                      });
+        kinds.emplace(
+            std::string(k->name()),
+            config::KindSchema([k](config::OptionBag const& bag,
+                                   config::Diagnostics& out) { k->parse_options(bag, out); },
+                               [k](config::OptionBag const& bag, config::Target& target) {
+                                   k->complete_target(bag, target);
+                               },
+                               k->needs_port()));
     }
     return config::Schema(std::move(kinds));
 }

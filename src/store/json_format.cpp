@@ -97,7 +97,7 @@ std::optional<OutboxEntry> entry_from_json(ReadJson const& j) {
     OutboxEntry e;
     e.event.id = j["id"].get<std::string>();
     e.destination = get_text(j, "destination");
-    e.event.kind = get_text(j, "event") == "up" ? eval::EventKind::up : eval::EventKind::down;
+    e.event.kind = eval::event_kind_from_name(get_text(j, "event")).value_or(eval::EventKind::down);
     e.event.key = get_text(j, "key");
     e.event.host = get_text(j, "host");
     e.event.port = get_int<std::uint16_t>(j, "port", 0, 65535);

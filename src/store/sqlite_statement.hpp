@@ -149,7 +149,7 @@ inline OutboxEntry outbox_row(Stmt const& ob) {
     OutboxEntry e;
     e.event = eval::Event{
         .id = ob.text(0),
-        .kind = ob.text(2) == "up" ? eval::EventKind::up : eval::EventKind::down,
+        .kind = eval::event_kind_from_name(ob.text(2)).value_or(eval::EventKind::down),
         .key = ob.text(1),
         .host = ob.text(4),
         .port = static_cast<std::uint16_t>(ob.integer(5)),

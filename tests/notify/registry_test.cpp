@@ -99,8 +99,8 @@ TEST(NotifierRegistryTest, ExecWithoutCommandRunsPushMsgOfTheBaseDirectory) {
 
 TEST(NotifierRegistryTest, PackagedExampleValidates) {
     auto const f = config::load_config(
-        std::filesystem::path(PORTWATCH_SOURCE_DIR) / "packaging/portwatch.yaml",
-        config::Schema{}, notifier_schema());
+        std::filesystem::path(PORTWATCH_SOURCE_DIR) / "packaging/portwatch.yaml", config::Schema{},
+        notifier_schema());
     ASSERT_TRUE(f);
     std::vector<std::string> errors;
     for (auto const& d : f->diagnostics) {
@@ -123,8 +123,8 @@ TEST(NotifierRegistryTest, UnknownTypeMakesNothing) {
 
 TEST(NotifierRegistryTest, TemplatesOfKeepDefaultsForEmptyFields) {
     config::NotifierSpec spec;
-    spec.down = "D {key}";
-    spec.reminder_bare = "";
+    spec.templates["down"] = "D {key}";
+    spec.templates["reminder_bare"] = "";
     auto const t = templates_of(spec);
     EXPECT_EQ(t.down, "D {key}");
     EXPECT_EQ(t.up, MessageTemplates{}.up);

@@ -73,7 +73,7 @@ TEST(ProbeRegistry, SchemaHasEveryKindAndTcpTakesNoOptions) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].to_string(), "p.yaml:3:5: targets[0].sni: unknown key");
     out.clear();
-    s.kinds.at("tcp")(config::OptionBag{}, out);
+    s.kinds.at("tcp").validate(config::OptionBag{}, out);
     EXPECT_TRUE(out.empty());
 }
 

@@ -149,26 +149,27 @@ class ExpectKind final : public Kind {
     };
 
     static void read_more(std::shared_ptr<Read> const& st) {
-        st->socket.async_read_some(asio::buffer(st->chunk), [st](boost::system::error_code ec,
-                                                                 std::size_t n) {
-            if (ec) {
-                st->done({static_cast<int>(ExpectError::closed), expect_category},
-                         "read: " + ec.message());
-                return;
-            }
-            st->line.append(st->chunk.data(), n);
-            auto const nl = st->line.find('\n');
-            if (nl == std::string::npos) {
-                read_more(st);
-                return;
-            }
-            auto const line = st->line.substr(0, nl);
-            if (line.rfind(st->want, 0) == 0) {
-                st->done({}, "got " + line);
-            } else {
-                st->done({static_cast<int>(ExpectError::mismatch), expect_category}, "got " + line);
-            }
-        });
+        st->socket.async_read_some(
+            asio::buffer(st->chunk), [st](boost::system::error_code ec, std::size_t n) {
+                if (ec) {
+                    st->done({{static_cast<int>(ExpectError::closed), expect_category},
+                              "read: " + ec.message()});
+                    return;
+                }
+                st->line.append(st->chunk.data(), n);
+                auto const nl = st->line.find('\n');
+                if (nl == std::string::npos) {
+                    read_more(st);
+                    return;
+                }
+                auto const line = st->line.substr(0, nl);
+                if (line.rfind(st->want, 0) == 0) {
+                    st->done({{}, "got " + line});
+                } else {
+                    st->done({{static_cast<int>(ExpectError::mismatch), expect_category},
+                              "got " + line});
+                }
+            });
     }
 };
 
@@ -191,8 +192,9 @@ class DatagramKind final : public Kind {
   public:
     DatagramKind() : Kind("datagram-test", Transport::datagram, true) {}
     void run_datagram(DatagramStep step, StepDone done) const override {
-        done({}, std::to_string(step.addresses.size()) + " address(es), port " +
-                     std::to_string(step.request.port));
+        done({{},
+              std::to_string(step.addresses.size()) + " address(es), port " +
+                  std::to_string(step.request.port)});
     }
 };
 
@@ -253,7 +255,7 @@ TEST(KindInterface, StopCancelsStepsAndIgnoresALateDone) {
     EXPECT_TRUE(got[0].is_cancelled()) << got[0].detail;
     EXPECT_EQ(got[0].reason(), "cancelled");
     ASSERT_TRUE(stall.held);
-    stall.held({}, "too late");
+    stall.held({{}, "too late"});
     io.restart();
     io.run_for(1s);
     EXPECT_EQ(got.size(), 1u);
