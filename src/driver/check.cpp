@@ -265,12 +265,16 @@ int run_check(CheckOptions const& options) {
     for (auto& c : checked) {
         auto const* prev = previous_index.find(c.target->key());
         auto const index = static_cast<std::size_t>(&c - checked.data());
-        auto const th =
-            index < plan.specs.size() ? thresholds_of(plan.specs[index].thresholds) : thresholds;
-        auto const routes =
-            notifiers.routes(index < plan.specs.size() ? plan.specs[index].notify : std::nullopt);
+        auto const* spec = index < plan.specs.size() ? &plan.specs[index] : nullptr;
+        auto th = spec != nullptr ? thresholds_of(spec->thresholds) : thresholds;
+        if (spec != nullptr && !spec->options.empty()) {
+            config::Diagnostics ignored;  // validated when the config was loaded
+            auto const opts = probe::parse_options(spec->target.kind, spec->options, ignored);
+            th.expiry_warn = probe::expiry_warn(spec->target.kind, opts.get());
+        }
+        auto const routes = notifiers.routes(spec != nullptr ? spec->notify : std::nullopt);
         auto step = process(*c.target, prev ? std::optional(*prev) : std::nullopt,
-                            observation_of(c.result, !lost), th, c.time, *routes);
+                            observation_of(c.result, !lost), th, c.time, *routes, spec);
         next.targets.emplace_back(c.target->key(), std::move(step.state));
         c.changed = step.announced();
         new_events += step.entries.size();

@@ -84,6 +84,7 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     for (auto const slot : table.view_order()) {
         auto& s = table[slot];
         s.options = probe::parse_options(s.spec.target.kind, s.spec.options, ignored);
+        s.thresholds.expiry_warn = probe::expiry_warn(s.spec.target.kind, s.options.get());
         if (notifiers) {
             s.routes = notifiers->routes(s.spec.notify);
         }

@@ -97,7 +97,7 @@ void Daemon::Impl::on_result(std::size_t slot, std::uint32_t generation, probe::
 
     auto const obs = observation_of(r, canaries->ok());
     auto const from = s.state ? s.state->status : eval::Status::unknown;
-    auto step = process(s.spec.target, s.state, obs, s.thresholds, now, *s.routes);
+    auto step = process(s.spec.target, s.state, obs, s.thresholds, now, *s.routes, &s.spec);
     s.last_unknown = obs.unknown;
     s.last = std::move(r);
     if (step.transition) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/target.hpp"
 #include "eval/evaluator.hpp"
 #include "notify/message.hpp"
@@ -38,8 +39,10 @@ eval::Observation observation_of(probe::ProbeResult const& result, bool connecti
 
 /// From probe result to evaluation, rendering and outbox rows: the one path that `check` and
 /// `run` share. Pure: `now` is the time of the check.
+/// `spec` (null for `.lst` targets) gives the events the target's name, group and labels.
 Step process(config::Target const& target, std::optional<eval::TargetState> const& previous,
              eval::Observation const& observation, eval::Thresholds const& thresholds,
-             util::TimePoint now, std::span<Destination const> destinations);
+             util::TimePoint now, std::span<Destination const> destinations,
+             config::TargetSpec const* spec = nullptr);
 
 }  // namespace portwatch::driver

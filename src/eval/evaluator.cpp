@@ -27,7 +27,54 @@ Event make_event(config::Target const& target, EventKind kind, Observation const
         .reason = kind == EventKind::down ? obs.reason : std::string(),
         .detail = obs.detail,
         .time = now,
+        .cert_not_after = obs.cert_not_after,
     };
+}
+
+std::int64_t unix_seconds(util::TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+/// The certificate warning of an up check: the first when the certificate comes within
+/// expiry_warn, a reminder per remind_every, and cert_renewed when a certificate outside
+/// the window replaces the one warned about.
+std::optional<Event> cert_warning(config::Target const& target, TargetState& state,
+                                  Observation const& obs, Thresholds const& th,
+                                  util::TimePoint now) {
+    if (th.expiry_warn.count() <= 0 || obs.cert_not_after == 0) {
+        if (th.expiry_warn.count() <= 0) {
+            state.cert_warned = 0;  // switched off: nothing stands
+            state.cert_warned_at = {};
+        }
+        return std::nullopt;
+    }
+    bool const expiring = obs.cert_not_after - unix_seconds(now) <= th.expiry_warn.count();
+    auto event = [&](EventKind kind) {
+        auto e = make_event(target, kind, obs, now);
+        e.reason.clear();
+        return e;
+    };
+    if (expiring) {
+        if (state.cert_warned != obs.cert_not_after) {
+            state.cert_warned = obs.cert_not_after;
+            state.cert_warned_at = now;
+            return event(EventKind::cert_expiring);
+        }
+        if (th.remind_every.count() > 0 && now - state.cert_warned_at >= th.remind_every) {
+            state.cert_warned_at = now;
+            auto e = event(EventKind::cert_expiring);
+            e.reminder = true;
+            e.id += "-reminder";
+            return e;
+        }
+        return std::nullopt;
+    }
+    if (state.cert_warned != 0) {
+        state.cert_warned = 0;
+        state.cert_warned_at = {};
+        return event(EventKind::cert_renewed);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -75,14 +122,17 @@ Evaluation evaluate(config::Target const& target, std::optional<TargetState> con
             state.last_alert = now;
         }
         out.event = make_event(target, EventKind::down, observation, now);
+        out.event->down_since = now;
     };
     auto go_up = [&](bool announce) {
+        auto const down_since = state.status == Status::down ? state.since : util::TimePoint{};
         state.status = Status::up;
         state.since = now;
         state.recent_failures = 0;  // the flap window restarts after a recovery
         state.last_alert = {};
         if (announce) {
             out.event = make_event(target, EventKind::up, observation, now);
+            out.event->down_since = down_since;
         }
     };
 
@@ -104,9 +154,13 @@ Evaluation evaluate(config::Target const& target, std::optional<TargetState> con
         if (now - state.last_alert >= thresholds.remind_every) {
             state.last_alert = now;
             out.event = make_event(target, EventKind::down, observation, now);
+            out.event->down_since = state.since;
             out.event->reminder = true;
             out.event->id += "-reminder";
         }
+    }
+    if (observation.up) {
+        out.cert_event = cert_warning(target, state, observation, thresholds, now);
     }
     out.state = std::move(state);
     return out;

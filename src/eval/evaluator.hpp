@@ -25,6 +25,10 @@ struct TargetState {
     /// When the last failure message (transition or reminder) was announced; only kept
     /// while reminders are configured.
     util::TimePoint last_alert{};
+    /// The certificate (its notAfter, Unix seconds) a cert-expiring warning was sent for, and
+    /// when the last one (first or reminder) went out; 0 / zero when no warning stands.
+    std::int64_t cert_warned = 0;
+    util::TimePoint cert_warned_at{};
 
     bool operator==(TargetState const&) const = default;
 };
@@ -37,6 +41,8 @@ struct Observation {
     /// The result cannot be trusted (the connectivity self-check failed): the state keeps
     /// its status and streaks, nothing is announced.
     bool unknown = false;
+    /// The leaf certificate's notAfter (Unix seconds) when the check saw one; 0 otherwise.
+    std::int64_t cert_not_after = 0;
 };
 
 struct Thresholds {
@@ -50,6 +56,9 @@ struct Thresholds {
     int flap_window = 0;
     /// Repeat the failure as a reminder event while DOWN, at most this often; 0 = never.
     std::chrono::milliseconds remind_every{0};
+    /// Warn when the certificate expires within this long (TLS kinds); 0 = never. The warning
+    /// is repeated per remind_every while it stands, and a renewed certificate ends it.
+    std::chrono::seconds expiry_warn{0};
 
     bool operator==(Thresholds const&) const = default;
 };
@@ -57,6 +66,8 @@ struct Thresholds {
 struct Evaluation {
     TargetState state;
     std::optional<Event> event;
+    /// A certificate warning (cert_expiring, cert_renewed) of the same check, if any.
+    std::optional<Event> cert_event;
 
     bool operator==(Evaluation const&) const = default;
 };

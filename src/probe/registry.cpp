@@ -60,6 +60,11 @@ std::shared_ptr<KindOptions const> parse_options(std::string_view kind,
     return k != nullptr ? k->parse_options(bag, out) : nullptr;
 }
 
+std::chrono::seconds expiry_warn(std::string_view kind, KindOptions const* options) {
+    auto const* k = options != nullptr ? find_kind(kind) : nullptr;
+    return k != nullptr ? k->expiry_warn(options) : std::chrono::seconds{};
+}
+
 std::error_code reason_from_name(std::string_view name) {
     if (name.empty()) {
         return {};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -27,6 +28,9 @@ config::Schema schema();
 std::shared_ptr<KindOptions const> parse_options(std::string_view kind,
                                                  config::OptionBag const& bag,
                                                  config::Diagnostics& out);
+
+/// Kind::expiry_warn of `kind` for parsed options (0 for unknown kinds and null options).
+std::chrono::seconds expiry_warn(std::string_view kind, KindOptions const* options);
 
 /// The probe error named `name` (the engine's codes, then each kind's); empty for "" and
 /// unknown names. The inverse of reason_name().

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "store/event_extras.hpp"
 #include "store/json_state_reader.hpp"
 #include "util/atomic_file.hpp"
 #include "util/utf8.hpp"
@@ -87,6 +88,9 @@ Json entry_to_json(OutboxEntry const& e) {
     j["attempts"] = e.attempts;
     j["next_attempt"] = time_json(e.next_attempt);
     put_text(j, "last_error", e.last_error);
+    if (auto extras = extras_to_json(e.event); !extras.empty()) {
+        j["extras"] = std::move(extras);
+    }
     return j;
 }
 
@@ -109,6 +113,9 @@ std::optional<OutboxEntry> entry_from_json(ReadJson const& j) {
     e.attempts = get_int(j, "attempts", 0, detail::max_count);
     e.next_attempt = get_time(j, "next_attempt");
     e.last_error = get_text(j, "last_error");
+    if (auto const it = j.find("extras"); it != j.end()) {
+        extras_from_json(*it, e.event);
+    }
     if (e.message.empty()) {
         return std::nullopt;
     }
@@ -197,6 +204,12 @@ std::string JsonStore::serialize(State const& state) {
             out += ",\"last_alert\":";
             out += time_json(s.last_alert).dump();
         }
+        if (s.cert_warned != 0) {
+            out += ",\"cert_warned\":";
+            out += scalar(s.cert_warned);
+            out += ",\"cert_warned_at\":";
+            out += time_json(s.cert_warned_at).dump();
+        }
         out += '}';
         sep = ",\n";
     }
@@ -235,6 +248,8 @@ Extra extra_from_json(ReadJson const& t) {
         e.fields.recent_failures = recent_from_text(it->get_ref<std::string const&>());
     }
     e.fields.last_alert = get_time(t, "last_alert");
+    e.fields.cert_warned = get_int<std::int64_t>(t, "cert_warned", 0, detail::max_cert_time);
+    e.fields.cert_warned_at = get_time(t, "cert_warned_at");
     return e;
 }
 
@@ -263,6 +278,8 @@ Loaded assemble(StateBulk& bulk, ValueText const& value_text) {
                 s.consecutive_successes = s.status == eval::Status::up ? 1 : 0;
                 s.recent_failures = 0;
                 s.last_alert = {};
+                s.cert_warned = 0;
+                s.cert_warned_at = {};
             }
         }
         out.state.targets.emplace_back(std::move(t.key), std::move(s));

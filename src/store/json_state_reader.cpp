@@ -20,6 +20,7 @@ struct EntryFields {
     SavedText status;
     SavedText reason;
     std::optional<double> since, failures, successes, last_check, last_alert;  ///< numbers
+    std::optional<double> cert_warned, cert_warned_at;
     std::optional<std::string> recent;  ///< set when a string
 
     Extra to_extra() const {
@@ -32,6 +33,9 @@ struct EntryFields {
         e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
         e.fields.recent_failures = recent ? recent_from_text(*recent) : 0;
         e.fields.last_alert = util::from_epoch_seconds(last_alert.value_or(0));
+        e.fields.cert_warned =
+            clamp_number<std::int64_t>(cert_warned.value_or(0), 0, max_cert_time);
+        e.fields.cert_warned_at = util::from_epoch_seconds(cert_warned_at.value_or(0));
         return e;
     }
 };
@@ -198,6 +202,10 @@ class Handler {
             fields_.last_check = number;
         } else if (field_ == "last_alert") {
             fields_.last_alert = number;
+        } else if (field_ == "cert_warned") {
+            fields_.cert_warned = number;
+        } else if (field_ == "cert_warned_at") {
+            fields_.cert_warned_at = number;
         } else if (field_ == "recent") {
             set_text(fields_.recent);
         }

@@ -51,6 +51,8 @@ Int clamp_number(double v, Int lo, Int hi) {
 
 /// The bound of the saved counters (failures, successes, delivery attempts).
 constexpr int max_count = 1 << 30;
+/// The bound of a saved certificate time (Unix seconds; year 9999).
+constexpr std::int64_t max_cert_time = 253402300799;
 
 /// The flap window's bits (TargetState::recent_failures) as saved: lowercase hex, exact for
 /// all 64 bits (a JSON number read as a double is not).

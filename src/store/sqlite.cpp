@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "store/error.hpp"
+#include "store/event_extras.hpp"
 #include "store/instance_lock.hpp"
 #include "store/sqlite_statement.hpp"
 
@@ -61,19 +62,27 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v2 RENAME TO outbox;
 CREATE INDEX outbox_by_queue ON outbox(key, destination, seq);
 )",
+    // 3: certificate warnings in the state; the event's later fields (store/event_extras.hpp).
+    R"(
+ALTER TABLE target_state ADD COLUMN cert_warned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE target_state ADD COLUMN cert_warned_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN extras TEXT NOT NULL DEFAULT '';
+)",
 };
 
 constexpr char const* upsert_state_sql =
     "INSERT INTO target_state(key, status, since, reason, failures, successes, last_check,"
-    " recent, last_alert) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " recent, last_alert, cert_warned, cert_warned_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT(key) DO UPDATE SET status = ?2, since = ?3,"
-    " reason = ?4, failures = ?5, successes = ?6, last_check = ?7, recent = ?8, last_alert = ?9";
+    " reason = ?4, failures = ?5, successes = ?6, last_check = ?7, recent = ?8, last_alert = ?9,"
+    " cert_warned = ?10, cert_warned_at = ?11";
 
 /// A put updates the retry state of an entry already stored, and releases its claim.
 constexpr char const* put_outbox_sql =
     "INSERT INTO outbox(id, key, kind, reminder, host, port, description, reason, detail, time,"
-    " message, attempts, next_attempt, last_error, destination, claimed_by, lease_until)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    " message, attempts, next_attempt, last_error, destination, claimed_by, lease_until, extras)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     " ON CONFLICT(id, destination) DO UPDATE SET attempts = ?12, next_attempt = ?13,"
     " last_error = ?14, claimed_by = '', lease_until = 0";
 
@@ -93,6 +102,8 @@ bool put_state(Stmt& st, std::string const& key, eval::TargetState const& s) {
         .bind(7, to_us(s.last_check))
         .bind(8, static_cast<std::int64_t>(s.recent_failures))
         .bind(9, to_us(s.last_alert))
+        .bind(10, s.cert_warned)
+        .bind(11, to_us(s.cert_warned_at))
         .run();
 }
 
@@ -115,6 +126,7 @@ bool put_outbox(Stmt& st, OutboxEntry const& e, Lease const& lease = {}) {
         .bind(15, e.destination)
         .bind(16, lease.owner)
         .bind(17, lease.until)
+        .bind(18, extras_to_text(ev))
         .run();
 }
 
@@ -247,7 +259,7 @@ util::Result<Loaded> SqliteStore::load() {
     Loaded out;
     Stmt st(db_,
             "SELECT key, status, since, reason, failures, successes, last_check, recent,"
-            " last_alert FROM target_state ORDER BY rowid");
+            " last_alert, cert_warned, cert_warned_at FROM target_state ORDER BY rowid");
     if (!st.ok()) {
         return db_error(db_, "load target state");
     }
@@ -259,7 +271,9 @@ util::Result<Loaded> SqliteStore::load() {
                             .consecutive_successes = static_cast<int>(st.integer(5)),
                             .last_check = from_us(st.integer(6)),
                             .recent_failures = static_cast<std::uint64_t>(st.integer(7)),
-                            .last_alert = from_us(st.integer(8))};
+                            .last_alert = from_us(st.integer(8)),
+                            .cert_warned = st.integer(9),
+                            .cert_warned_at = from_us(st.integer(10))};
         out.state.targets.emplace_back(st.text(0), std::move(s));
     }
     Stmt ob(db_, fmt::format("SELECT {} FROM outbox ORDER BY seq", outbox_columns).c_str());

@@ -62,7 +62,7 @@ class SqliteStore final : public Store, public HistoryReader {
                                                       std::size_t limit) override;
 
     /// The schema version this build writes.
-    static constexpr int schema_version = 2;
+    static constexpr int schema_version = 3;
 
   private:
     explicit SqliteStore(std::filesystem::path path) : path_(std::move(path)) {}

@@ -34,7 +34,7 @@ util::Result<std::vector<OutboxEntry>> SqliteStore::claim(std::string const& own
     int rc = 0;
     while ((rc = st.step()) == SQLITE_ROW) {
         out.push_back(outbox_row(st));
-        seqs.push_back(st.integer(15));
+        seqs.push_back(st.integer(outbox_column_count));
     }
     if (rc != SQLITE_DONE) {
         return db_error(db_, "claim");

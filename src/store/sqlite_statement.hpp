@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "eval/event.hpp"
+#include "store/event_extras.hpp"
 #include "store/outbox_entry.hpp"
 #include "util/result.hpp"
 #include "util/time.hpp"
@@ -142,7 +143,9 @@ class Transaction {
 /// The columns outbox_row() reads, in its order.
 inline constexpr char const* outbox_columns =
     "id, key, kind, reminder, host, port, description, reason, detail, time, message, attempts,"
-    " next_attempt, last_error, destination";
+    " next_attempt, last_error, destination, extras";
+/// How many columns that is (the index of a column selected after them).
+inline constexpr int outbox_column_count = 16;
 
 /// An OutboxEntry from a row of `outbox_columns`.
 inline OutboxEntry outbox_row(Stmt const& ob) {
@@ -164,6 +167,7 @@ inline OutboxEntry outbox_row(Stmt const& ob) {
     e.next_attempt = from_us(ob.integer(12));
     e.last_error = ob.text(13);
     e.destination = ob.text(14);
+    extras_from_text(ob.text(15), e.event);
     return e;
 }
 

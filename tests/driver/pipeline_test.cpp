@@ -33,6 +33,34 @@ TEST(PipelineTest, FirstSeenDownGoesToEveryDestinationInItsOwnWords) {
     EXPECT_TRUE(step.entries[0].message.starts_with("Web (10.0.0.1:80) 장애 ("));
 }
 
+// A YAML target's events carry its name, group and labels; a certificate close to expiry
+// adds a warning in the seed's style beside the recovery of the same check.
+TEST(PipelineTest, EventsCarryTheSpecAndCertificateWarningsGoOutToo) {
+    config::TargetSpec spec{.target = {.host = "h", .port = 443, .kind = "tls"},
+                            .name = "web-cert",
+                            .labels = {{"env", "prod"}},
+                            .group = "edge"};
+    std::vector<Destination> const dests{Destination{.name = "a"}, Destination{.name = "b"}};
+    probe::ProbeResult ok{.up = true};
+    ok.facts.cert_not_after = 1'700'000'000 + 3 * 86400;
+    eval::TargetState const down{
+        .status = eval::Status::down, .since = at(-60), .reason = "refused"};
+    auto const step = process(spec.target, down, observation_of(ok, true),
+                              {.expiry_warn = std::chrono::hours(24 * 14)}, at(0), dests, &spec);
+    ASSERT_EQ(step.entries.size(), 4u);
+    EXPECT_EQ(step.entries[0].event.kind, eval::EventKind::up);
+    EXPECT_EQ(step.entries[2].event.kind, eval::EventKind::cert_expiring);
+    EXPECT_EQ(step.entries[3].destination, "b");
+    for (auto const& e : step.entries) {
+        EXPECT_EQ(e.event.name, "web-cert");
+        EXPECT_EQ(e.event.group, "edge");
+        EXPECT_EQ(e.event.labels.at("env"), "prod");
+    }
+    EXPECT_EQ(step.entries[2].message.find("h:443 인증서 만료 임박 3일 ("), 0u)
+        << step.entries[2].message;
+    EXPECT_EQ(step.state.cert_warned, ok.facts.cert_not_after);
+}
+
 TEST(PipelineTest, FirstSeenUpIsATransitionButSilent) {
     std::vector<Destination> const dests{Destination{}};
     auto const step =

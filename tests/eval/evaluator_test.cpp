@@ -305,5 +305,67 @@ TEST(Evaluate, FlapWindowOf64) {
 
 }  // namespace daemon
 
+// Certificate warnings: once when the certificate comes within expiry_warn, a reminder per
+// remind_every, nothing more in between, and cert_renewed when a later one is seen.
+TEST(CertificateWarning, FirstReminderQuietAndRenewed) {
+    std::int64_t const now_s = 1'750'000'000;
+    Thresholds const th{.remind_every = 24h, .expiry_warn = 14 * 24h};
+    Observation obs{.up = true, .cert_not_after = now_s + 5 * 86400};
+    auto const first = evaluate(target, state(Status::up), obs, th, t0);
+    ASSERT_TRUE(first.cert_event);
+    EXPECT_FALSE(first.event);
+    EXPECT_EQ(first.cert_event->kind, EventKind::cert_expiring);
+    EXPECT_FALSE(first.cert_event->reminder);
+    EXPECT_EQ(first.cert_event->cert_not_after, obs.cert_not_after);
+    EXPECT_EQ(first.state.cert_warned, obs.cert_not_after);
+
+    auto const quiet = evaluate(target, first.state, obs, th, t0 + 1h);
+    EXPECT_FALSE(quiet.cert_event);
+
+    auto const reminder = evaluate(target, quiet.state, obs, th, t0 + 25h);
+    ASSERT_TRUE(reminder.cert_event);
+    EXPECT_TRUE(reminder.cert_event->reminder);
+    EXPECT_NE(reminder.cert_event->id, first.cert_event->id);
+
+    Observation renewed{.up = true, .cert_not_after = now_s + 90 * 86400};
+    auto const after = evaluate(target, reminder.state, renewed, th, t0 + 26h);
+    ASSERT_TRUE(after.cert_event);
+    EXPECT_EQ(after.cert_event->kind, EventKind::cert_renewed);
+    EXPECT_EQ(after.state.cert_warned, 0);
+    EXPECT_FALSE(evaluate(target, after.state, renewed, th, t0 + 50h).cert_event);
+}
+
+TEST(CertificateWarning, OffWithoutExpiryWarnOrCertificateAndAlongsideRecovery) {
+    std::int64_t const now_s = 1'750'000'000;
+    Observation obs{.up = true, .cert_not_after = now_s + 86400};
+    EXPECT_FALSE(evaluate(target, state(Status::up), obs, Thresholds{}, t0).cert_event);
+    Thresholds const th{.expiry_warn = 14 * 24h};
+    EXPECT_FALSE(evaluate(target, state(Status::up), up, th, t0).cert_event);
+    // A recovery and a warning in one check: both are announced.
+    auto const both = evaluate(target, state(Status::down, 3), obs, th, t0);
+    ASSERT_TRUE(both.event);
+    EXPECT_EQ(both.event->kind, EventKind::up);
+    EXPECT_EQ(both.event->down_since, t0 - 1h);
+    ASSERT_TRUE(both.cert_event);
+    EXPECT_EQ(both.cert_event->kind, EventKind::cert_expiring);
+    // An expired certificate counts as expiring (the probe decides whether it is DOWN).
+    Observation expired{.up = true, .cert_not_after = now_s - 10};
+    EXPECT_TRUE(evaluate(target, state(Status::up), expired, th, t0).cert_event);
+}
+
+TEST(IncidentStart, DownRemindersAndUpCarryIt) {
+    Thresholds const th{.remind_every = 1min};
+    auto const down = evaluate(target, state(Status::up), refused, th, t0);
+    ASSERT_TRUE(down.event);
+    EXPECT_EQ(down.event->down_since, t0);
+    auto const reminder = evaluate(target, down.state, refused, th, t0 + 2min);
+    ASSERT_TRUE(reminder.event);
+    EXPECT_EQ(reminder.event->down_since, t0);
+    EXPECT_EQ(reminder.event->incident_id(), down.event->incident_id());
+    auto const back = evaluate(target, reminder.state, up, th, t0 + 3min);
+    ASSERT_TRUE(back.event);
+    EXPECT_EQ(back.event->incident_id(), down.event->incident_id());
+}
+
 }  // namespace
 }  // namespace portwatch::eval

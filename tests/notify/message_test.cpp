@@ -106,3 +106,38 @@ TEST_F(MessageTest, RenderHandlesEveryKindInOnePlace) {
 
 }  // namespace
 }  // namespace portwatch::notify
+
+namespace portwatch::notify {
+namespace {
+
+TEST(MessagePlaceholders, NamedFieldsLabelsDurationAndCertificateDays) {
+    using namespace std::chrono_literals;
+    auto const t = util::TimePoint(1'750'000'000s);
+    eval::Event e{.kind = eval::EventKind::up,
+                  .key = "tls://h:443",
+                  .host = "h",
+                  .port = 443,
+                  .reason = "",
+                  .detail = "handshake ok",
+                  .time = t,
+                  .name = "web",
+                  .group = "edge",
+                  .labels = {{"env", "prod"}},
+                  .down_since = t - 3723s};
+    EXPECT_EQ(render_template("{name}/{group}/{labels.env}/{labels.none}/{duration}/{detail}", e),
+              "web/edge/prod//1h 2m 3s/handshake ok");
+    EXPECT_EQ(render_template("{status}", e), "복구");
+    EXPECT_EQ(format_duration(0s), "0s");
+    EXPECT_EQ(format_duration(90061s), "1d 1h 1m 1s");
+    EXPECT_EQ(format_duration(3600s), "1h 0m 0s");
+    e.kind = eval::EventKind::cert_expiring;
+    e.cert_not_after = 1'750'000'000 + 5 * 86400 + 100;
+    EXPECT_EQ(render_template("{status} {days_left}", e), "인증서 만료 임박 5");
+    EXPECT_EQ(placeholder_value("labels.env", e), std::optional<std::string>("prod"));
+    EXPECT_EQ(placeholder_value("nope", e), std::nullopt);
+    e.name.clear();
+    EXPECT_EQ(render_template("{name}", e), "tls://h:443");
+}
+
+}  // namespace
+}  // namespace portwatch::notify

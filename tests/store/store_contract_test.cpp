@@ -107,6 +107,37 @@ TEST_P(StoreContract, CommitLoadRoundTripSurvivesReopen) {
     EXPECT_NE(again->describe().find("state." + GetParam()), std::string::npos);
 }
 
+// What later versions added to states and events (certificate warnings, the target's name,
+// group and labels, the incident's start) survives a commit, both through Store::commit(State)
+// and a batch, and a reopen.
+TEST_P(StoreContract, CertificateWarningsAndEventExtrasRoundTrip) {
+    auto st = state_of(eval::Status::up);
+    st.cert_warned = 1'760'000'000;
+    st.cert_warned_at = t0 + 5s;
+    auto e = entry("tls://h:443", "e9", "mail");
+    e.event.kind = eval::EventKind::cert_expiring;
+    e.event.name = "web-cert";
+    e.event.group = "edge";
+    e.event.labels = {{"env", "prod"}, {"team", "팀"}};
+    e.event.down_since = t0 - 60s;
+    e.event.cert_not_after = 1'760'000'000;
+    Batch b;
+    b.states = {{"tls://h:443", st}};
+    b.outbox_put = {e, entry("h:1", "plain")};
+    {
+        auto s = open();
+        ASSERT_TRUE(s);
+        ASSERT_TRUE(s->commit(b));
+        EXPECT_EQ(load(*s), (State{b.states, b.outbox_put}));
+    }
+    auto again = open();
+    ASSERT_TRUE(again);
+    auto const loaded = load(*again);
+    EXPECT_EQ(loaded, (State{b.states, b.outbox_put}));
+    ASSERT_TRUE(again->commit(loaded));
+    EXPECT_EQ(load(*again), loaded);
+}
+
 TEST_P(StoreContract, UpsertsKeepOrderAndAppendNewKeysThenRemovalsApply) {
     auto s = open();
     ASSERT_TRUE(s);
