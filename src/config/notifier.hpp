@@ -22,6 +22,18 @@ struct NotifierOption {
     bool operator==(NotifierOption const&) const = default;
 };
 
+/// Alert-storm grouping of a notifier (`group:`): the first `after` events of a window go
+/// out one by one; later ones within `window` are sent together as one message listing up
+/// to `max_lines` of them, then "+N more". Every event stays its own outbox entry.
+struct GroupSpec {
+    bool set = false;  ///< written in the config; otherwise the type's default applies
+    std::chrono::milliseconds window{10000};  ///< 0: no grouping
+    int after = 3;
+    int max_lines = 20;
+
+    bool operator==(GroupSpec const&) const = default;
+};
+
 /// A named notifier of `notifiers:`. The keys every type shares are fields; the others are
 /// kept as written in `options`, for the type to validate and use (config knows no types).
 struct NotifierSpec {
@@ -34,6 +46,7 @@ struct NotifierSpec {
     /// "reminder_bare", "cert_expiring[_bare]", "cert_renewed[_bare]"; notify::MessageTemplates
     /// placeholders); absent or empty keeps the default.
     std::map<std::string, std::string> templates;
+    GroupSpec group;
     std::map<std::string, NotifierOption> options;
     std::string file;  ///< where it is declared
     int line = 0;

@@ -52,6 +52,25 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
         });
 }
 
+/// `group: off`, or `group: {window: 10s, after: 3, max_lines: 20}`.
+void parse_group(Parser& p, YAML::Node const& v, std::string const& f, GroupSpec& g) {
+    g.set = true;
+    if (v.IsScalar() && (v.Scalar() == "off" || v.Scalar() == "false")) {
+        g.window = Duration(0);
+        return;
+    }
+    p.each(v, f, {"window", "after", "max_lines"},
+           [&](auto const& k, auto const& v2, auto const& f2) {
+               if (k == "window") {
+                   p.duration(v2, f2, g.window, Duration(0));
+               } else if (k == "after") {
+                   p.integer(v2, f2, g.after, 0, 1000);
+               } else {
+                   p.integer(v2, f2, g.max_lines, 1, 1000);
+               }
+           });
+}
+
 /// A notifier: the shared keys into fields, every other key into `options` as written.
 void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, NotifierSpec& ns,
                     YAML::Mark& type_mark) {
@@ -77,6 +96,8 @@ void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, Noti
             Duration d{};
             p.duration(v, f, d);
             ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
+        } else if (k == "group") {
+            parse_group(p, v, f, ns.group);
         } else if (k == "templates") {
             p.each(v, f,
                    {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare",

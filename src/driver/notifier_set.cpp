@@ -59,8 +59,10 @@ void NotifierSet::attach(notify::Outbox& outbox, std::vector<config::NotifierSpe
         }
         std::optional<notify::DestinationSettings> settings;
         if (i < specs.size()) {
-            settings = notify::DestinationSettings{.timeout = specs[i].timeout,
-                                                   .concurrency = specs[i].concurrency};
+            settings =
+                notify::DestinationSettings{.timeout = specs[i].timeout,
+                                            .concurrency = specs[i].concurrency,
+                                            .grouped = notify::grouping_of(specs[i]).has_value()};
         }
         outbox.set_destination(destinations_[i].name, *notifiers_[i], settings);
         if (i == 0 && !destinations_[i].name.empty()) {

@@ -4,16 +4,20 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "eval/event.hpp"
 #include "notify/error.hpp"
 
 namespace portwatch::notify {
 
-/// A message ready to deliver: the event and its rendered text.
+/// A message ready to deliver: the event and its rendered text. A grouped message (an alert
+/// storm, see grouping.hpp) also lists every event it stands for in `grouped`; `event` is
+/// then the first of them.
 struct Notification {
     eval::Event event;
     std::string message;
+    std::vector<eval::Event> grouped;
 
     bool operator==(Notification const&) const = default;
 };

@@ -120,7 +120,7 @@ void Outbox::Impl::release_unconfirmed(Sequence upto) {
 
 bool Outbox::Impl::available(Destination& d, Steady now) const {
     return d.notifier != nullptr && !d.tripped && d.paused_until <= now &&
-           (d.settings.concurrency == 0 ||
+           (d.settings.grouped || d.settings.concurrency == 0 ||
             d.in_flight + d.unconfirmed.size() < d.settings.concurrency);
 }
 
@@ -164,13 +164,21 @@ void Outbox::Impl::pump_once() {
     if (stopped) {
         return;
     }
+    // Grouped destinations take everything due past the global cap (their notifier bounds
+    // it); the others take one slot each in turn, and wait in the ring when none is free.
     auto const cap = std::max<std::size_t>(1, options.concurrency);
-    while (total_in_flight < cap && !ring.empty()) {
+    std::size_t idle = 0;  // destinations looked at in a row without a start
+    while (!ring.empty() && idle < ring.size()) {
         auto const d = ring.front();
         ring.pop_front();
         Destination& dest = dests[d];
         dest.in_ring = false;
         if (dest.ready.empty()) {
+            continue;
+        }
+        if (!dest.settings.grouped && total_in_flight - grouped_in_flight >= cap) {
+            enter_ring(d);
+            ++idle;
             continue;
         }
         if (!available(dest, now)) {
@@ -181,9 +189,12 @@ void Outbox::Impl::pump_once() {
             }
             continue;
         }
-        auto const qi = dest.ready.front();
-        dest.ready.pop_front();
-        start(qi);
+        do {
+            auto const qi = dest.ready.front();
+            dest.ready.pop_front();
+            start(qi);
+        } while (dest.settings.grouped && !dest.ready.empty() && available(dest, now));
+        idle = 0;
         if (!dest.ready.empty()) {
             enter_ring(d);
         }
@@ -195,8 +206,10 @@ void Outbox::Impl::start(std::size_t qi) {
     Destination& dest = dests[q.dest];
     q.placed = false;
     q.in_flight = true;
+    q.grouped_flight = dest.settings.grouped;
     ++dest.in_flight;
     ++total_in_flight;
+    grouped_in_flight += q.grouped_flight ? 1 : 0;
     ++stats.started;
     Item const& head = q.items.front();
     Notification const n{head.entry.event, head.entry.message};
@@ -215,6 +228,7 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
     q.in_flight = false;
     --dest.in_flight;
     --total_in_flight;
+    grouped_in_flight -= std::exchange(q.grouped_flight, false) ? 1 : 0;
     Item& head = q.items.front();
     auto& e = head.entry;
     bool const check = options.mode == OutboxOptions::Mode::check;

@@ -50,6 +50,7 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
     Sequence next_seq = 1;
     Sequence durable_upto = 0;
     std::size_t total_in_flight = 0;
+    std::size_t grouped_in_flight = 0;  ///< of those, to grouped destinations (past the cap)
     std::size_t held = 0;
     bool stopped = false;
     bool pumping = false;

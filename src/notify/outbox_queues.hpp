@@ -32,6 +32,7 @@ struct Queue {
     std::deque<Item> items;
     std::size_t dest = 0;
     bool in_flight = false;
+    bool grouped_flight = false;  ///< in flight past the global cap (a grouped destination)
     bool placed = false;    ///< in the due heap, the parked heap or its destination's ready list
     bool parked = false;    ///< its head waits for its commit (in the parked heap)
     bool next_run = false;  ///< check: its head failed, it waits for the next run

@@ -35,11 +35,30 @@ config::NotifierSchema notifier_schema() {
     return schema;
 }
 
+std::optional<GroupOptions> grouping_of(config::NotifierSpec const& spec) {
+    auto const* type = find_notifier_type(spec.type);
+    auto const window = spec.group.set    ? spec.group.window
+                        : type != nullptr ? type->group_window
+                                          : std::chrono::milliseconds(0);
+    if (window.count() <= 0) {
+        return std::nullopt;
+    }
+    return GroupOptions{
+        .window = window, .after = spec.group.after, .max_lines = spec.group.max_lines};
+}
+
 std::unique_ptr<Notifier> make_notifier(boost::asio::io_context& io,
                                         config::NotifierSpec const& spec,
                                         NotifierContext const& context) {
     auto const* type = find_notifier_type(spec.type);
-    return type ? type->create(io, spec, context) : nullptr;
+    if (type == nullptr) {
+        return nullptr;
+    }
+    auto notifier = type->create(io, spec, context);
+    if (auto const group = grouping_of(spec); group && notifier) {
+        return std::make_unique<GroupingNotifier>(io, std::move(notifier), *group);
+    }
+    return notifier;
 }
 
 MessageTemplates templates_of(config::NotifierSpec const& spec) {
@@ -70,7 +89,7 @@ void reject_unknown_options(config::NotifierSpec const& spec,
             out.push_back(config::option_error(
                 spec, key,
                 fmt::format("unknown key for type {} (expected one of: name, type, timeout, "
-                            "concurrency, max_age, templates{}{})",
+                            "concurrency, max_age, templates, group{}{})",
                             spec.type, known.size() ? ", " : "", fmt::join(known, ", "))));
         }
     }

@@ -1,12 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "config/notifier.hpp"
+#include "notify/grouping.hpp"
 #include "notify/message.hpp"
 #include "notify/notifier.hpp"
 
@@ -25,6 +28,10 @@ struct NotifierType {
     std::unique_ptr<Notifier> (*create)(boost::asio::io_context& io,
                                         config::NotifierSpec const& spec,
                                         NotifierContext const& context);
+    /// Alert-storm grouping when the config says nothing (`group:`): the window of chat
+    /// kinds; 0 (off) for exec (one call per event, the seed's contract) and for kinds whose
+    /// receiver tracks each incident itself (pagers, Alertmanager).
+    std::chrono::milliseconds group_window{0};
 };
 
 /// Every known type, one table line each.
@@ -33,7 +40,11 @@ std::span<NotifierType const> notifier_types();
 NotifierType const* find_notifier_type(std::string_view name);
 /// The validators of every type, for config::parse_config().
 config::NotifierSchema notifier_schema();
-/// A notifier for a validated spec; nullptr when its type is unknown.
+/// The grouping a spec asks for (its `group:`, else its type's default); nullopt: none.
+std::optional<GroupOptions> grouping_of(config::NotifierSpec const& spec);
+
+/// A notifier for a validated spec (behind a GroupingNotifier when grouping_of() says so);
+/// nullptr when its type is unknown.
 std::unique_ptr<Notifier> make_notifier(boost::asio::io_context& io,
                                         config::NotifierSpec const& spec,
                                         NotifierContext const& context);

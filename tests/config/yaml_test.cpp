@@ -236,6 +236,28 @@ include:
     EXPECT_EQ(c.targets[6].notify, Names({"pigeon"}));  // the include's beats the group's
 }
 
+TEST(ParseConfig, NotifierGroupingOffOrWithItsSettingsAndErrorsWithTheirPlace) {
+    auto const f = parse_config(
+        "notifiers:\n"
+        "  - {name: a, type: exec, group: off}\n"
+        "  - {name: b, type: exec, group: {window: 30s, after: 0, max_lines: 5}}\n"
+        "  - {name: c, type: exec}\n",
+        "p.yaml", Schema{}, test_schema());
+    ASSERT_FALSE(f.has_errors()) << ::testing::PrintToString(messages(f));
+    ASSERT_EQ(f.config.notifiers.size(), 3u);
+    EXPECT_TRUE(f.config.notifiers[0].group.set);
+    EXPECT_EQ(f.config.notifiers[0].group.window.count(), 0);
+    EXPECT_EQ(f.config.notifiers[1].group.window, std::chrono::seconds(30));
+    EXPECT_EQ(f.config.notifiers[1].group.after, 0);
+    EXPECT_EQ(f.config.notifiers[1].group.max_lines, 5);
+    EXPECT_FALSE(f.config.notifiers[2].group.set);
+    auto const bad = parse_config("notifiers:\n  - {type: exec, group: {windw: 3s}}\n", "p.yaml",
+                                  Schema{}, test_schema());
+    ASSERT_TRUE(bad.has_errors());
+    EXPECT_EQ(messages(bad)[0].rfind("p.yaml:2:", 0), 0u) << messages(bad)[0];
+    EXPECT_NE(messages(bad)[0].find("windw"), std::string::npos) << messages(bad)[0];
+}
+
 TEST(ParseConfig, WithoutASchemaNotifierTypesAreNotChecked) {
     auto const f = parse_config("notifiers:\n  - {type: anything, whatever: 1}\n", "p.yaml");
     EXPECT_TRUE(f.diagnostics.empty());

@@ -186,6 +186,33 @@ TEST_F(OutboxTest, CapsHoldPerDestinationAndGlobally) {
     EXPECT_EQ(b.timeouts, std::vector<std::chrono::milliseconds>(5, 5s));   // its own
 }
 
+// A grouping destination gets every due head at once, past its own and the global cap, so a
+// storm's events can meet in one window; the other destinations keep their caps.
+TEST_F(OutboxTest, AGroupedDestinationTakesEveryDueHeadPastTheCaps) {
+    FakeNotifier chat("chat");
+    FakeNotifier pager("pager");
+    auto options = daemon_options();
+    options.concurrency = 2;
+    auto box = make(options);
+    box.set_destination("chat", chat,
+                        DestinationSettings{.timeout = 5s, .concurrency = 1, .grouped = true});
+    box.set_destination("pager", pager, DestinationSettings{.timeout = 5s, .concurrency = 4});
+    for (int i = 0; i < 10; ++i) {
+        box.add(entry("k:" + std::to_string(i), "chat", "c" + std::to_string(i)));
+        box.add(entry("k:" + std::to_string(i), "pager", "p" + std::to_string(i)));
+    }
+    box.add(entry("k:0", "chat", "c0-second"));  // same target: waits for the first
+    box.pump();
+    EXPECT_EQ(chat.waiting.size(), 10u);
+    EXPECT_EQ(pager.waiting.size(), 2u);  // the global cap, not counting chat's
+    while (!chat.waiting.empty()) {
+        chat.answer();
+    }
+    commit_deletions(box);
+    EXPECT_EQ(chat.calls.back(), "c0-second");
+    EXPECT_EQ(pager.waiting.size(), 2u);
+}
+
 TEST_F(OutboxTest, BackoffDoublesUpToTheMaximumAndHonoursRetryAfter) {
     FakeNotifier a("a");
     auto box = make(daemon_options());
