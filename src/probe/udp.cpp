@@ -145,7 +145,7 @@ class UdpProbe : public std::enable_shared_from_this<UdpProbe> {
     // A socket error: refused (ICMP port unreachable), unreachable, or another failure.
     void fail_with(error_code ec, std::string_view what) {
         auto const e = classify_connect_error(ec.value());
-        finish({e, where("udp " + std::string(what) + " to ") + ": " + ec.message()});
+        finish({e, where("udp to ") + ": " + std::string(what) + ": " + ec.message()});
     }
 
     void finish(StepResult r) {
