@@ -200,7 +200,7 @@ class DnsQuery : public std::enable_shared_from_this<DnsQuery> {
                 return {ProbeError::dns_timeout,
                         where() + ": no answer within " + std::to_string(timeout_.count()) + " ms"};
             case ARES_ECONNREFUSED:
-                return {ProbeError::refused, where() + ": " + ares_strerror(status_)};
+                return {ProbeError::refused, where() + ": connection refused"};
             default:
                 return {ProbeError::dns_failure, where() + ": " + ares_strerror(status_)};
         }

@@ -149,6 +149,8 @@ TEST(DnsKind, ClosedPortIsRefused) {
     auto const r = probe_all({dns(closed, {{"query", "ok.test"}}, 2s)}, {}).at(0);
     EXPECT_FALSE(r.up);
     EXPECT_EQ(r.reason(), "refused") << r.detail;
+    EXPECT_EQ(r.detail,
+              "dns ok.test A at 127.0.0.1:" + std::to_string(closed) + ": connection refused");
 }
 
 TEST(DnsKind, TargetKeyHoldsQueryAndTypeAndPortDefaultsTo53) {
