@@ -149,6 +149,31 @@ TEST(IcmpKind, NoReplyIsIcmpTimeout) {
     }
 }
 
+// A local firewall that rejects echo requests: the send fails, which is no answer from the host.
+TEST(IcmpKind, RejectedEchoIsIcmpUnreachable) {
+    test::NetNs ns;
+    if (!ns.ok()) {
+        GTEST_SKIP() << "cannot create a network namespace: " << ns.error();
+    }
+    auto const nft = test::run_process(
+        {"ip", "netns", "exec", ns.name(), "nft",
+         "add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
+         "add rule inet pw out ip daddr 127.0.0.1 icmp type echo-request reject"},
+        {.timeout = 10s});
+    if (nft.exit_code != 0) {
+        GTEST_SKIP() << "nft did not work: " << nft.err;
+    }
+    std::vector<ProbeResult> r;
+    ASSERT_TRUE(sysctl(ns, "net.ipv4.ping_group_range=0 2147483647"));
+    ASSERT_TRUE(ns.run([&] { r.push_back(probe_all({icmp("127.0.0.1")}, {}).at(0)); }));
+    ASSERT_TRUE(sysctl(ns, "net.ipv4.ping_group_range=1 0"));
+    ASSERT_TRUE(ns.run([&] { r.push_back(probe_all({icmp("127.0.0.1")}, {}).at(0)); }));
+    EXPECT_EQ(r[0].reason(), "icmp-unreachable");
+    EXPECT_EQ(r[0].detail, "icmp echo to 127.0.0.1 (ping socket): send: Operation not permitted");
+    EXPECT_EQ(r[1].reason(), "icmp-unreachable");
+    EXPECT_EQ(r[1].detail, "icmp echo to 127.0.0.1 (raw socket): send: Operation not permitted");
+}
+
 TEST(IcmpKind, NeitherSocketAllowedIsAPermissionErrorOfThisHost) {
     test::NetNs ns;
     if (!ns.ok()) {
