@@ -141,6 +141,13 @@ class IcmpProbe : public std::enable_shared_from_this<IcmpProbe> {
         if (!connect_peer()) {
             return;
         }
+        // ICMP errors about our echoes (destination unreachable) come back as a socket error.
+        int const on = 1;
+        if (peer_.is_v6()) {
+            ::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+        } else {
+            ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+        }
         if (mode_ == Mode::raw) {
             id_ = next_identifier();
         }

@@ -149,7 +149,7 @@ TEST(IcmpKind, NoReplyIsIcmpTimeout) {
     }
 }
 
-// A local firewall that rejects echo requests: the send fails, which is no answer from the host.
+// A local firewall that rejects echo requests: the send fails, or the ICMP error comes back.
 TEST(IcmpKind, RejectedEchoIsIcmpUnreachable) {
     test::NetNs ns;
     if (!ns.ok()) {
@@ -158,20 +158,28 @@ TEST(IcmpKind, RejectedEchoIsIcmpUnreachable) {
     auto const nft = test::run_process(
         {"ip", "netns", "exec", ns.name(), "nft",
          "add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
-         "add rule inet pw out ip daddr 127.0.0.1 icmp type echo-request reject"},
+         "add rule inet pw out ip daddr 127.0.0.1 icmp type echo-request reject; "
+         "add rule inet pw out ip6 daddr ::1 icmpv6 type echo-request reject with icmpv6 type "
+         "addr-unreachable"},
         {.timeout = 10s});
     if (nft.exit_code != 0) {
         GTEST_SKIP() << "nft did not work: " << nft.err;
     }
     std::vector<ProbeResult> r;
     ASSERT_TRUE(sysctl(ns, "net.ipv4.ping_group_range=0 2147483647"));
-    ASSERT_TRUE(ns.run([&] { r.push_back(probe_all({icmp("127.0.0.1")}, {}).at(0)); }));
+    ASSERT_TRUE(ns.run([&] {
+        r.push_back(probe_all({icmp("127.0.0.1")}, {}).at(0));
+        r.push_back(probe_all({icmp("::1")}, {}).at(0));
+    }));
     ASSERT_TRUE(sysctl(ns, "net.ipv4.ping_group_range=1 0"));
     ASSERT_TRUE(ns.run([&] { r.push_back(probe_all({icmp("127.0.0.1")}, {}).at(0)); }));
     EXPECT_EQ(r[0].reason(), "icmp-unreachable");
     EXPECT_EQ(r[0].detail, "icmp echo to 127.0.0.1 (ping socket): send: Operation not permitted");
+    // The ICMPv6 error itself (the kernel lets this echo out, then answers it with the error).
     EXPECT_EQ(r[1].reason(), "icmp-unreachable");
-    EXPECT_EQ(r[1].detail, "icmp echo to 127.0.0.1 (raw socket): send: Operation not permitted");
+    EXPECT_EQ(r[1].detail, "icmp echo to ::1 (ping socket): receive: No route to host");
+    EXPECT_EQ(r[2].reason(), "icmp-unreachable");
+    EXPECT_EQ(r[2].detail, "icmp echo to 127.0.0.1 (raw socket): send: Operation not permitted");
 }
 
 TEST(IcmpKind, NeitherSocketAllowedIsAPermissionErrorOfThisHost) {
