@@ -72,7 +72,7 @@ std::shared_ptr<KindOptions const> DnsKind::parse_options(config::OptionBag cons
                 bag.error(out, e.value, key, "expected a domain name");
             }
         } else if (e.key == "type") {
-            o->type_name = options::text(bag, e.value, key, out).value_or("A");
+            o->type_name = dns::upper(options::text(bag, e.value, key, out).value_or("A"));
             o->type = dns::type_code(o->type_name);
             if (o->type == 0) {
                 bag.error(out, e.value, key,
@@ -95,6 +95,9 @@ std::shared_ptr<KindOptions const> DnsKind::parse_options(config::OptionBag cons
     if (dns_entry(bag, "query") == nullptr) {
         bag.error(out, *d, "missing query");
     }
+    if (auto const reverse = dns::reverse_name(o->query); reverse && o->type == 12) {
+        o->query = *reverse;  // PTR of an address: its in-addr.arpa / ip6.arpa name
+    }
     if (out.size() != before) {
         return nullptr;
     }
@@ -110,7 +113,7 @@ void DnsKind::complete_target(config::OptionBag const& bag, config::Target& targ
     bool const bare_v6 = target.host.find(':') != std::string::npos && target.host[0] != '[';
     target.endpoint = fmt::format(
         "dns://{}:{}/{}/{}", bare_v6 ? "[" + target.host + "]" : target.host, target.port,
-        q != nullptr ? q->value.scalar : "", t != nullptr ? t->value.scalar : "A");
+        q != nullptr ? q->value.scalar : "", t != nullptr ? dns::upper(t->value.scalar) : "A");
 }
 
 void DnsKind::run_datagram(DatagramStep step, StepDone done) const {

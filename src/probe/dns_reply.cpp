@@ -7,7 +7,7 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <boost/asio/ip/address_v6.hpp>
+#include <boost/asio/ip/address.hpp>
 
 namespace portwatch::probe::dns {
 
@@ -153,9 +153,38 @@ std::string render(Reader& r, int type, std::size_t len) {
 
 }  // namespace
 
+std::string upper(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) {
+        if (c >= 'a' && c <= 'z') {
+            c = static_cast<char>(c - 'a' + 'A');
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> reverse_name(std::string_view text) {
+    boost::system::error_code ec;
+    auto const a = boost::asio::ip::make_address(std::string(text), ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    if (a.is_v4()) {
+        auto const b = a.to_v4().to_bytes();
+        return fmt::format("{}.{}.{}.{}.in-addr.arpa", b[3], b[2], b[1], b[0]);
+    }
+    auto const b = a.to_v6().to_bytes();
+    std::string out;
+    for (auto it = b.rbegin(); it != b.rend(); ++it) {
+        out += fmt::format("{:x}.{:x}.", *it & 0x0f, *it >> 4);
+    }
+    return out + "ip6.arpa";
+}
+
 int type_code(std::string_view name) {
+    auto const u = upper(name);
     for (auto const& [n, code] : types) {
-        if (n == name) {
+        if (n == u) {
             return code;
         }
     }
@@ -163,8 +192,9 @@ int type_code(std::string_view name) {
 }
 
 int rcode_code(std::string_view name) {
+    auto const u = upper(name);
     for (std::size_t i = 0; i < rcodes.size(); ++i) {
-        if (rcodes[i] == name) {
+        if (rcodes[i] == u) {
             return static_cast<int>(i);
         }
     }

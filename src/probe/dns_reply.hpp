@@ -10,11 +10,17 @@
 // answers rendered as text.
 namespace portwatch::probe::dns {
 
-/// The record type named `name` (A, AAAA, CNAME, MX, TXT, NS, SOA, PTR, SRV); 0 otherwise.
-int type_code(std::string_view name);
-/// The rcode named `name` (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, ...); -1
+/// The record type named `name` (A, AAAA, CNAME, MX, TXT, NS, SOA, PTR, SRV; any case); 0
 /// otherwise.
+int type_code(std::string_view name);
+/// The rcode named `name` (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, ...; any
+/// case); -1 otherwise.
 int rcode_code(std::string_view name);
+/// `text` in upper case (ASCII).
+std::string upper(std::string_view text);
+/// The reverse-lookup name of an IP literal ("127.0.0.1" -> "1.0.0.127.in-addr.arpa", IPv6
+/// under ip6.arpa); nullopt when `text` is no IP literal.
+std::optional<std::string> reverse_name(std::string_view text);
 /// The name of `rcode` ("NXDOMAIN"), or "RCODE<n>" for an unnamed one.
 std::string rcode_name(int rcode);
 

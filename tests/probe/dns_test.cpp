@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "probe/dns_reply.hpp"
 #include "probe/engine.hpp"
 #include "probe/registry.hpp"
 #include "support/dns_responder.hpp"
@@ -126,6 +127,7 @@ TEST_F(DnsKindTest, EveryTypeRendersItsAnswers) {
         {"txt.test", "TXT", "1 TXT answer(s): v=spf1 -all"},
         {"srv.test", "SRV", "1 SRV answer(s): 1 5 8080 svc.test"},
         {"soa.test", "SOA", "1 SOA answer(s): ns.test admin.test 2026120501 3600 600 86400 60"},
+        {"1.0.0.127.in-addr.arpa", "PTR", "1 PTR answer(s): localhost.test"},
     };
     std::vector<ProbeRequest> reqs;
     for (auto const& c : cases) {
@@ -137,6 +139,20 @@ TEST_F(DnsKindTest, EveryTypeRendersItsAnswers) {
         EXPECT_EQ(r[i].detail, "dns " + cases[i].query + " " + cases[i].type + at() +
                                    ": NOERROR, " + cases[i].answers);
     }
+}
+
+TEST_F(DnsKindTest, TypeAndRcodeInAnyCaseAndPtrOfAnAddress) {
+    auto const r = probe_all(
+        {dns(server.port(), {{"query", "127.0.0.1"}, {"type", "ptr"}}),
+         dns(server.port(), {{"query", "nx.test"}, {"type", "aaaa"}, {"rcode", "nxdomain"}})},
+        {});
+    EXPECT_TRUE(r[0].up) << r[0].detail;
+    EXPECT_EQ(r[0].detail, "dns 1.0.0.127.in-addr.arpa PTR" + at() +
+                               ": NOERROR, 1 PTR answer(s): localhost.test");
+    EXPECT_TRUE(r[1].up) << r[1].detail;
+    EXPECT_EQ(dns::reverse_name("2001:db8::1"),
+              "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+    EXPECT_EQ(dns::reverse_name("example.com"), std::nullopt);
 }
 
 TEST(DnsKind, ClosedPortIsRefused) {
@@ -155,7 +171,7 @@ TEST(DnsKind, ClosedPortIsRefused) {
 
 TEST(DnsKind, TargetKeyHoldsQueryAndTypeAndPortDefaultsTo53) {
     config::Target t{.host = "127.0.0.1", .kind = "dns"};
-    dns_kind.complete_target(dns_bag({{"query", "example.com"}, {"type", "MX"}}), t);
+    dns_kind.complete_target(dns_bag({{"query", "example.com"}, {"type", "mx"}}), t);
     EXPECT_EQ(t.port, 53);
     EXPECT_EQ(t.key(), "dns://127.0.0.1:53/example.com/MX");
     config::Target six{.host = "::1", .port = 5353, .kind = "dns"};

@@ -16,8 +16,9 @@ namespace portwatch::test {
 /// tests/support/dns_responder.py on 127.0.0.1 (UDP and TCP on one port), run by
 /// /usr/bin/python3: ok.test (A 127.0.0.10 and .11, AAAA ::1), alias.test (CNAME ok.test),
 /// nx.test (NXDOMAIN), servfail.test, wrong.test (A 127.0.0.99), mx.test, txt.test,
-/// srv.test, soa.test, big.test (truncated over UDP, A 127.0.0.42 over TCP) and
-/// silent.test (never answered). Header-only: needs PORTWATCH_SOURCE_DIR (pw_add_test).
+/// srv.test, soa.test, PTR 1.0.0.127.in-addr.arpa (localhost.test), big.test (truncated over UDP, A
+/// 127.0.0.42 over TCP) and silent.test (never answered). Header-only: needs PORTWATCH_SOURCE_DIR
+/// (pw_add_test).
 class DnsResponder {
   public:
     DnsResponder()

@@ -58,6 +58,8 @@ def answer(q, tcp):
     elif qname == "soa.test":
         soa = name("ns.test") + name("admin.test")
         ans = [rr(Q, 6, soa + struct.pack(">IIIII", 2026120501, 3600, 600, 86400, 60))]
+    elif qname == "1.0.0.127.in-addr.arpa" and qtype == 12:
+        ans = [rr(Q, 12, name("localhost.test"))]
     elif qname == "big.test":
         if tcp:
             ans = [rr(Q, 1, bytes([127, 0, 0, 42]))]
