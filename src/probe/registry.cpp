@@ -3,15 +3,21 @@
 #include <array>
 #include <string>
 
+#include "probe/dns.hpp"
+#include "probe/icmp.hpp"
 #include "probe/tcp.hpp"
+#include "probe/udp.hpp"
 
 namespace portwatch::probe {
 
 namespace {
 
 // The table: adding a kind is its file and one line here.
-constexpr std::array<Kind const*, 1> table{{
+constexpr std::array<Kind const*, 4> table{{
     &tcp_kind,
+    &udp_kind,
+    &icmp_kind,
+    &dns_kind,
 }};
 
 }  // namespace

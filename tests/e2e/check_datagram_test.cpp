@@ -1,0 +1,94 @@
+// `portwatch check -c --json` end to end with the datagram kinds: udp, icmp and dns targets
+// against servers on loopback run by the test.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "e2e/e2e_support.hpp"
+#include "support/dns_responder.hpp"
+#include "support/udp_server.hpp"
+
+namespace portwatch::test {
+namespace {
+
+using nlohmann::json;
+
+TEST(CheckDatagramKinds, UdpIcmpAndDnsTargetsInTheJsonReport) {
+    SeedDir dir;
+    UdpServer echo("127.0.0.1", udp_echo());
+    ASSERT_TRUE(echo.ok());
+    std::uint16_t closed = 0;
+    {
+        UdpServer gone("127.0.0.1", [](std::size_t, std::string const&) { return std::nullopt; });
+        closed = gone.port();
+    }
+    DnsResponder dns;
+    ASSERT_TRUE(dns.ok());
+    dir.write(
+        "portwatch.yaml",
+        fmt::format(
+            "defaults: {{timeout: 2s}}\n"
+            "targets:\n"
+            "  - {{name: echo, host: 127.0.0.1, port: {0}, kind: udp, send: \"PING\\r\\n\","
+            " expect: '^PING'}}\n"
+            "  - {{name: closed, host: 127.0.0.1, port: {1}, kind: udp, send_hex: '1b00'}}\n"
+            "  - {{name: lo, host: 127.0.0.1, kind: icmp, count: 2}}\n"
+            "  - {{name: resolver, host: 127.0.0.1, port: {2}, kind: dns,\n"
+            "     dns: {{query: ok.test, type: A, answer: '^127\\.0\\.0\\.10$'}}}}\n"
+            "  - {{name: nx, host: 127.0.0.1, port: {2}, kind: dns, dns: {{query: nx.test}}}}\n"
+            "store: json:{3}\n",
+            echo.port(), closed, dns.port(), (dir / "state.json").string()));
+    auto const r = dir.check({"-c", (dir / "portwatch.yaml").string(), "--json"});
+    ASSERT_LE(r.exit_code, 3) << r.err;
+    auto const report = json::parse(r.out);
+    std::map<std::string, json> by_key;
+    for (auto const& t : report["targets"]) {
+        by_key[t["key"].get<std::string>()] = t;
+    }
+    auto const udp_up = by_key[fmt::format("udp://127.0.0.1:{}", echo.port())];
+    EXPECT_EQ(udp_up["status"], "UP") << udp_up.dump();
+    auto const udp_down = by_key[fmt::format("udp://127.0.0.1:{}", closed)];
+    EXPECT_EQ(udp_down["status"], "DOWN") << udp_down.dump();
+    EXPECT_EQ(udp_down["reason"], "refused");
+    auto const icmp = by_key["icmp://127.0.0.1"];
+    EXPECT_EQ(icmp["status"], "UP") << icmp.dump();
+    EXPECT_NE(icmp["detail"].get<std::string>().find("2/2 replies"), std::string::npos);
+    auto const ok = by_key[fmt::format("dns://127.0.0.1:{}/ok.test/A", dns.port())];
+    EXPECT_EQ(ok["status"], "UP") << ok.dump();
+    auto const nx = by_key[fmt::format("dns://127.0.0.1:{}/nx.test/A", dns.port())];
+    EXPECT_EQ(nx["status"], "DOWN") << nx.dump();
+    EXPECT_EQ(nx["reason"], "dns-rcode");
+    EXPECT_NE(nx["detail"].get<std::string>().find("rcode NXDOMAIN"), std::string::npos);
+    EXPECT_EQ(by_key.size(), 5u) << r.out;
+
+    // The two failures were announced with their reasons.
+    auto const calls = dir.calls();
+    ASSERT_EQ(calls.size(), 2u) << r.out << r.err;
+    std::vector<std::string> reasons{calls[0].reason, calls[1].reason};
+    std::sort(reasons.begin(), reasons.end());
+    EXPECT_EQ(reasons, (std::vector<std::string>{"dns-rcode", "refused"}));
+}
+
+TEST(CheckDatagramKinds, OptionErrorsNameFileLineAndColumn) {
+    SeedDir dir;
+    dir.write("portwatch.yaml",
+              "targets:\n"
+              "  - {name: r, host: 127.0.0.1, kind: dns, dns: {type: AXFR}}\n"
+              "  - {name: u, host: 127.0.0.1, port: 7, kind: udp, send: '\\q'}\n"
+              "  - {name: i, host: 127.0.0.1, kind: icmp, count: 0}\n");
+    auto const cfg = (dir / "portwatch.yaml").string();
+    auto const r = dir.check({"-c", cfg});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(cfg + ":2:55: targets[0].dns.type: expected A, AAAA"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(cfg + ":2:43: targets[0].dns: missing query"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(cfg + ":3:52: targets[1].send: bad escape"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(cfg + ":4:51: targets[2].count: expected an integer from 1 to 100"),
+              std::string::npos)
+        << r.err;
+}
+
+}  // namespace
+}  // namespace portwatch::test
