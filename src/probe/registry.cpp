@@ -4,14 +4,16 @@
 #include <string>
 
 #include "probe/tcp.hpp"
+#include "probe/tls.hpp"
 
 namespace portwatch::probe {
 
 namespace {
 
 // The table: adding a kind is its file and one line here.
-constexpr std::array<Kind const*, 1> table{{
+constexpr std::array<Kind const*, 2> table{{
     &tcp_kind,
+    &tls_kind,
 }};
 
 }  // namespace
