@@ -15,8 +15,11 @@ ExpectStep reply(std::string send, char const* complete, char const* accept) {
                       .accept = std::regex(accept)};
 }
 
-// SMTP and FTP replies may span lines ("250-...", then "250 ..."): the last line ends them.
-constexpr char const* final_line = "(^|\\n)[0-9]{3}( [^\\n]*|\\r)?\\n";
+// SMTP and FTP replies may span lines ("250-...", then "250 ..."): the last line ends them;
+// a first line that is no reply at all (another service) ends them too, and is refused.
+constexpr char const* final_line = "(^|\\n)([0-9]{3}( [^\\n]*|\\r)?|[^0-9][^\\n]*)\\n";
+// IMAP and POP3: the greeting is one line.
+constexpr char const* first_line = "^[^\\n]*\\n";
 
 std::vector<ExpectStep> smtp() {
     return {reply("", final_line, "(^|\\n)220( |\\r?\\n)"),
@@ -25,12 +28,12 @@ std::vector<ExpectStep> smtp() {
 }
 
 std::vector<ExpectStep> imap() {
-    return {reply("", "^\\* [^\\n]*\\n", "^\\* OK"),
+    return {reply("", first_line, "^\\* OK"),
             reply("a1 STARTTLS\r\n", "(^|\\n)a1 [^\\n]*\\n", "(^|\\n)a1 OK")};
 }
 
 std::vector<ExpectStep> pop3() {
-    return {reply("", "^[+-][^\\n]*\\n", "^\\+OK"), reply("STLS\r\n", "^[+-][^\\n]*\\n", "^\\+OK")};
+    return {reply("", first_line, "^\\+OK"), reply("STLS\r\n", first_line, "^\\+OK")};
 }
 
 std::vector<ExpectStep> ftp() {

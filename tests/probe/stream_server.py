@@ -12,6 +12,7 @@ until killed. Modes:
   silent            says nothing, waits for EOF
   flood             sends 5000 bytes of "A", waits for EOF
   closer            sends "hello" and closes
+  aiosmtpd          Debian's aiosmtpd with STARTTLS (CERT, KEY)
 """
 import socket
 import ssl
@@ -134,7 +135,27 @@ def serve(conn):
         conn.close()
 
 
+def aiosmtpd_main():
+    """Debian's aiosmtpd, a real SMTP server, with STARTTLS."""
+    import asyncio
+
+    from aiosmtpd.handlers import Sink
+    from aiosmtpd.smtp import SMTP
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(Sink(), tls_context=CTX, require_starttls=False), "127.0.0.1", 0)
+        print("PORT", server.sockets[0].getsockname()[1], flush=True)
+        await server.serve_forever()
+
+    asyncio.run(run())
+
+
 def main():
+    if MODE == "aiosmtpd":
+        aiosmtpd_main()
+        return
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
