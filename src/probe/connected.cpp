@@ -41,7 +41,8 @@ void Connector::connected(std::size_t i) {
             close_socket(j);
         }
     }
-    if (job_.kind != nullptr && job_.kind->has_steps()) {
+    // submit() kept the kind only when this request has steps (has_steps(request)).
+    if (job_.kind != nullptr) {
         start_steps(i);
     } else {
         succeed(i);

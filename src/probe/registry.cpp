@@ -6,6 +6,7 @@
 #include "probe/dns.hpp"
 #include "probe/icmp.hpp"
 #include "probe/tcp.hpp"
+#include "probe/tls.hpp"
 #include "probe/udp.hpp"
 
 namespace portwatch::probe {
@@ -13,8 +14,9 @@ namespace portwatch::probe {
 namespace {
 
 // The table: adding a kind is its file and one line here.
-constexpr std::array<Kind const*, 4> table{{
+constexpr std::array<Kind const*, 5> table{{
     &tcp_kind,
+    &tls_kind,
     &udp_kind,
     &icmp_kind,
     &dns_kind,

@@ -20,7 +20,7 @@ TEST(ProbeRegistry, TcpIsRegisteredFirst) {
 TEST(ProbeRegistry, TcpIsTheFastPath) {
     EXPECT_EQ(tcp_kind.transport(), Kind::Transport::stream);
     EXPECT_FALSE(tcp_kind.has_steps());
-    EXPECT_EQ(tcp_kind.errors(), nullptr);
+    EXPECT_FALSE(tcp_kind.has_steps(ProbeRequest{}));  // no options: no steps
 }
 
 TEST(ProbeRegistry, UnknownKindIsAbsent) {
@@ -61,7 +61,7 @@ TEST(ProbeRegistry, ErrorNamesAreUniqueAcrossKinds) {
     EXPECT_GE(seen.size(), 11u);
 }
 
-TEST(ProbeRegistry, SchemaHasEveryKindAndTcpTakesNoOptions) {
+TEST(ProbeRegistry, SchemaHasEveryKindAndTcpRejectsUnknownOptions) {
     auto const s = schema();
     for (auto const name : kind_names()) {
         EXPECT_TRUE(s.kinds.contains(name)) << name;
@@ -71,7 +71,9 @@ TEST(ProbeRegistry, SchemaHasEveryKindAndTcpTakesNoOptions) {
     config::Diagnostics out;
     EXPECT_EQ(parse_options("tcp", bag, out), nullptr);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].to_string(), "p.yaml:3:5: targets[0].sni: unknown key");
+    EXPECT_EQ(out[0].to_string(),
+              "p.yaml:3:5: targets[0].sni: unknown key (kind tcp takes send, expect, steps, "
+              "starttls, tls)");
     out.clear();
     s.kinds.at("tcp").validate(config::OptionBag{}, out);
     EXPECT_TRUE(out.empty());
