@@ -1,0 +1,505 @@
+#include "probe/tls_client.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace portwatch::probe {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct TlsErrorInfo {
+    TlsError code;
+    char const* name;
+    char const* message;
+};
+
+constexpr std::array<TlsErrorInfo, 5> tls_errors{{
+    {TlsError::none, "", "success"},
+    {TlsError::handshake, "tls-handshake", "TLS handshake failed"},
+    {TlsError::cert_expired, "cert-expired", "certificate expired"},
+    {TlsError::cert_untrusted, "cert-untrusted", "certificate not trusted"},
+    {TlsError::cert_hostname, "cert-hostname", "certificate does not match the host"},
+}};
+
+class TlsCategory final : public ProbeCategory {
+  public:
+    char const* name() const noexcept override { return "portwatch.probe.tls"; }
+    std::string message(int ev) const override {
+        for (auto const& e : tls_errors) {
+            if (static_cast<int>(e.code) == ev) {
+                return e.message;
+            }
+        }
+        return "unknown TLS error";
+    }
+    std::error_condition default_error_condition(int ev) const noexcept override {
+        if (ev == 0) {
+            return {ev, *this};
+        }
+        return ProbeCondition::target_failed;
+    }
+    char const* name_of(int ev) const noexcept override {
+        for (auto const& e : tls_errors) {
+            if (static_cast<int>(e.code) == ev) {
+                return e.name;
+            }
+        }
+        return "";
+    }
+    int from_name(std::string_view name) const noexcept override {
+        if (name.empty()) {
+            return 0;
+        }
+        for (auto const& e : tls_errors) {
+            if (name == e.name) {
+                return static_cast<int>(e.code);
+            }
+        }
+        return 0;
+    }
+};
+
+std::string name_text(X509_NAME const* name) {
+    if (name == nullptr) {
+        return {};
+    }
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (bio == nullptr) {
+        return {};
+    }
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    long const n = BIO_get_mem_data(bio, &data);
+    std::string out(data != nullptr && n > 0 ? std::string(data, static_cast<std::size_t>(n)) : "");
+    BIO_free(bio);
+    return out;
+}
+
+std::int64_t unix_seconds(ASN1_TIME const* t) {
+    std::tm tm{};
+    if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+std::string utc_text(std::int64_t unix) {
+    auto const t = static_cast<std::time_t>(unix);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    std::array<char, 32> buf{};
+    std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf.data();
+}
+
+std::string peer_text(asio::ip::tcp::socket& s) {
+    boost::system::error_code ec;
+    auto const ep = s.remote_endpoint(ec);
+    if (ec) {
+        return "?";
+    }
+    auto const a = ep.address();
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
+           std::to_string(ep.port());
+}
+
+}  // namespace
+
+ProbeCategory const& tls_category() {
+    static TlsCategory const category;
+    return category;
+}
+
+std::error_code make_error_code(TlsError e) {
+    return {static_cast<int>(e), tls_category()};
+}
+
+// What the verify callback saw: the leaf and the first error of each class. The callback
+// always accepts, so the handshake completes and the leaf can be read whatever its state;
+// the verdict is ours afterwards.
+struct TlsClient::Verify {
+    X509* leaf = nullptr;
+    int expired = 0;    // X509_V_ERR_CERT_HAS_EXPIRED or NOT_YET_VALID, at any depth
+    int untrusted = 0;  // any other chain error
+    int hostname = 0;   // X509_V_ERR_HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+
+    ~Verify() {
+        if (leaf != nullptr) {
+            X509_free(leaf);
+        }
+    }
+};
+
+TlsClient::TlsClient(TlsOptions const& options, asio::ip::tcp::socket& socket,
+                     std::string_view host)
+    : options_(options),
+      stream_(socket, *options.context),
+      name_(options.server_name.empty() ? std::string(host) : options.server_name),
+      verify_(std::make_shared<Verify>()) {
+    SSL* ssl = stream_.native_handle();
+    boost::system::error_code ec;
+    auto const ip = asio::ip::make_address(name_, ec);
+    bool const is_ip = !ec;
+    if (!is_ip && !name_.empty()) {
+        SSL_set_tlsext_host_name(ssl, name_.c_str());
+    }
+    if (options_.verify && !name_.empty()) {
+        if (is_ip) {
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip.to_string().c_str());
+        } else {
+            SSL_set1_host(ssl, name_.c_str());
+        }
+    }
+    stream_.set_verify_mode(ssl::verify_peer);
+    stream_.set_verify_callback([v = verify_](bool preverified, ssl::verify_context& ctx) {
+        X509_STORE_CTX* store = ctx.native_handle();
+        int const depth = X509_STORE_CTX_get_error_depth(store);
+        if (depth == 0 && v->leaf == nullptr) {
+            if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+                X509_up_ref(cert);
+                v->leaf = cert;
+            }
+        }
+        if (!preverified) {
+            int const err = X509_STORE_CTX_get_error(store);
+            if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID) {
+                v->expired = v->expired != 0 ? v->expired : err;
+            } else if (err == X509_V_ERR_HOSTNAME_MISMATCH ||
+                       err == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+                v->hostname = v->hostname != 0 ? v->hostname : err;
+            } else {
+                v->untrusted = v->untrusted != 0 ? v->untrusted : err;
+            }
+        }
+        return true;
+    });
+}
+
+TlsClient::~TlsClient() = default;
+
+void TlsClient::handshake(Clock::time_point start, StepDone done) {
+    stream_.async_handshake(
+        ssl::stream_base::client,
+        [self = shared_from_this(), start, done = std::move(done)](boost::system::error_code ec) {
+            self->on_handshake(ec, start, done);
+        });
+}
+
+void TlsClient::on_handshake(boost::system::error_code ec, Clock::time_point start,
+                             StepDone const& done) {
+    SSL* ssl = stream_.native_handle();
+    StepResult r;
+    // The leaf: from the callback, else (verification skipped) from the session.
+    X509* leaf = verify_->leaf;
+    X509* owned = nullptr;
+    if (leaf == nullptr) {
+        owned = SSL_get1_peer_certificate(ssl);
+        leaf = owned;
+    }
+    if (leaf != nullptr) {
+        r.facts.cert_not_after = unix_seconds(X509_get0_notAfter(leaf));
+        r.facts.cert_subject = name_text(X509_get_subject_name(leaf));
+        r.facts.cert_issuer = name_text(X509_get_issuer_name(leaf));
+    }
+    if (owned != nullptr) {
+        X509_free(owned);
+    }
+    auto const prefix = "tls handshake with " + peer_text(stream_.next_layer()) + ": ";
+    if (ec) {
+        r.error = TlsError::handshake;
+        r.detail = prefix + ec.message();
+        done(std::move(r));
+        return;
+    }
+    r.facts.tls_version = SSL_get_version(ssl);
+    r.facts.tls_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    if (options_.verify) {
+        auto const& v = *verify_;
+        if (v.expired != 0) {
+            r.error = TlsError::cert_expired;
+            r.detail = prefix + X509_verify_cert_error_string(v.expired);
+            if (v.expired == X509_V_ERR_CERT_HAS_EXPIRED && r.facts.cert_not_after != 0) {
+                r.detail += " (notAfter " + utc_text(r.facts.cert_not_after) + ")";
+            }
+        } else if (v.untrusted != 0) {
+            r.error = TlsError::cert_untrusted;
+            r.detail = prefix + X509_verify_cert_error_string(v.untrusted) + " (issuer " +
+                       r.facts.cert_issuer + ")";
+        } else if (v.hostname != 0) {
+            r.error = TlsError::cert_hostname;
+            r.detail = prefix + "certificate does not match '" + name_ + "' (subject " +
+                       r.facts.cert_subject + ")";
+        }
+    }
+    done(std::move(r));
+}
+
+void TlsClient::close_notify(std::function<void()> done) {
+    // As if the peer's close_notify had come: SSL_shutdown then sends ours and returns at once.
+    SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+    stream_.async_shutdown(
+        [self = shared_from_this(), done = std::move(done)](boost::system::error_code) { done(); });
+}
+
+namespace {
+
+using config::Option;
+using config::OptionNode;
+
+/// "14d", "12h", "30m", "90s" (whole numbers): the expiry warning's lead time.
+std::optional<std::chrono::seconds> parse_lead_time(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+        ++digits;
+    }
+    if (digits == 0 || digits > 9 || digits + 1 != text.size()) {
+        return std::nullopt;
+    }
+    std::int64_t const n = std::stoll(std::string(text.substr(0, digits)));
+    switch (text.back()) {
+        case 's':
+            return std::chrono::seconds(n);
+        case 'm':
+            return std::chrono::seconds(n * 60);
+        case 'h':
+            return std::chrono::seconds(n * 3600);
+        case 'd':
+            return std::chrono::seconds(n * 86400);
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+    if (s == "true" || s == "yes" || s == "on") {
+        return true;
+    }
+    if (s == "false" || s == "no" || s == "off") {
+        return false;
+    }
+    return std::nullopt;
+}
+
+int version_of(std::string_view s) {
+    if (s == "1.0") {
+        return TLS1_VERSION;
+    }
+    if (s == "1.1") {
+        return TLS1_1_VERSION;
+    }
+    if (s == "1.2") {
+        return TLS1_2_VERSION;
+    }
+    if (s == "1.3") {
+        return TLS1_3_VERSION;
+    }
+    return 0;
+}
+
+std::string openssl_error_text(boost::system::error_code ec) {
+    return ec.message();
+}
+
+// Contexts by settings: 10k targets with the same `tls:` share one (its CA store loaded once).
+struct ContextCache {
+    std::mutex mutex;
+    std::map<std::string, std::weak_ptr<ssl::context>> contexts;
+};
+
+ContextCache& context_cache() {
+    static ContextCache cache;
+    return cache;
+}
+
+struct ContextError {
+    char const* key;  // the option at fault
+    std::string what;
+};
+
+std::shared_ptr<ssl::context> build_context(TlsOptions const& o, ContextError& err) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3);
+    boost::system::error_code ec;
+    if (int const v = version_of(o.min_version); v != 0) {
+        SSL_CTX_set_min_proto_version(ctx->native_handle(), v);
+    }
+    if (o.ca_file.empty()) {
+        ctx->set_default_verify_paths(ec);
+        if (ec) {
+            err = {"tls", "cannot load the system's CA certificates: " + openssl_error_text(ec)};
+            return nullptr;
+        }
+    } else {
+        ctx->load_verify_file(o.ca_file, ec);
+        if (ec) {
+            err = {"ca_file", o.ca_file + ": " + openssl_error_text(ec)};
+            return nullptr;
+        }
+    }
+    if (!o.cert_file.empty()) {
+        ctx->use_certificate_chain_file(o.cert_file, ec);
+        if (ec) {
+            err = {"cert_file", o.cert_file + ": " + openssl_error_text(ec)};
+            return nullptr;
+        }
+        ctx->use_private_key_file(o.key_file, ssl::context::pem, ec);
+        if (ec) {
+            err = {"key_file", o.key_file + ": " + openssl_error_text(ec)};
+            return nullptr;
+        }
+        if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+            ERR_clear_error();
+            err = {"key_file", o.key_file + ": does not match " + o.cert_file};
+            return nullptr;
+        }
+    }
+    return ctx;
+}
+
+std::shared_ptr<ssl::context> shared_context(TlsOptions const& o, ContextError& err) {
+    auto const key = fmt::format("{}\n{}\n{}\n{}\n{}", o.verify, o.ca_file, o.cert_file, o.key_file,
+                                 o.min_version);
+    auto& cache = context_cache();
+    std::lock_guard const lock(cache.mutex);
+    if (auto ctx = cache.contexts[key].lock()) {
+        return ctx;
+    }
+    auto ctx = build_context(o, err);
+    if (ctx) {
+        cache.contexts[key] = ctx;
+    }
+    return ctx;
+}
+
+}  // namespace
+
+std::optional<TlsOptions> parse_tls_options(config::OptionBag const& bag, Option const* tls,
+                                            config::Diagnostics& out) {
+    TlsOptions o;
+    auto const errors = out.size();
+    Option const* by_key[7] = {};
+    constexpr std::array<char const*, 7> keys{
+        "server_name", "verify", "ca_file", "cert_file", "key_file", "min_version", "expiry_warn"};
+    if (tls != nullptr && tls->value.type != OptionNode::Type::map) {
+        bag.error(out, *tls, "expected a mapping (server_name, verify, ca_file, ...)");
+        return std::nullopt;
+    }
+    if (tls != nullptr) {
+        for (auto const& e : tls->value.entries) {
+            auto const path = "tls." + e.key;
+            std::size_t i = 0;
+            while (i < keys.size() && e.key != keys[i]) {
+                ++i;
+            }
+            if (i == keys.size()) {
+                bag.error(out, e.value, path, "unknown key");
+                continue;
+            }
+            if (e.value.type != OptionNode::Type::scalar || e.value.scalar.empty()) {
+                bag.error(out, e.value, path, "expected a non-empty scalar");
+                continue;
+            }
+            by_key[i] = &e;
+            auto const& v = e.value.scalar;
+            switch (i) {
+                case 0:
+                    o.server_name = v;
+                    break;
+                case 1:
+                    if (auto const b = parse_bool(v)) {
+                        o.verify = *b;
+                    } else {
+                        bag.error(out, e.value, path, "expected true or false, got '" + v + "'");
+                    }
+                    break;
+                case 2:
+                    o.ca_file = v;
+                    break;
+                case 3:
+                    o.cert_file = v;
+                    break;
+                case 4:
+                    o.key_file = v;
+                    break;
+                case 5:
+                    if (version_of(v) == 0) {
+                        bag.error(out, e.value, path,
+                                  "expected 1.0, 1.1, 1.2 or 1.3, got '" + v + "'");
+                    }
+                    o.min_version = v;
+                    break;
+                case 6:
+                    if (auto const d = parse_lead_time(v); d && d->count() > 0) {
+                        o.expiry_warn = *d;
+                    } else {
+                        bag.error(out, e.value, path,
+                                  "expected a duration like 14d, 12h, 30m; got '" + v + "'");
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (o.cert_file.empty() != o.key_file.empty()) {
+            auto const* given = by_key[3] != nullptr ? by_key[3] : by_key[4];
+            bag.error(out, given->value, "tls." + given->key, "cert_file and key_file go together");
+        }
+    }
+    if (out.size() != errors) {
+        return std::nullopt;
+    }
+    // Relative files are read from the config file's directory, as `include:` and `store:`.
+    auto const base = std::filesystem::path(bag.file).parent_path();
+    for (auto* f : {&o.ca_file, &o.cert_file, &o.key_file}) {
+        if (!f->empty() && std::filesystem::path(*f).is_relative() && !base.empty()) {
+            *f = (base / *f).string();
+        }
+    }
+    ContextError err{};
+    o.context = shared_context(o, err);
+    if (!o.context) {
+        Option const* at = nullptr;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (std::string_view(keys[i]) == err.key) {
+                at = by_key[i];
+            }
+        }
+        if (at != nullptr) {
+            bag.error(out, at->value, "tls." + at->key, err.what);
+        } else if (tls != nullptr) {
+            bag.error(out, *tls, err.what);
+        } else {
+            out.push_back(
+                config::Diagnostic{.file = bag.file, .message = bag.path + ": " + err.what});
+        }
+        return std::nullopt;
+    }
+    return o;
+}
+
+std::optional<std::chrono::seconds> expiry_warn_of(KindOptions const* options) {
+    auto const* has = dynamic_cast<HasTls const*>(options);
+    if (has == nullptr || has->tls() == nullptr) {
+        return std::nullopt;
+    }
+    return has->tls()->expiry_warn;
+}
+
+}  // namespace portwatch::probe
