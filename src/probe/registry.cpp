@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "probe/http.hpp"
 #include "probe/tcp.hpp"
 
 namespace portwatch::probe {
@@ -10,8 +11,9 @@ namespace portwatch::probe {
 namespace {
 
 // The table: adding a kind is its file and one line here.
-constexpr std::array<Kind const*, 1> table{{
+constexpr std::array<Kind const*, 2> table{{
     &tcp_kind,
+    &http_kind,
 }};
 
 }  // namespace
