@@ -303,6 +303,7 @@ TEST_F(HttpProbe, PlainHttpToATlsPortAndTlsToAPlainPort) {
     auto const plain_to_tls =
         probe({.url = fmt::format("http://127.0.0.1:{}/ok", https_->port()), .timeout = 2s});
     EXPECT_FALSE(plain_to_tls.up);
+    EXPECT_EQ(plain_to_tls.reason(), "http-protocol") << plain_to_tls.detail;
     auto const tls_to_plain = probe({.url = tls_url(http_, "/ok"), .tls = test_ca()});
     EXPECT_FALSE(tls_to_plain.up);
     EXPECT_EQ(tls_to_plain.reason(), "tls-handshake");
