@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char const* server_py = R"PY(
-import http.server, socketserver, ssl, sys, time, threading
+import http.server, socket, socketserver, ssl, sys, time, threading
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
@@ -55,10 +55,11 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = do_PUT = answer
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
-srv = S(("127.0.0.1", 0), H)
-if len(sys.argv) > 3:
+    address_family = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
+srv = S((sys.argv[2], 0), H)
+if len(sys.argv) > 4:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
 import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
@@ -69,10 +70,10 @@ srv.serve_forever()
 }  // namespace
 
 PyServer::PyServer(test::TempDir const& dir, std::string const& name, fs::path const& cert,
-                   fs::path const& key) {
+                   fs::path const& key, std::string const& address) {
     auto const script = dir.write("server.py", server_py);
     auto const port_file = dir / (name + ".port");
-    std::vector<std::string> argv{"/usr/bin/python3", script.string(), port_file.string()};
+    std::vector<std::string> argv{"/usr/bin/python3", script.string(), port_file.string(), address};
     if (!cert.empty()) {
         argv.push_back(cert.string());
         argv.push_back(key.string());

@@ -16,7 +16,7 @@
 
 namespace portwatch::probe::http_test {
 
-/// A Python HTTP server on 127.0.0.1 (HTTPS when given a certificate and key), killed by
+/// A Python HTTP server on `address` (HTTPS when given a certificate and key), killed by
 /// the destructor. Routes: /ok, /empty (204), /fail (500), /wrong (another body), /big
 /// (1 MiB, then MARKER), /r/N (N redirects, then /ok), /to?PORT (302 to 127.0.0.1:PORT/ok),
 /// /see (303 to echo), /echo (method, X-Probe and the request body), /slow (half a body,
@@ -24,7 +24,8 @@ namespace portwatch::probe::http_test {
 class PyServer {
   public:
     PyServer(test::TempDir const& dir, std::string const& name,
-             std::filesystem::path const& cert = {}, std::filesystem::path const& key = {});
+             std::filesystem::path const& cert = {}, std::filesystem::path const& key = {},
+             std::string const& address = "127.0.0.1");
     /// 0 when it did not start within 10 s.
     std::uint16_t port() const { return port_; }
 

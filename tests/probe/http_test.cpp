@@ -299,6 +299,30 @@ TEST_F(HttpProbe, WrongNameIsCertHostname) {
     EXPECT_TRUE(named.up) << named.detail;
 }
 
+TEST_F(HttpProbe, SilentTlsServerIsHttpTimeout) {
+    test::LoopbackListener silent;
+    ASSERT_TRUE(silent.ok()) << silent.error();
+    auto const u = fmt::format("https://127.0.0.1:{}/", silent.port());
+    auto const r = probe({.url = u, .timeout = 300ms});
+    EXPECT_EQ(r.reason(), "http-timeout");
+    EXPECT_EQ(r.detail, "GET " + u + ": no TLS handshake within 300 ms");
+    EXPECT_EQ(r.facts.cert_not_after, 0);
+}
+
+TEST_F(HttpProbe, Ipv6Literal) {
+    if (!test::ipv6_loopback_available()) {
+        GTEST_SKIP() << "no IPv6 loopback";
+    }
+    PyServer v6(*dir_, "v6", {}, {}, "::1");
+    ASSERT_NE(v6.port(), 0);
+    auto const u = fmt::format("http://[::1]:{}/r/1", v6.port());
+    auto const r = probe({.url = u, .http = {opt("follow_redirects", scalar("1"))}});
+    EXPECT_TRUE(r.up) << r.detail;
+    EXPECT_EQ(r.address, "::1");
+    EXPECT_EQ(r.detail,
+              fmt::format("GET http://[::1]:{}/ok: status 200 after 1 redirect(s)", v6.port()));
+}
+
 TEST_F(HttpProbe, PlainHttpToATlsPortAndTlsToAPlainPort) {
     auto const plain_to_tls =
         probe({.url = fmt::format("http://127.0.0.1:{}/ok", https_->port()), .timeout = 2s});
