@@ -4,6 +4,7 @@
 #include <string>
 
 #include "probe/dns.hpp"
+#include "probe/http.hpp"
 #include "probe/icmp.hpp"
 #include "probe/tcp.hpp"
 #include "probe/tls.hpp"
@@ -14,9 +15,10 @@ namespace portwatch::probe {
 namespace {
 
 // The table: adding a kind is its file and one line here.
-constexpr std::array<Kind const*, 5> table{{
+constexpr std::array<Kind const*, 6> table{{
     &tcp_kind,
     &tls_kind,
+    &http_kind,
     &udp_kind,
     &icmp_kind,
     &dns_kind,
