@@ -21,7 +21,8 @@ import ssl
 import sys
 import threading
 
-MODE = sys.argv[1]
+# A mode ending in "@6" (e.g. "tls@6") serves on ::1 instead.
+MODE, _, FAMILY = sys.argv[1].partition("@")
 CTX = None
 if len(sys.argv) >= 4:
     CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -167,9 +168,10 @@ def main():
     if MODE == "aiosmtpd":
         aiosmtpd_main()
         return
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    v6 = FAMILY == "6"
+    srv = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
+    srv.bind(("::1" if v6 else "127.0.0.1", 0))
     srv.listen(64)
     print("PORT", srv.getsockname()[1], flush=True)
     while True:

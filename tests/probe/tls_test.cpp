@@ -88,6 +88,23 @@ TEST_F(TlsKindTest, ValidCertificateIsUpWithItsFacts) {
     }
 }
 
+TEST_F(TlsKindTest, Ipv6LiteralIsVerifiedAgainstTheIpAddressName) {
+    if (!test::ipv6_loopback_available()) {
+        GTEST_SKIP() << "no IPv6 loopback";
+    }
+    StreamServer server("tls@6", certs_->valid);
+    ASSERT_TRUE(server.ok()) << server.error();
+    auto const r = probe(request(server.port(), trusting(), "::1"));
+    EXPECT_TRUE(r.up) << r.reason() << " " << r.detail;
+    EXPECT_EQ(r.address, "::1");
+    StreamServer wrong("tls@6", certs_->wrong_host);
+    ASSERT_TRUE(wrong.ok()) << wrong.error();
+    auto const w = probe(request(wrong.port(), trusting(), "::1"));
+    EXPECT_EQ(w.reason(), "cert-hostname");
+    EXPECT_EQ(w.detail, "tls handshake with [::1]:" + std::to_string(wrong.port()) +
+                            ": certificate does not match '::1' (subject CN=wrong.example)");
+}
+
 TEST_F(TlsKindTest, ClosesWithCloseNotifyAndNoReset) {
     StreamServer server("tls", certs_->valid);
     ASSERT_TRUE(server.ok()) << server.error();
