@@ -213,9 +213,11 @@ class StreamRun : public std::enable_shared_from_this<StreamRun> {
     void do_close() {
         error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_send, ignored);
-        if (!expired_) {
-            arm(std::min(deadline_, Clock::now() + drain_bound));
+        if (expired_) {
+            finish({});  // the deadline came during close_notify: the probe had passed
+            return;
         }
+        arm(std::min(deadline_, Clock::now() + drain_bound));
         do_drain();
     }
 

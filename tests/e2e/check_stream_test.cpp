@@ -20,6 +20,8 @@ TEST(CheckStreamKinds, JsonReportGivesVerdictsReasonsAndCertificateExpiry) {
     StreamServer valid("tls", certs.valid);
     StreamServer expired("tls", certs.expired);
     StreamServer banner("banner");
+    StreamServer mail("smtp", certs.soon);
+    ASSERT_TRUE(mail.ok()) << mail.error();
     ASSERT_TRUE(valid.ok()) << valid.error();
     ASSERT_TRUE(expired.ok()) << expired.error();
     ASSERT_TRUE(banner.ok()) << banner.error();
@@ -32,13 +34,15 @@ TEST(CheckStreamKinds, JsonReportGivesVerdictsReasonsAndCertificateExpiry) {
                           "  - {{name: old, host: localhost, port: {}, kind: tls,\n"
                           "     tls: {{ca_file: certs/ca.pem}}}}\n"
                           "  - {{name: ssh, host: 127.0.0.1, port: {}, expect: '^SSH-2\\.0-'}}\n"
-                          "  - {{name: shut, host: 127.0.0.1, port: {}, kind: tls}}\n",
-                          valid.port(), expired.port(), banner.port(), closed));
+                          "  - {{name: shut, host: 127.0.0.1, port: {}, kind: tls}}\n"
+                          "  - {{name: mail, host: localhost, port: {}, starttls: smtp,\n"
+                          "     tls: {{ca_file: certs/ca.pem, expiry_warn: 21d}}}}\n",
+                          valid.port(), expired.port(), banner.port(), closed, mail.port()));
     auto const r = dir.check({"-c", (dir / "portwatch.yaml").string(), "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     auto const report = json::parse(r.out);
     auto const& t = report["targets"];
-    ASSERT_EQ(t.size(), 4u) << r.out;
+    ASSERT_EQ(t.size(), 5u) << r.out;
 
     EXPECT_EQ(t[0]["key"], fmt::format("tls://127.0.0.1:{}", valid.port()));
     EXPECT_EQ(t[0]["status"], "UP") << t[0].dump();
@@ -56,6 +60,10 @@ TEST(CheckStreamKinds, JsonReportGivesVerdictsReasonsAndCertificateExpiry) {
     EXPECT_EQ(t[3]["status"], "DOWN");
     EXPECT_EQ(t[3]["reason"], "refused") << t[3].dump();
     EXPECT_FALSE(t[3].contains("cert_not_after"));
+
+    EXPECT_EQ(t[4]["key"], fmt::format("localhost:{}", mail.port()));
+    EXPECT_EQ(t[4]["status"], "UP") << t[4].dump();
+    EXPECT_EQ(t[4]["cert_not_after"], not_after_of(certs.soon.cert));
 
     // The failures were announced with their reasons.
     auto const calls = dir.calls();

@@ -153,6 +153,17 @@ TEST(Expect, ClosesGracefully) {
     EXPECT_EQ(server.resets(), 0u);
 }
 
+TEST(Expect, SendAloneWritesAndCloses) {
+    test::LoopbackListener server;
+    ASSERT_TRUE(server.ok()) << server.error();
+    auto const r = probe(request(server.port(), {scalar("send", "QUIT\\r\\n")}));
+    EXPECT_TRUE(r.up) << r.detail;
+    EXPECT_EQ(r.facts.first_byte_time.count(), 0);
+    ASSERT_TRUE(server.wait_ended(1, 5s));
+    EXPECT_EQ(server.eofs(), 1u);
+    EXPECT_EQ(server.resets(), 0u);
+}
+
 TEST(Expect, NoOptionsKeepsTheFastPath) {
     config::Diagnostics out;
     EXPECT_EQ(parse({}, out), nullptr);

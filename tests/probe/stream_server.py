@@ -1,9 +1,11 @@
 """Loopback servers for the stream probe tests: TLS, STARTTLS dialogues, banners, PING/PONG.
 
-usage: stream_server.py MODE [CERT KEY]
-Binds 127.0.0.1 port 0, prints "PORT <n>" and serves every connection on its own thread
+usage: stream_server.py MODE [CERT KEY [CA]]
+Binds 127.0.0.1 port 0, prints "PORT <n>" (and "END clean|reset|error" after each TLS
+session: how the client closed it) and serves every connection on its own thread
 until killed. Modes:
   tls               TLS at once (CERT, KEY), then reads until EOF; tls12: TLS 1.2 at most
+  tls12-client-auth TLS 1.2 at most, requires a client certificate from CA
   smtp, smtp-refuse SMTP greeting, EHLO, STARTTLS answered 220 (or 454), then TLS
   imap, pop3, ftp   the protocol's STARTTLS (a1 STARTTLS, STLS, AUTH TLS), then TLS
   postgres          answers an SSLRequest with 'S', then TLS; postgres-refuse answers 'N'
@@ -19,13 +21,19 @@ import ssl
 import sys
 import threading
 
-MODE = sys.argv[1]
+# A mode ending in "@6" (e.g. "tls@6") serves on ::1 instead.
+MODE, _, FAMILY = sys.argv[1].partition("@")
 CTX = None
 if len(sys.argv) >= 4:
     CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     CTX.load_cert_chain(sys.argv[2], sys.argv[3])
-    if MODE == "tls12":
+    # A TCP FIN without close_notify is an error (Python ignores it by default).
+    CTX.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    if MODE in ("tls12", "tls12-client-auth"):
         CTX.maximum_version = ssl.TLSVersion.TLSv1_2
+    if MODE == "tls12-client-auth":
+        CTX.verify_mode = ssl.CERT_REQUIRED
+        CTX.load_verify_locations(sys.argv[4])
 
 
 def read_line(conn):
@@ -39,11 +47,15 @@ def read_line(conn):
 
 
 def drain(conn):
+    """Reads until EOF; how the peer ended: "clean", "reset" or "error"."""
     try:
         while conn.recv(4096):
             pass
+    except ConnectionResetError:
+        return "reset"
     except (OSError, ssl.SSLError):
-        pass
+        return "error"
+    return "clean"
 
 
 def tls(conn):
@@ -51,7 +63,7 @@ def tls(conn):
         s = CTX.wrap_socket(conn, server_side=True)
     except (OSError, ssl.SSLError):
         return
-    drain(s)
+    print("END", drain(s), flush=True)
     try:
         s.close()
     except OSError:
@@ -60,7 +72,7 @@ def tls(conn):
 
 def serve(conn):
     try:
-        if MODE in ("tls", "tls12"):
+        if MODE in ("tls", "tls12", "tls12-client-auth"):
             tls(conn)
             return
         if MODE in ("smtp", "smtp-refuse"):
@@ -156,9 +168,10 @@ def main():
     if MODE == "aiosmtpd":
         aiosmtpd_main()
         return
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    v6 = FAMILY == "6"
+    srv = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
+    srv.bind(("::1" if v6 else "127.0.0.1", 0))
     srv.listen(64)
     print("PORT", srv.getsockname()[1], flush=True)
     while True:

@@ -104,13 +104,16 @@ std::int64_t not_after_of(fs::path const& cert) {
     return static_cast<std::int64_t>(::timegm(&tm));
 }
 
-StreamServer::StreamServer(std::string const& mode, CertPair const& pair) {
+StreamServer::StreamServer(std::string const& mode, CertPair const& pair, fs::path const& ca) {
     std::vector<std::string> argv{
         "/usr/bin/python3", std::string(PORTWATCH_SOURCE_DIR) + "/tests/probe/stream_server.py",
         mode};
     if (!pair.cert.empty()) {
         argv.push_back(pair.cert.string());
         argv.push_back(pair.key.string());
+    }
+    if (!ca.empty()) {
+        argv.push_back(ca.string());
     }
     auto const log = dir_ / "server.log";
     process_ = std::make_unique<BackgroundProcess>(argv, dir_.path(),

@@ -40,10 +40,14 @@ std::int64_t not_after_of(std::filesystem::path const& cert);
 /// tests/probe/stream_server.py in a mode (see the script), on 127.0.0.1.
 class StreamServer {
   public:
-    StreamServer(std::string const& mode, CertPair const& pair = {});
+    /// `ca`: the CA of client certificates (mode tls12-client-auth).
+    StreamServer(std::string const& mode, CertPair const& pair = {},
+                 std::filesystem::path const& ca = {});
     bool ok() const { return port_ != 0; }
     std::string const& error() const { return error_; }
     std::uint16_t port() const { return port_; }
+    /// What the server printed ("PORT n", "END clean", ...).
+    std::string log() const { return dir_.read("server.log"); }
 
   private:
     TempDir dir_;

@@ -88,6 +88,45 @@ TEST_F(TlsKindTest, ValidCertificateIsUpWithItsFacts) {
     }
 }
 
+TEST_F(TlsKindTest, Ipv6LiteralIsVerifiedAgainstTheIpAddressName) {
+    if (!test::ipv6_loopback_available()) {
+        GTEST_SKIP() << "no IPv6 loopback";
+    }
+    StreamServer server("tls@6", certs_->valid);
+    ASSERT_TRUE(server.ok()) << server.error();
+    auto const r = probe(request(server.port(), trusting(), "::1"));
+    EXPECT_TRUE(r.up) << r.reason() << " " << r.detail;
+    EXPECT_EQ(r.address, "::1");
+    StreamServer wrong("tls@6", certs_->wrong_host);
+    ASSERT_TRUE(wrong.ok()) << wrong.error();
+    auto const w = probe(request(wrong.port(), trusting(), "::1"));
+    EXPECT_EQ(w.reason(), "cert-hostname");
+    EXPECT_EQ(w.detail, "tls handshake with [::1]:" + std::to_string(wrong.port()) +
+                            ": certificate does not match '::1' (subject CN=wrong.example)");
+}
+
+TEST_F(TlsKindTest, ClosesWithCloseNotifyAndNoReset) {
+    StreamServer server("tls", certs_->valid);
+    ASSERT_TRUE(server.ok()) << server.error();
+    auto const r =
+        probe_all({request(server.port(), trusting()), request(server.port(), trusting()),
+                   request(server.port(), trusting())},
+                  {});
+    for (auto const& one : r) {
+        EXPECT_TRUE(one.up) << one.detail;
+    }
+    auto count = [&](std::string const& what) {
+        auto const log = server.log();
+        std::size_t n = 0;
+        for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    ASSERT_TRUE(test::poll_until([&] { return count("END ") == 3; }, 5s)) << server.log();
+    EXPECT_EQ(count("END clean"), 3u) << server.log();
+}
+
 TEST_F(TlsKindTest, ExpiringSoonIsStillUpAndSaysWhen) {
     StreamServer server("tls", certs_->soon);
     ASSERT_TRUE(server.ok()) << server.error();
@@ -197,6 +236,29 @@ TEST_F(TlsKindTest, MinimumVersionAboveTheServersIsTlsHandshake) {
     EXPECT_FALSE(r.up);
     EXPECT_EQ(r.reason(), "tls-handshake");
     EXPECT_NE(r.detail.find("version"), std::string::npos) << r.detail;
+}
+
+TEST_F(TlsKindTest, ClientCertificateIsSentWhenAsked) {
+    StreamServer server("tls12-client-auth", certs_->valid, certs_->ca);
+    ASSERT_TRUE(server.ok()) << server.error();
+    auto const without = probe(request(server.port(), trusting()));
+    EXPECT_FALSE(without.up);
+    EXPECT_EQ(without.reason(), "tls-handshake") << without.detail;
+    auto tls = trusting();
+    tls.push_back(opt("cert_file", certs_->client.cert.string()));
+    tls.push_back(opt("key_file", certs_->client.key.string()));
+    auto const with = probe(request(server.port(), tls));
+    EXPECT_TRUE(with.up) << with.reason() << " " << with.detail;
+    EXPECT_EQ(with.facts.tls_version, "TLSv1.2");
+    // A key that is not the certificate's is a config error.
+    config::Diagnostics out;
+    EXPECT_EQ(options({opt("cert_file", certs_->client.cert.string()),
+                       opt("key_file", certs_->valid.key.string())},
+                      out),
+              nullptr);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].to_string().find("targets[0].tls.key_file: "), std::string::npos)
+        << out[0].to_string();
 }
 
 TEST_F(TlsKindTest, OptionsAreCheckedWithTheirPlace) {
