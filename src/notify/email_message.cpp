@@ -207,13 +207,18 @@ std::optional<Mailbox> parse_mailbox(std::string_view text) {
         }
         auto display = trim(text.substr(0, lt));
         if (display.size() >= 2 && display.front() == '"' && display.back() == '"') {
-            display = display.substr(1, display.size() - 2);
+            // A quoted string: \x stands for x.
+            for (std::size_t i = 1; i + 1 < display.size(); ++i) {
+                i += display[i] == '\\' && i + 2 < display.size() ? 1 : 0;
+                m.display.push_back(display[i]);
+            }
+        } else {
+            m.display = std::string(display);
         }
-        if (std::any_of(display.begin(), display.end(),
+        if (std::any_of(m.display.begin(), m.display.end(),
                         [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; })) {
             return std::nullopt;
         }
-        m.display = std::string(display);
         m.address = std::string(text.substr(lt + 1, text.size() - lt - 2));
     } else {
         m.address = std::string(text);
@@ -247,7 +252,7 @@ std::string default_email_body(eval::Event const& e, std::string const& message)
             out += fmt::format("{:<15}{}\n", fmt::format("{}:", label), value);
         }
     };
-    line("Target", e.name.empty() ? e.key : e.name);
+    line("Target", e.name);
     line("Address", e.key);
     line("Description", e.description);
     line("Event", fmt::format("{}{}", eval::event_kind_name(e.kind),
@@ -261,7 +266,7 @@ std::string default_email_body(eval::Event const& e, std::string const& message)
     line("Reason", e.reason);
     line("Detail", e.detail);
     line("Time", iso(e.time));
-    if (!is_cert(e) && e.down_since != util::TimePoint{}) {
+    if (!is_cert(e) && e.down_since != util::TimePoint{} && e.time > e.down_since) {
         line("Down since", fmt::format("{} ({})", iso(e.down_since),
                                        placeholder_value("duration", e).value_or("")));
     }

@@ -54,7 +54,7 @@ std::optional<TestCert> make_test_cert(fs::path const& dir, std::string const& n
 
 SmtpServer::SmtpServer(SmtpServerOptions options) : options_(std::move(options)) {
     using Mode = SmtpServerOptions::Mode;
-    auto const script = fs::path(__FILE__).parent_path() / "smtp_server.py";
+    auto const script = fs::path(PORTWATCH_SOURCE_DIR) / "tests/support/smtp_server.py";
     std::vector<std::string> argv = {"/usr/bin/python3", script.string(), "--out",
                                      dir_.path().string(), "--mode"};
     argv.push_back(options_.mode == Mode::plain      ? "plain"
