@@ -163,8 +163,8 @@ int main(int argc, char** argv) {
     std::string notifier_name;
     auto* notify_test = app.add_subcommand(
         "notify-test",
-        "Send a test message through one notifier of the config and print the outcome "
-        "(exit 0 delivered, 1 failed, 2 no such notifier or config errors)");
+        "Send a test message through one notifier of the config and print the outcome: exit 0 "
+        "delivered, 1 failed, 2 no such notifier or config errors.");
     notify_test->add_option("NAME", notifier_name, "The notifier's name: in the config")
         ->required();
     notify_test->add_option("-c,--config", config_file, "portwatch.yaml")

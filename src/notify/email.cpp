@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -138,7 +139,7 @@ std::string describe(MailResult const& r) {
 }  // namespace
 
 EmailNotifier::EmailNotifier(asio::io_context& io, EmailOptions options)
-    : client_(TransferClient::of(io)), options_(std::move(options)) {}
+    : io_(io), client_(TransferClient::of(io)), options_(std::move(options)) {}
 
 std::string const& EmailNotifier::name() const {
     return options_.name;
@@ -158,7 +159,16 @@ void EmailNotifier::deliver(Notification const& n, std::chrono::milliseconds tim
     for (auto const& m : options_.content.to) {
         request.to.push_back(m.address);
     }
-    request.message = build_email(options_.content, n.event, n.message, util::Clock::now());
+    try {
+        request.message = build_email(options_.content, n.event, n.message, util::Clock::now());
+    } catch (std::exception const& ex) {
+        // Out of memory: report it on the loop, never throw into it.
+        asio::post(io_, [done = std::move(done), what = std::string(ex.what())] {
+            done(DeliveryResult{
+                DeliveryError::cannot_start, fmt::format("cannot build the mail: {}", what), {}});
+        });
+        return;
+    }
     client_->mail(std::move(request),
                   [done = std::move(done)](MailResult r) { done(email_outcome(r)); });
 }

@@ -40,6 +40,7 @@ class EmailNotifier final : public Notifier {
                  Completion done) override;
 
   private:
+    boost::asio::io_context& io_;
     std::shared_ptr<TransferClient> client_;
     EmailOptions options_;
 };
