@@ -29,12 +29,18 @@ class NotifyTestCommand : public ::testing::Test {
 
 std::string const targets = "targets:\n  - {name: db, host: 127.0.0.1, port: 5432}\n";
 
-TEST_F(NotifyTestCommand, EmailIsDeliveredWithAPasswordFromTheEnvironment) {
-    SmtpServer server({.user = "pw", .password = "s3cret-smtp"});
+TEST_F(NotifyTestCommand, EmailIsDeliveredOverStartTlsWithAPasswordFromTheEnvironment) {
+    std::string error;
+    auto const cert = make_test_cert(dir_.path(), "smtp", error);
+    ASSERT_TRUE(cert) << error;
+    SmtpServer server({.mode = SmtpServerOptions::Mode::starttls,
+                       .cert = *cert,
+                       .user = "pw",
+                       .password = "s3cret-smtp"});
     ASSERT_TRUE(server.ok()) << server.error();
     auto const r =
         notify_test("notifiers:\n  - name: mail\n    type: email\n    url: " + server.url() +
-                        "\n    starttls: false\n    from: pw@example.com\n"
+                        "\n    ca_file: smtp.pem\n    from: pw@example.com\n"
                         "    to: [ops@example.com, dba@example.com]\n    username: pw\n"
                         "    password_env: PW_TEST_SMTP_PASSWORD\n    timeout: 10s\n" +
                         targets,
@@ -45,6 +51,7 @@ TEST_F(NotifyTestCommand, EmailIsDeliveredWithAPasswordFromTheEnvironment) {
     ASSERT_TRUE(server.wait_received(1, 10s));
     auto const got = server.received().at(0);
     EXPECT_EQ(got.auth_login, "pw");
+    EXPECT_TRUE(got.tls);
     EXPECT_EQ(got.rcpt_to, (std::vector<std::string>{"ops@example.com", "dba@example.com"}));
     EXPECT_TRUE(got.subject.starts_with("[TEST] portwatch notify-test")) << got.subject;
     EXPECT_NE(got.subject.find("(portwatch-test:0)"), std::string::npos) << got.subject;
