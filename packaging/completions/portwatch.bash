@@ -37,7 +37,7 @@ _portwatch() {
     local sub="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | validate | run)
+            check | validate | run | notify-test)
                 sub=${words[i]}
                 break
                 ;;
@@ -55,11 +55,12 @@ _portwatch() {
             ;;
         validate) opts='-l --list -c --config -h --help' ;;
         run) opts='-c --config --log-level -h --help' ;;
+        notify-test) opts='-c --config -h --help' ;;
         *)
             if [[ $cur == -* ]]; then
                 opts='-C --directory -h --help --help-all --version'
             else
-                opts='check validate run'
+                opts='check validate run notify-test'
             fi
             ;;
     esac

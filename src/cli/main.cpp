@@ -16,6 +16,7 @@
 #include "config/yaml.hpp"
 #include "driver/check.hpp"
 #include "driver/daemon.hpp"
+#include "driver/notify_test.hpp"
 #include "notify/registry.hpp"
 #include "probe/registry.hpp"
 #include "util/log.hpp"
@@ -35,6 +36,7 @@ constexpr char const* footer = R"(Examples:
   portwatch run -c /etc/portwatch/portwatch.yaml   the daemon (scheduler, SQLite history, reload)
   portwatch validate -c portwatch.yaml     check a YAML config; exit 2 on errors
   portwatch check -c portwatch.yaml        the daemon's config, checked once
+  portwatch notify-test mail -c portwatch.yaml   send a test message through notifier "mail"
 
 Crontab (replaces the seed script, nothing else changes):
   */5 * * * * /usr/local/bin/portwatch -C /app/mng check >> /app/mng/port_checker.log 2>&1
@@ -158,6 +160,16 @@ int main(int argc, char** argv) {
     run->add_option("--log-level", log_level, "debug | info | warn | error (overrides the config)")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
+    std::string notifier_name;
+    auto* notify_test = app.add_subcommand(
+        "notify-test",
+        "Send a test message through one notifier of the config and print the outcome: exit 0 "
+        "delivered, 1 failed, 2 no such notifier or config errors.");
+    notify_test->add_option("NAME", notifier_name, "The notifier's name: in the config")
+        ->required();
+    notify_test->add_option("-c,--config", config_file, "portwatch.yaml")
+        ->default_str("portwatch.yaml");
+
     try {
         app.parse(argc, argv);
     } catch (CLI::ParseError const& e) {
@@ -174,6 +186,11 @@ int main(int argc, char** argv) {
         return pw::driver::run_daemon(
             pw::driver::RunOptions{.config = config_file.empty() ? "portwatch.yaml" : config_file,
                                    .log_level = log_level});
+    }
+
+    if (*notify_test) {
+        return pw::driver::run_notify_test(pw::driver::NotifyTestOptions{
+            .config = config_file.empty() ? "portwatch.yaml" : config_file, .name = notifier_name});
     }
 
     if (*validate) {

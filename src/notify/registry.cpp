@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "notify/email.hpp"
 #include "notify/exec.hpp"
 
 namespace portwatch::notify {
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::array types{
     NotifierType{"exec", validate_exec, create_exec},
+    NotifierType{"email", validate_email, create_email},
 };
 
 }  // namespace

@@ -18,7 +18,7 @@ for page in "$page1" "$page5"; do
     [[ -n "$text" ]] || fail "$page is empty"
 done
 portwatch1="$(MANWIDTH=200 man -l "$page1")"
-for want in SUBCOMMANDS "   check" "   validate" "   run" --notify-cmd --log-level --help-all \
+for want in SUBCOMMANDS "   check" "   validate" "   run" "   notify-test" --notify-cmd --log-level --help-all \
     "Exit codes" "64     bad command line" "ENVIRONMENT" "FILES"; do
     grep -qF -- "$want" <<<"$portwatch1" || fail "portwatch(1) lacks '$want'"
 done
