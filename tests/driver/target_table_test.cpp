@@ -105,11 +105,5 @@ TEST(TargetTableTest, ViewOrderIsGroupThenName) {
     EXPECT_EQ(names, (std::vector<std::string>{"beta", "alpha", "zeta"}));
 }
 
-TEST(TargetTableTest, IdIsTheNamePercentEncodedOnce) {
-    EXPECT_EQ(url_id("web-1.example_~x"), "web-1.example_~x");
-    EXPECT_EQ(url_id("127.0.0.1:80"), "127.0.0.1%3A80");
-    EXPECT_EQ(url_id("a/b c"), "a%2Fb%20c");
-}
-
 }  // namespace
 }  // namespace portwatch::driver

@@ -19,11 +19,19 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
 namespace portwatch::notify {
 namespace {
+
+/// format_iso_local with the offset's colon, as PORTWATCH_TIME carries it.
+std::string rfc3339(util::TimePoint t) {
+    auto s = util::format_iso_local(t);
+    return s.insert(s.size() - 2, ":");
+}
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -228,7 +236,7 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     EXPECT_EQ(rec->env["PORTWATCH_PORT"], "5432");
     EXPECT_EQ(rec->env["PORTWATCH_DESCRIPTION"], "DB 서버 $(x)");
     EXPECT_EQ(rec->env["PORTWATCH_REASON"], "refused");
-    EXPECT_EQ(rec->env["PORTWATCH_TIME"], util::format_iso_local(ev.time));
+    EXPECT_EQ(rec->env["PORTWATCH_TIME"], rfc3339(ev.time));
     EXPECT_EQ(rec->env["PORTWATCH_KEY"], "db.example:5432");
     EXPECT_EQ(rec->env["PORTWATCH_MESSAGE"], "the message");
     EXPECT_EQ(rec->env["PORTWATCH_EVENT_ID"], "ev-42");
@@ -244,6 +252,36 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "up");
     EXPECT_EQ(rec->env.count("PORTWATCH_REASON"), 1u);
     EXPECT_EQ(rec->env["PORTWATCH_REASON"], "");
+}
+
+TEST_F(ExecTest, EnvironmentNamesTheTargetAndReminders) {
+    ExecNotifier n(io_, recorder_options());
+    auto msg = note("still down");
+    msg.event.name = "주 DB";
+    msg.event.group = "prod";
+    msg.event.labels = {{"env", "prod"}, {"team", "blue \"b\""}};
+    msg.event.reminder = true;
+    ASSERT_TRUE(run(n, msg).ok());
+    auto rec = read_record(dir_ / "record.txt");
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "reminder");
+    EXPECT_EQ(rec->env["PORTWATCH_NAME"], "주 DB");
+    EXPECT_EQ(rec->env["PORTWATCH_GROUP"], "prod");
+    EXPECT_EQ(rec->env["PORTWATCH_LABELS"], R"({"env":"prod","team":"blue \"b\""})");
+    // RFC 3339: date 'T' time, an offset with a colon (or Z).
+    std::regex const rfc3339_re(
+        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z))");
+    EXPECT_TRUE(std::regex_match(rec->env["PORTWATCH_TIME"], rfc3339_re))
+        << rec->env["PORTWATCH_TIME"];
+
+    // Without a name (events stored by earlier versions): the key; no labels: {}.
+    ASSERT_TRUE(run(n, note("down")).ok());
+    rec = read_record(dir_ / "record.txt");
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "down");
+    EXPECT_EQ(rec->env["PORTWATCH_NAME"], "db.example:5432");
+    EXPECT_EQ(rec->env["PORTWATCH_GROUP"], "");
+    EXPECT_EQ(rec->env["PORTWATCH_LABELS"], "{}");
 }
 
 TEST_F(ExecTest, RunsThroughPython3WhenNotExecutable) {
