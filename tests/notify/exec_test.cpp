@@ -284,6 +284,52 @@ TEST_F(ExecTest, EnvironmentNamesTheTargetAndReminders) {
     EXPECT_EQ(rec->env["PORTWATCH_LABELS"], "{}");
 }
 
+config::NotifierSpec exec_spec(std::vector<std::string> argv, std::string file = "/p.yaml") {
+    return config::NotifierSpec{
+        .name = "n",
+        .options = {{"command",
+                     config::NotifierOption{
+                         .values = std::move(argv), .list = true, .line = 3, .column = 14}}},
+        .file = std::move(file),
+        .line = 2,
+        .column = 5};
+}
+
+std::vector<std::string> exec_problems(config::NotifierSpec const& spec) {
+    std::vector<config::Diagnostic> out;
+    validate_exec(spec, out);
+    std::vector<std::string> text;
+    for (auto const& d : out)
+        text.push_back(d.to_string());
+    return text;
+}
+
+TEST(ExecValidate, CommandThatDoesNotExistIsAnError) {
+    test::TempDir dir;
+    auto const config = (dir / "portwatch.yaml").string();
+    auto problems = exec_problems(exec_spec({"/nonexistent/notify"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0], config +
+                               ":3:14: notifiers.n.command: command not found: "
+                               "/nonexistent/notify");
+    problems = exec_problems(exec_spec({"portwatch-no-such-program-13"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("command not found on PATH: portwatch-no-such-program-13"),
+              std::string::npos);
+    // Relative to the config's directory (the notifier's working directory).
+    problems = exec_problems(exec_spec({"./push.sh", "x"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("command not found: " + (dir / "./push.sh").string()),
+              std::string::npos);
+    dir.write("push.sh", "#!/bin/sh\n", true);
+    EXPECT_TRUE(exec_problems(exec_spec({"./push.sh", "x"}, config)).empty());
+    dir.write("data.txt", "x", false);
+    problems = exec_problems(exec_spec({"./data.txt"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("not executable"), std::string::npos);
+    EXPECT_TRUE(exec_problems(exec_spec({"sh", "-c", "true"}, config)).empty());
+}
+
 TEST_F(ExecTest, RunsThroughPython3WhenNotExecutable) {
     auto const script = dir_.write("push_msg.py", recorder_py, false);
     ExecNotifier n(
