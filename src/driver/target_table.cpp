@@ -81,6 +81,9 @@ TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs, util::TimePo
         }
         auto& s = slots_[slot];
         s.thresholds = thresholds_of(spec.thresholds);
+        s.thresholds.remind_every =
+            remind_on_grid(s.thresholds.remind_every,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval));
         s.key = std::move(key);
         s.spec = std::move(spec);
     }
