@@ -97,6 +97,12 @@ TEST_F(HttpE2eTest, MetricsPassPromtool) {
     auto const t = json::parse(fetch(base() + "/api/v1/targets/db").body);
     EXPECT_EQ(t["state"], "down");
     EXPECT_EQ(t["reason"], "refused");
+    // The daemon fills the last check's raw outcome; a plain tcp check has no facts.
+    EXPECT_EQ(t["probe_success"], false);
+    EXPECT_FALSE(t.contains("cert_not_after"));
+    EXPECT_FALSE(t.contains("http_status"));
+    EXPECT_NE(r.body.find("portwatch_probe_success{target=\"web\""), std::string::npos);
+    EXPECT_EQ(r.body.find("portwatch_cert_not_after_seconds{"), std::string::npos);
     EXPECT_EQ(fetch(base() + "/badge/web/status.svg").status, 200);
 }
 
