@@ -175,6 +175,16 @@ TEST_F(HttpE2eTest, StatusPageInHeadlessChromium) {
     EXPECT_NE(dom.out.find(R"(<span class="state">DOWN</span>)"), std::string::npos);
     EXPECT_NE(dom.out.find("1 down, 1 up"), std::string::npos);
 
+    // A limit never hides the DOWN target, though "web" sorts first (issue 13 item 2).
+    argv = chromium(dir_ / "profile-limit");
+    argv.insert(argv.end(), {"--virtual-time-budget=5000", "--dump-dom", base() + "/?limit=1"});
+    auto const limited = run_process(argv, {.timeout = 90s});
+    ASSERT_EQ(limited.exit_code, 0) << limited.err;
+    EXPECT_NE(limited.out.find(R"(data-id="db" data-state="down")"), std::string::npos)
+        << limited.out;
+    EXPECT_EQ(limited.out.find(R"(data-id="web")"), std::string::npos);
+    EXPECT_NE(limited.out.find("(1 of 2 shown, problems first)"), std::string::npos);
+
     // A phone-sized screenshot, kept beside the test binary for a look.
     auto const shot = std::filesystem::path(PW_ARTIFACT_DIR) / "status-page-phone.png";
     std::filesystem::remove(shot);
