@@ -50,6 +50,22 @@ Exit codes:
   6   the state file could not be read or saved; nothing was notified
   64  bad command line)";
 
+/// `run --help`: the daemon's own examples and exit codes (src/driver/exit_code.hpp).
+constexpr char const* run_footer = R"(Examples:
+  portwatch run -c /etc/portwatch/portwatch.yaml   schedule checks, keep history, serve http:
+  portwatch validate -c portwatch.yaml             check the config first; exit 2 on errors
+  kill -HUP $(pidof portwatch)                     reload (also when the config file changes)
+
+Exit codes of run:
+  0   stopped by SIGTERM or SIGINT, everything saved
+  2   the config has errors (FILE:LINE:COLUMN), or its http: section cannot be served (the
+      listen address is in use or not allowed, the TLS cert or key cannot be read); logged
+      before "running:", nothing was checked
+  4   the config file is missing or unreadable
+  5   another daemon holds the store (its lock file is locked)
+  6   the store cannot be opened (or its lock file cannot be created or written), or changes
+      were left unsaved at stop (a full disk))";
+
 std::chrono::milliseconds seconds_to_ms(double s) {
     return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
 }
@@ -156,6 +172,7 @@ int main(int argc, char** argv) {
 
     auto* run = app.add_subcommand(
         "run", "Run as a daemon: schedule checks, keep history, reload on SIGHUP, stop on SIGTERM");
+    run->footer(run_footer);
     run->add_option("-c,--config", config_file, "portwatch.yaml")->default_str("portwatch.yaml");
     run->add_option("--log-level", log_level, "debug | info | warn | error (overrides the config)")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -53,6 +53,10 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
         return out;
     }
     if (root.IsNull()) {
+        // Nothing but blanks and comments: it would run no target without a word.
+        YAML::Mark start;
+        p.add(Diagnostic::Severity::error, start, "",
+              "the config is empty (expected targets:, include: or other keys)");
         root = YAML::Node(YAML::NodeType::Map);
     }
 

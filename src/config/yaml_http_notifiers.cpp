@@ -2,9 +2,47 @@
 
 #include "config/yaml_parser.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <set>
 
 namespace portwatch::config::detail {
+
+namespace {
+
+/// Why `path` cannot be opened for reading ("No such file or directory"); empty when it can.
+std::string unreadable(std::string const& path) {
+    int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return std::strerror(errno);
+    }
+    ::close(fd);
+    return {};
+}
+
+/// "sha256:" and 64 hex digits, or a crypt(3) hash of a known method: "$ID$...$HASH" with
+/// ID y, gy, 7 (yescrypt, scrypt), 2a/2b/2y (bcrypt), 5, 6 (sha256/512crypt).
+bool is_password_hash(std::string_view h) {
+    if (h.starts_with("sha256:")) {
+        auto const hex = h.substr(7);
+        return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                   return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+               });
+    }
+    static constexpr std::string_view ids[] = {"$y$",  "$gy$", "$7$", "$2a$",
+                                               "$2b$", "$2y$", "$5$", "$6$"};
+    bool const known = std::any_of(std::begin(ids), std::end(ids),
+                                   [&](std::string_view id) { return h.starts_with(id); });
+    auto const last = h.rfind('$');
+    return known && std::count(h.begin(), h.end(), '$') >= 3 && last + 1 < h.size();
+}
+
+}  // namespace
 
 void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
     p.each(
@@ -17,7 +55,16 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
                 }
             } else if (k == "tls") {
                 p.each(v, f, {"cert", "key"}, [&](auto const& k2, auto const& v2, auto const& f2) {
-                    p.string(v2, f2, k2 == "cert" ? h.tls_cert : h.tls_key);
+                    auto& path = k2 == "cert" ? h.tls_cert : h.tls_key;
+                    p.string(v2, f2, path);
+                    if (!path.empty()) {
+                        // Beside the config when relative; unreadable is an error now, not
+                        // OpenSSL's "asio.ssl error" at start.
+                        path = p.resolve(path).string();
+                        if (auto const why = unreadable(path); !why.empty()) {
+                            p.error(v2, f2, "cannot read " + path + ": " + why);
+                        }
+                    }
                 });
                 if (h.tls_cert.empty() != h.tls_key.empty()) {
                     p.error(v, f, "needs both cert and key");
@@ -32,6 +79,13 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
                            p.each(v2, f2, {"user", "hash"},
                                   [&](auto const& k3, auto const& v3, auto const& f3) {
                                       p.string(v3, f3, k3 == "user" ? h.basic_user : h.basic_hash);
+                                      if (k3 == "hash" && !h.basic_hash.empty() &&
+                                          !is_password_hash(h.basic_hash)) {
+                                          p.error(v3, f3,
+                                                  "not a password hash: expected crypt(3) "
+                                                  "($y$..., $2b$..., $6$...) or sha256:HEX "
+                                                  "(mkpasswd -m yescrypt)");
+                                      }
                                   });
                            if (h.basic_user.empty() || h.basic_hash.empty()) {
                                p.error(v2, f2, "needs both user and hash");

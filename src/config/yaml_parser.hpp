@@ -56,9 +56,15 @@ class Parser {
             error(map, path, "expected a mapping");
             return;
         }
+        std::map<std::string, int> seen;  // key -> its first line
         for (auto const& kv : map) {
             auto const key = kv.first.Scalar();
             auto const full = path.empty() ? key : path + "." + key;
+            // YAML forbids a repeated key; yaml-cpp keeps both and lookups see the first.
+            if (auto const [it, fresh] = seen.emplace(key, kv.first.Mark().line + 1); !fresh) {
+                error(kv.first, full, fmt::format("duplicate key (first at line {})", it->second));
+                continue;
+            }
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
                 rest(kv, full);
                 continue;

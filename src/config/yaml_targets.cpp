@@ -6,6 +6,37 @@
 
 namespace portwatch::config::detail {
 
+namespace {
+
+/// A name's labels are 1..63 bytes and the whole at most 253 (RFC 1035/1123; one trailing dot
+/// allowed): "bad..name" or ".x" would fail every check with a DNS error. IP literals pass.
+std::string check_host_name(std::string_view host) {
+    if (host.find(':') != std::string_view::npos || host.starts_with('[')) {
+        return {};  // IPv6
+    }
+    auto name = host;
+    if (name.ends_with('.')) {
+        name.remove_suffix(1);
+    }
+    if (name.size() > 253) {
+        return fmt::format("host name '{}' is longer than 253 characters", host);
+    }
+    for (std::size_t start = 0; start <= name.size();) {
+        auto const end = std::min(name.find('.', start), name.size());
+        auto const label = end - start;
+        if (label == 0) {
+            return fmt::format("bad host name '{}': empty label", host);
+        }
+        if (label > 63) {
+            return fmt::format("bad host name '{}': a label is longer than 63 characters", host);
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
+}  // namespace
+
 /// A target's host and port; diagnostics at `at`.
 bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& t,
                bool needs_port) {
@@ -14,6 +45,10 @@ bool host_port(Parser& p, YAML::Node const& at, std::string const& key, Target& 
         return false;
     }
     if (auto const why = check_host(t.host); !why.empty()) {
+        p.error(at, key + ".host", why);
+        return false;
+    }
+    if (auto const why = check_host_name(t.host); !why.empty()) {
         p.error(at, key + ".host", why);
         return false;
     }

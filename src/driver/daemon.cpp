@@ -275,6 +275,23 @@ int Daemon::Impl::run() {
     for (auto& e : loaded->state.outbox) {
         outbox->add(std::move(e));  // durable: it was loaded from the store
     }
+    // HTTP: its own thread and io_context (never this loop), reading the published snapshot
+    // and the history reader. Changes to http: need a restart. Started before "running:" is
+    // logged, so that a port in use or a bad certificate stops the start (exit 2) first.
+    if (config.http) {
+        http_server = std::make_unique<http::Server>(
+            http::options_from_config(*config.http),
+            http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
+                                .history = db->history()});
+        if (auto r = http_server->start(); !r) {
+            log::error("{}", r.error().message);
+            writer->stop();
+            history = nullptr;
+            return exit_config_errors;
+        }
+        log::info("http: serving on {}", http_server->url());
+    }
+
     log::info("portwatch {} running: {} target(s) ({} with saved state), {} pending event(s), {}",
               PORTWATCH_VERSION, table.view_order().size(), restored, outbox->pending(),
               db->describe());
@@ -300,22 +317,6 @@ int Daemon::Impl::run() {
             writer->prune(util::Clock::now() - config.retention);
         }
     });
-
-    // HTTP: its own thread and io_context (never this loop), reading the published snapshot
-    // and the history reader. Changes to http: need a restart.
-    if (config.http) {
-        http_server = std::make_unique<http::Server>(
-            http::options_from_config(*config.http),
-            http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
-                                .history = db->history()});
-        if (auto r = http_server->start(); !r) {
-            log::error("{}", r.error().message);
-            writer->stop();
-            history = nullptr;
-            return exit_config_errors;
-        }
-        log::info("http: serving on {}", http_server->url());
-    }
 
     publisher.publish();
     flush();
@@ -349,7 +350,7 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     for (auto const slot : table.view_order()) {
         auto const& s = table[slot];
         http::TargetView v = s.stats.view();  // counters, histogram, failures_by_reason
-        v.id = s.id;
+        v.id = s.spec.name;                   // plain: a URL encodes it once
         v.name = s.spec.name;
         v.host = s.spec.target.host;
         v.port = s.spec.target.port;
@@ -364,6 +365,16 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
         }
         v.detail = s.last.detail;
         v.last_latency = s.last.latency;
+        if (v.last_check != util::TimePoint{}) {
+            v.probe_success = s.last.up;
+        }
+        auto const& f = s.last.facts;
+        v.cert_not_after = f.cert_not_after;
+        v.tls_version = f.tls_version;
+        v.http_status = f.http_status;
+        v.connect_time = f.connect_time;
+        v.tls_time = f.tls_time;
+        v.first_byte_time = f.first_byte_time;
         snap->targets.push_back(std::move(v));
     }
     auto& pv = snap->process;

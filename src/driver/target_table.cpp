@@ -1,28 +1,12 @@
 #include "driver/target_table.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "driver/from_config.hpp"
 
 namespace portwatch::driver {
-
-std::string url_id(std::string const& name) {
-    std::string out;
-    for (char const c : name) {
-        auto const u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) || c == '.' || c == '_' || c == '~' || c == '-') {
-            out.push_back(c);
-        } else {
-            out += fmt::format("%{:02X}", u);
-        }
-    }
-    return out;
-}
 
 std::optional<std::size_t> TargetTable::find(std::string const& key) const {
     if (auto it = by_key_.find(key); it != by_key_.end()) {
@@ -97,7 +81,9 @@ TableDiff TargetTable::apply(std::vector<config::TargetSpec> specs, util::TimePo
         }
         auto& s = slots_[slot];
         s.thresholds = thresholds_of(spec.thresholds);
-        s.id = url_id(spec.name);
+        s.thresholds.remind_every =
+            remind_on_grid(s.thresholds.remind_every,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(spec.interval));
         s.key = std::move(key);
         s.spec = std::move(spec);
     }

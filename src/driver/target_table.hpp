@@ -21,7 +21,6 @@ namespace portwatch::driver {
 struct TargetSlot {
     config::TargetSpec spec;
     std::string key;  ///< spec.target.key(), computed once per config
-    std::string id;   ///< URL-safe id of spec.name, computed once per config
     eval::Thresholds thresholds;
     /// Its kind's parsed options (null for tcp).
     std::shared_ptr<probe::KindOptions const> options;
@@ -96,8 +95,5 @@ class TargetTable {
     std::unordered_map<std::string, Parked> parked_;
     std::chrono::milliseconds grace_;
 };
-
-/// URL-safe id: the name with every byte outside [A-Za-z0-9._~-] percent-escaped.
-std::string url_id(std::string const& name);
 
 }  // namespace portwatch::driver

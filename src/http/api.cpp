@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <ctime>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -41,6 +43,26 @@ util::Result<std::size_t> parse_size(Url const& url, std::string const& name,
     return v;
 }
 
+/// Whole days until `not_after` at `now`, 0 once past (as the {days_left} placeholder).
+std::int64_t days_left(std::int64_t not_after, util::TimePoint now) {
+    auto const left =
+        not_after -
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    return left <= 0 ? 0 : left / 86400;
+}
+
+/// The last check's facts, each only when the probe saw it.
+void add_facts(json& j, Snapshot const& snap, TargetView const& t) {
+    if (t.cert_not_after != 0) {
+        j["cert_not_after"] = format_utc(util::TimePoint(std::chrono::seconds(t.cert_not_after)));
+        j["days_left"] = days_left(t.cert_not_after, snap.taken);
+    }
+    if (t.http_status != 0)
+        j["http_status"] = t.http_status;
+    if (!t.tls_version.empty())
+        j["tls_version"] = t.tls_version;
+}
+
 json target_json(Snapshot const& snap, TargetView const& t, TargetHistory const* history) {
     json j = {
         {"id", t.id},
@@ -64,6 +86,8 @@ json target_json(Snapshot const& snap, TargetView const& t, TargetHistory const*
     j["latency_ms"] = t.last_check == util::TimePoint{}
                           ? json(nullptr)
                           : json(std::chrono::duration<double, std::milli>(t.last_latency).count());
+    j["probe_success"] = t.probe_success ? json(*t.probe_success) : json(nullptr);
+    add_facts(j, snap, t);
     if (history != nullptr && history->available) {
         json uptime = json::object();
         for (std::size_t i = 0; i < uptime_windows.size(); ++i)
@@ -217,15 +241,62 @@ std::string render_events(Snapshot const& snap, std::vector<store::Transition> c
     return dump(json{{"events", std::move(events)}});
 }
 
-std::string render_status_data(Snapshot const& snap, std::vector<StatusHistory> const& histories,
-                               std::size_t limit) {
+util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallback_limit) {
+    StatusQuery q;
+    if (auto it = url.query.find("group"); it != url.query.end())
+        q.group = it->second;
+    auto limit = parse_size(url, "limit", fallback_limit);
+    if (!limit)
+        return limit.error();
+    auto const most = std::max(max_page, fallback_limit);
+    if (*limit < 1 || *limit > most)
+        return util::Error{fmt::format("limit must be between 1 and {}", most)};
+    q.limit = *limit;
+    return q;
+}
+
+StatusSelection select_status_targets(Snapshot const& snap, StatusQuery const& q) {
+    StatusSelection sel;
+    // Problems first: every DOWN, then every UNKNOWN, then UP, while the limit allows.
+    std::vector<TargetView const*> by_state[3];
+    for (auto const& t : snap.targets) {
+        if (!q.group.empty() && t.group != q.group)
+            continue;
+        ++sel.total;
+        ++sel.counts[static_cast<int>(t.status)];
+        by_state[static_cast<int>(t.status)].push_back(&t);
+    }
+    auto const rank = [](eval::Status s) {
+        return s == eval::Status::down ? 0 : s == eval::Status::unknown ? 1 : 2;
+    };
+    for (auto const s : {eval::Status::down, eval::Status::unknown, eval::Status::up}) {
+        for (auto const* t : by_state[static_cast<int>(s)]) {
+            if (sel.items.size() == q.limit)
+                break;
+            sel.items.push_back(t);
+        }
+    }
+    // Display order: groups by their worst state, then name; in a group by state, then name.
+    std::map<std::string_view, int> group_rank;
+    for (auto const* t : sel.items) {
+        auto [it, fresh] = group_rank.emplace(t->group, rank(t->status));
+        if (!fresh)
+            it->second = std::min(it->second, rank(t->status));
+    }
+    std::stable_sort(sel.items.begin(), sel.items.end(), [&](auto const* a, auto const* b) {
+        return std::tuple(group_rank[a->group], std::string_view(a->group), rank(a->status),
+                          std::string_view(a->name)) <
+               std::tuple(group_rank[b->group], std::string_view(b->group), rank(b->status),
+                          std::string_view(b->name));
+    });
+    return sel;
+}
+
+std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
+                               std::vector<StatusHistory> const& histories) {
     json groups = json::array();
-    std::size_t counts[3] = {0, 0, 0};
-    for (auto const& t : snap.targets)
-        ++counts[static_cast<int>(t.status)];
-    std::size_t const n = std::min(limit, snap.targets.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        auto const& t = snap.targets[i];
+    for (std::size_t i = 0; i < sel.items.size(); ++i) {
+        auto const& t = *sel.items[i];
         if (groups.empty() || groups.back()["name"] != t.group)
             groups.push_back({{"name", t.group}, {"targets", json::array()}});
         json days = json::array();
@@ -236,7 +307,7 @@ std::string render_status_data(Snapshot const& snap, std::vector<StatusHistory> 
             for (auto const& l : histories[i].latency_ms)
                 spark.push_back(optional_number(l));
         }
-        groups.back()["targets"].push_back({
+        json item = {
             {"id", t.id},
             {"name", t.name.empty() ? t.id : t.name},
             {"address", t.host + ":" + std::to_string(t.port)},
@@ -250,17 +321,19 @@ std::string render_status_data(Snapshot const& snap, std::vector<StatusHistory> 
                  : json(std::chrono::duration<double, std::milli>(t.last_latency).count())},
             {"days", std::move(days)},
             {"latency", std::move(spark)},
-        });
+        };
+        add_facts(item, snap, t);
+        groups.back()["targets"].push_back(std::move(item));
     }
     json j = {
         {"taken", time_or_null(snap.taken)},
         {"version", snap.process.version},
         {"counts",
-         {{"up", counts[static_cast<int>(eval::Status::up)]},
-          {"down", counts[static_cast<int>(eval::Status::down)]},
-          {"unknown", counts[static_cast<int>(eval::Status::unknown)]}}},
-        {"total", snap.targets.size()},
-        {"shown", n},
+         {{"up", sel.counts[static_cast<int>(eval::Status::up)]},
+          {"down", sel.counts[static_cast<int>(eval::Status::down)]},
+          {"unknown", sel.counts[static_cast<int>(eval::Status::unknown)]}}},
+        {"total", sel.total},
+        {"shown", sel.items.size()},
         {"groups", std::move(groups)},
     };
     return dump(j);

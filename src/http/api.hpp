@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "http/snapshot.hpp"
 #include "http/history.hpp"
+#include "http/snapshot.hpp"
 #include "http/url.hpp"
 #include "util/result.hpp"
 
@@ -55,10 +55,30 @@ std::string render_target(http::Snapshot const& snapshot, http::TargetView const
 std::string render_events(http::Snapshot const& snapshot,
                           std::vector<store::Transition> const& transitions);
 
+/// Filter and size of the status page and GET /api/v1/status.
+struct StatusQuery {
+    std::string group;  ///< empty: every group
+    std::size_t limit = 500;
+    bool operator==(StatusQuery const&) const = default;
+};
+
+/// Reads group= and limit= (1..max(max_page, fallback)); a bad limit is an error (HTTP 400).
+util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallback_limit);
+
+/// The targets the status page shows. Problems are never hidden behind the limit: DOWN first,
+/// then UNKNOWN, then the rest, at most `limit`; shown with the groups holding a problem first
+/// and, in each group, DOWN, UNKNOWN, then UP (by name within a state).
+struct StatusSelection {
+    std::vector<http::TargetView const*> items;
+    std::size_t total = 0;              ///< targets matching the group filter
+    std::size_t counts[3] = {0, 0, 0};  ///< of those, by eval::Status
+};
+StatusSelection select_status_targets(http::Snapshot const& snapshot, StatusQuery const& query);
+
 /// The status page's data: groups of targets with state, 90 daily bars and a latency
-/// sparkline; histories[i] goes with snapshot.targets[i] (up to `limit` targets).
-std::string render_status_data(http::Snapshot const& snapshot,
-                               std::vector<StatusHistory> const& histories, std::size_t limit);
+/// sparkline; histories[i] goes with selection.items[i].
+std::string render_status_data(http::Snapshot const& snapshot, StatusSelection const& selection,
+                               std::vector<StatusHistory> const& histories);
 
 /// {"error": message} for an error response.
 std::string render_error(std::string_view message);

@@ -85,6 +85,23 @@ bool check_password(std::string const& password, std::string const& hash) {
     return out != nullptr && out[0] != '*' && equal_constant_time(out, hash);
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+/// The challenges of a 401: one per configured scheme.
+std::string challenges(HttpOptions const& o) {
+    std::string out;
+    if (!o.basic_auth_user.empty())
+        out = R"(Basic realm="portwatch", charset="UTF-8")";
+    if (!o.bearer_token.empty())
+        out += std::string(out.empty() ? "" : ", ") + R"(Bearer realm="portwatch")";
+    return out;
+}
+
 bool is_get(Request const& r) {
     return r.method == "GET" || r.method == "HEAD";
 }
@@ -111,11 +128,17 @@ bool Handler::authorized(std::string const& header) {
     auto const digest = sha256(h);
     if (std::find(verified_.begin(), verified_.end(), digest) != verified_.end())
         return true;
+    // "SCHEME credentials"; the scheme is case-insensitive (RFC 7235), spaces may repeat.
+    auto const space = h.find(' ');
+    auto const scheme = h.substr(0, space);
+    auto credentials = space == std::string_view::npos ? std::string_view() : h.substr(space);
+    while (credentials.starts_with(' '))
+        credentials.remove_prefix(1);
     bool ok = false;
-    if (!options_.bearer_token.empty() && h.starts_with("Bearer ")) {
-        ok = equal_constant_time(h.substr(7), options_.bearer_token);
-    } else if (!options_.basic_auth_user.empty() && h.starts_with("Basic ")) {
-        auto const decoded = base64_decode(h.substr(6));
+    if (!options_.bearer_token.empty() && iequals(scheme, "Bearer")) {
+        ok = equal_constant_time(credentials, options_.bearer_token);
+    } else if (!options_.basic_auth_user.empty() && iequals(scheme, "Basic")) {
+        auto const decoded = base64_decode(credentials);
         auto const colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon != std::string::npos) {
             ok = equal_constant_time(std::string_view(*decoded).substr(0, colon),
@@ -138,10 +161,7 @@ Reply Handler::handle(Request const& req) {
 
     if (!health && !authorized(req.authorization)) {
         auto reply = error_reply(401, "authentication required");
-        reply.headers.emplace_back("WWW-Authenticate",
-                                   options_.basic_auth_user.empty()
-                                       ? R"(Bearer realm="portwatch")"
-                                       : R"(Basic realm="portwatch", charset="UTF-8")");
+        reply.headers.emplace_back("WWW-Authenticate", challenges(options_));
         return reply;
     }
     // Nothing here changes state: every endpoint is read-only.
@@ -186,13 +206,13 @@ Reply Handler::handle(Request const& req) {
         return error_reply(503, "no snapshot yet: the first checks are still running");
 
     if (seg.empty() || (seg.size() == 1 && seg[0] == "index.html"))
-        return status_data(snap, true);
+        return status_data(snap, url, true);
     if (seg.size() == 1 && seg[0] == "metrics")
         return metrics(req, snap);
 
     if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
         if (seg.size() == 3 && seg[2] == "status")
-            return status_data(snap, false);
+            return status_data(snap, url, false);
         if (seg.size() == 3 && seg[2] == "targets") {
             auto q = parse_target_query(url);
             if (!q)
@@ -272,17 +292,21 @@ Reply Handler::metrics(Request const& req, http::SnapshotPtr const& snap) {
     return Reply{.content_type = metrics_content_type(format), .body = cache.body};
 }
 
-Reply Handler::status_data(http::SnapshotPtr const& snap, bool page) {
-    if (status_cache_.snapshot != snap) {
-        std::size_t const n = std::min(options_.status_page_targets, snap->targets.size());
+Reply Handler::status_data(http::SnapshotPtr const& snap, Url const& url, bool page) {
+    auto q = parse_status_query(url, options_.status_page_targets);
+    if (!q)
+        return error_reply(400, q.error().message);
+    // One render per snapshot and query: a page left open costs a write per refresh.
+    if (status_cache_.snapshot != snap || !(status_cache_.query == *q)) {
+        auto const selection = select_status_targets(*snap, *q);
         std::vector<StatusHistory> histories;
-        histories.reserve(n);
+        histories.reserve(selection.items.size());
         auto const t = now();
-        for (std::size_t i = 0; i < n; ++i)
-            histories.push_back(
-                fetch_status_history(history_.get(), history_key(snap->targets[i]), t));
-        status_cache_.body = text(render_status_data(*snap, histories, n));
+        for (auto const* target : selection.items)
+            histories.push_back(fetch_status_history(history_.get(), history_key(*target), t));
+        status_cache_.body = text(render_status_data(*snap, selection, histories));
         status_cache_.snapshot = snap;
+        status_cache_.query = *q;
     }
     if (!page)
         return Reply{.content_type = json_type, .body = status_cache_.body};

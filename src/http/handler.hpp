@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/api.hpp"
 #include "http/history.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
@@ -42,7 +43,7 @@ class Handler {
   private:
     bool authorized(std::string const& header);
     Reply metrics(Request const& request, http::SnapshotPtr const& snap);
-    Reply status_data(http::SnapshotPtr const& snap, bool page);
+    Reply status_data(http::SnapshotPtr const& snap, Url const& url, bool page);
     util::TimePoint now() const;
 
     HttpOptions const& options_;
@@ -54,6 +55,7 @@ class Handler {
     struct Cached {
         http::SnapshotPtr snapshot;
         std::shared_ptr<std::string const> body;
+        StatusQuery query;  ///< of the status cache only
     };
     Cached metrics_cache_[2];
     Cached status_cache_;

@@ -13,12 +13,11 @@
 namespace portwatch::http {
 namespace {
 
-
 /// Label names set by portwatch or by Prometheus itself; a user label with one of these
 /// names is renamed "label_<name>".
 std::set<std::string, std::less<>> const reserved_labels = {
     "target", "host",    "port",  "group",    "reason", "le",
-    "result", "version", "state", "instance", "job"};
+    "result", "version", "state", "instance", "job",    "phase"};
 
 /// A float as Prometheus reads it: NaN, +Inf, -Inf or the shortest round-trip form.
 void append_double(std::string& out, double v) {
@@ -144,6 +143,47 @@ double seconds(util::TimePoint t) {
     return util::to_epoch_seconds(t);
 }
 
+/// What the last check saw, per target, each only when present (never a 0 for "none").
+void render_fact_metrics(Writer& w, std::vector<TargetView> const& targets,
+                         std::vector<std::string> const& labels) {
+    w.family("portwatch_cert_not_after_seconds", "gauge",
+             "Unix time when the certificate the last check saw expires.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].cert_not_after != 0)
+            w.sample("portwatch_cert_not_after_seconds", labels[i],
+                     static_cast<double>(targets[i].cert_not_after));
+    }
+    w.family("portwatch_tls_version_info", "gauge", "TLS version the last check negotiated.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].tls_version.empty())
+            continue;
+        std::string extra = "version=\"";
+        append_escaped_label_value(extra, targets[i].tls_version);
+        extra += '"';
+        w.sample_uint("portwatch_tls_version_info", labels[i], 1, extra);
+    }
+    w.family("portwatch_http_status_code", "gauge", "HTTP status of the last check's response.");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].http_status != 0)
+            w.sample_uint("portwatch_http_status_code", labels[i],
+                          static_cast<std::uint64_t>(targets[i].http_status));
+    }
+    w.family("portwatch_probe_phase_seconds", "gauge",
+             "When each phase of the last check ended, from its start (connect, tls, first_byte).");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        auto const& t = targets[i];
+        std::pair<char const*, std::chrono::microseconds> const phases[] = {
+            {"phase=\"connect\"", t.connect_time},
+            {"phase=\"tls\"", t.tls_time},
+            {"phase=\"first_byte\"", t.first_byte_time}};
+        for (auto const& [phase, d] : phases) {
+            if (d.count() > 0)
+                w.sample("portwatch_probe_phase_seconds", labels[i],
+                         std::chrono::duration<double>(d).count(), phase);
+        }
+    }
+}
+
 }  // namespace
 
 MetricsFormat negotiate_metrics_format(std::string_view accept) {
@@ -219,7 +259,8 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
     double const taken = seconds(snap.taken);
 
     w.family("portwatch_target_up", "gauge",
-             "Whether the last check of the target succeeded (1 up, 0 down, NaN unknown).");
+             "State of the target after thresholds (1 UP, 0 DOWN, NaN UNKNOWN); "
+             "portwatch_probe_success is the last check itself.");
     for (std::size_t i = 0; i < targets.size(); ++i) {
         auto const s = targets[i].status;
         w.sample("portwatch_target_up", labels[i],
@@ -227,6 +268,15 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
                  : s == eval::Status::down ? 0.0
                                            : std::nan(""));
     }
+
+    w.family("portwatch_probe_success", "gauge",
+             "Whether the last check succeeded, before thresholds (absent before the first).");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].probe_success)
+            w.sample_uint("portwatch_probe_success", labels[i], *targets[i].probe_success ? 1 : 0);
+    }
+
+    render_fact_metrics(w, targets, labels);
 
     w.family("portwatch_target_latency_seconds", "gauge",
              "Duration of the last check (NaN before the first one).");

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <boost/beast/version.hpp>
 
 #include <charconv>
+#include <filesystem>
 #include <future>
 #include <thread>
 #include <unordered_map>
@@ -271,6 +273,19 @@ Server::~Server() {
     stop();
 }
 
+namespace {
+
+/// Why `path` cannot be opened for reading; empty when it can.
+std::error_code unreadable(std::filesystem::path const& path) {
+    int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return {errno, std::generic_category()};
+    ::close(fd);
+    return {};
+}
+
+}  // namespace
+
 util::Result<void> Server::start() {
     auto& s = *impl_;
     auto listen = parse_listen(s.options.listen);
@@ -281,6 +296,14 @@ util::Result<void> Server::start() {
         s.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                            ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        // A file that cannot be read is named with the reason (OpenSSL would say "asio.ssl").
+        for (auto const& [what, file] : {std::pair{"cert", &s.options.tls->cert_file},
+                                         std::pair{"key", &s.options.tls->key_file}}) {
+            if (auto const e = unreadable(*file))
+                return util::Error{std::string("http.tls.") + what + ": cannot read " +
+                                       file->string() + ": " + e.message(),
+                                   e};
+        }
         error_code ec;
         s.tls->use_certificate_chain_file(s.options.tls->cert_file.string(), ec);
         if (ec)

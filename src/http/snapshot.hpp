@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ inline constexpr std::array<double, 12> probe_duration_buckets = {
 
 /// What the HTTP layer may know of one target: a copy, never live state.
 struct TargetView {
-    std::string id;  ///< stable, URL-safe id (the target's name, or HOST:PORT escaped)
+    std::string id;  ///< the target's name (unique, plain); a URL carries it percent-encoded once
     std::string name;
     std::string host;
     std::uint16_t port = 0;
@@ -33,6 +34,16 @@ struct TargetView {
     std::string detail;
     std::chrono::microseconds last_latency{0};
     util::TimePoint last_check{};
+    /// The last check's own outcome, before thresholds; empty before the first check.
+    std::optional<bool> probe_success;
+
+    /// Facts of the last check (kinds that see them: tls, http...); 0 or empty when absent.
+    std::int64_t cert_not_after = 0;  ///< the leaf certificate's notAfter, Unix seconds
+    std::string tls_version;          ///< "TLSv1.3"
+    int http_status = 0;
+    std::chrono::microseconds connect_time{0};  ///< phases, from the probe's start
+    std::chrono::microseconds tls_time{0};
+    std::chrono::microseconds first_byte_time{0};
 
     std::uint64_t checks_total = 0;
     std::map<std::string, std::uint64_t> failures_by_reason;

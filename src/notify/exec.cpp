@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <system_error>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "notify/child.hpp"
 #include "notify/process.hpp"
@@ -20,6 +22,28 @@ namespace portwatch::notify {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+namespace {
+
+/// "reminder" for a repeated failure message, else the kind ("down", "up", "cert-expiring"...).
+char const* event_name(eval::Event const& e) {
+    return e.reminder && e.kind == eval::EventKind::down ? "reminder"
+                                                         : eval::event_kind_name(e.kind);
+}
+
+/// RFC 3339 in local time: "2023-11-14T22:13:20.250+00:00" (the offset with a colon).
+std::string rfc3339(util::TimePoint t) {
+    auto s = util::format_iso_local(t);
+    s.insert(s.size() - 2, ":");
+    return s;
+}
+
+/// The labels as one JSON object ({} without any); bytes that are not UTF-8 become U+FFFD.
+std::string labels_json(std::map<std::string, std::string> const& labels) {
+    return nlohmann::json(labels).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
 
 struct ExecNotifier::Impl {
     Impl(asio::io_context& io_, ExecOptions options_) : io(io_), options(std::move(options_)) {}
@@ -47,16 +71,19 @@ struct ExecNotifier::Impl {
         spec.argv = options.argv;
         spec.argv.push_back(n.message);
         spec.env = detail::make_environment({
-            {"PORTWATCH_EVENT", eval::event_kind_name(e.kind)},
+            {"PORTWATCH_EVENT", event_name(e)},
             {"PORTWATCH_HOST", e.host},
             {"PORTWATCH_PORT", std::to_string(e.port)},
             {"PORTWATCH_DESCRIPTION", e.description},
             {"PORTWATCH_REASON", e.reason},
             {"PORTWATCH_DETAIL", e.detail},
-            {"PORTWATCH_TIME", util::format_iso_local(e.time)},
+            {"PORTWATCH_TIME", rfc3339(e.time)},
             {"PORTWATCH_KEY", e.key},
             {"PORTWATCH_MESSAGE", n.message},
             {"PORTWATCH_EVENT_ID", e.id},
+            {"PORTWATCH_NAME", e.name.empty() ? e.key : e.name},
+            {"PORTWATCH_GROUP", e.group},
+            {"PORTWATCH_LABELS", labels_json(e.labels)},
         });
         spec.cwd = options.cwd.string();
         auto spawned = detail::spawn(spec);
@@ -161,12 +188,49 @@ util::Result<std::vector<std::string>> exec_command(config::NotifierSpec const& 
     return argv;
 }
 
+/// Why `program` cannot be run from `dir` (the notifier's working directory): a path that is
+/// not an executable file, or a bare name not found on PATH; empty when it can.
+std::string missing_program(std::string const& program, fs::path const& dir) {
+    auto const runnable = [](fs::path const& p) {
+        std::error_code ec;
+        return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+    };
+    if (program.find('/') != std::string::npos) {
+        fs::path const path = fs::path(program).is_absolute() ? fs::path(program) : dir / program;
+        std::error_code ec;
+        if (!fs::exists(path, ec)) {
+            return fmt::format("command not found: {}", path.string());
+        }
+        return runnable(path) ? std::string() : fmt::format("not executable: {}", path.string());
+    }
+    char const* env = std::getenv("PATH");
+    std::string_view search = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        auto const colon = search.find(':');
+        auto const entry = search.substr(0, colon);
+        if (runnable((entry.empty() ? fs::path(".") : fs::path(entry)) / program)) {
+            return {};
+        }
+        if (colon == std::string_view::npos) {
+            break;
+        }
+        search.remove_prefix(colon + 1);
+    }
+    return fmt::format("command not found on PATH: {}", program);
+}
+
 }  // namespace
 
 void validate_exec(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out) {
     reject_unknown_options(spec, {"command"}, out);
-    if (auto argv = exec_command(spec); !argv) {
+    auto argv = exec_command(spec);
+    if (!argv) {
         out.push_back(config::option_error(spec, "command", argv.error().message));
+    } else if (!argv->empty()) {
+        if (auto why = missing_program(argv->front(), fs::path(spec.file).parent_path());
+            !why.empty()) {
+            out.push_back(config::option_error(spec, "command", why));
+        }
     }
 }
 

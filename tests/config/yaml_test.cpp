@@ -35,6 +35,8 @@ TEST(ParseDuration, UnitsAndJunk) {
 TEST(ParseConfig, FullExample) {
     test::TempDir dir;
     dir.write("legacy.lst", "127.0.0.1 22 SSH box\n# comment\n10.0.0.1 80\n");
+    dir.write("c.pem", "cert");
+    dir.write("k.pem", "key");
     auto const text = R"(
 defaults:
   interval: 10s
@@ -67,7 +69,7 @@ connectivity:
 http:
   listen: 127.0.0.1:9107
   tls: {cert: c.pem, key: k.pem}
-  auth: {basic: {user: admin, hash: "sha256:ab"}}
+  auth: {basic: {user: admin, hash: "sha256:30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"}}
   limits: {max_connections: 10, request_timeout: 3s}
 log_level: debug
 )";
@@ -105,7 +107,7 @@ log_level: debug
     ASSERT_EQ(c.connectivity.canaries.size(), 2u);
     EXPECT_EQ(c.connectivity.canaries[1].key(), "192.0.2.2:53");
     ASSERT_TRUE(c.http);
-    EXPECT_EQ(c.http->tls_key, "k.pem");
+    EXPECT_EQ(c.http->tls_key, (dir / "k.pem").string());  // beside the config
     EXPECT_EQ(c.http->basic_user, "admin");
     EXPECT_EQ(c.http->max_connections, 10u);
     EXPECT_EQ(c.http->request_timeout, milliseconds(3000));
@@ -188,8 +190,48 @@ INSTANTIATE_TEST_SUITE_P(
                   "declared)"},
         ErrorCase{"group_key", "groups:\n  db: {notfy: []}\n",
                   "p.yaml:2:8: groups.db.notfy: unknown key"},
-        ErrorCase{"auth", "http:\n  auth: {basic: {user: x}}\n", "http.auth.basic: needs both"}),
+        ErrorCase{"auth", "http:\n  auth: {basic: {user: x}}\n", "http.auth.basic: needs both"},
+        // Issue 13 item 6: what failed only at run time fails `validate -c` too.
+        ErrorCase{"auth_hash_not_crypt", "http:\n  auth: {basic: {user: x, hash: hunter2}}\n",
+                  "p.yaml:2:33: http.auth.basic.hash: not a password hash"},
+        ErrorCase{"auth_hash_bad_sha256", "http:\n  auth: {basic: {user: x, hash: 'sha256:ab'}}\n",
+                  "p.yaml:2:33: http.auth.basic.hash: not a password hash"},
+        ErrorCase{"tls_cert_missing",
+                  "http:\n  tls: {cert: /nonexistent/c.pem, key: /nonexistent/k.pem}\n",
+                  "p.yaml:2:15: http.tls.cert: cannot read /nonexistent/c.pem: No such file or "
+                  "directory"},
+        ErrorCase{"duplicate_top_key", "targets: []\nstore: json:a\ntargets: []\n",
+                  "p.yaml:3:1: targets: duplicate key (first at line 1)"},
+        ErrorCase{"duplicate_nested_key", "targets:\n  - {host: a, port: 1, port: 2}\n",
+                  "p.yaml:2:24: targets[0].port: duplicate key (first at line 2)"},
+        ErrorCase{"empty_file", "", "p.yaml:1:1: the config is empty"},
+        ErrorCase{"only_comments", "# nothing yet\n\n", "p.yaml:1:1: the config is empty"},
+        ErrorCase{"host_empty_label", "targets:\n  - {host: bad..name, port: 1}\n",
+                  "p.yaml:2:5: targets[0].host: bad host name 'bad..name': empty label"},
+        ErrorCase{"host_leading_dot", "targets:\n  - {host: .x, port: 1}\n",
+                  "targets[0].host: bad host name '.x': empty label"}),
     [](auto const& info) { return std::string(info.param.name); });
+
+TEST(ParseConfig, GoodHostsHashesAndTlsFilesPass) {
+    test::TempDir dir;
+    dir.write("c.pem", "x");
+    dir.write("k.pem", "x");
+    auto const text = R"(
+targets:
+  - {host: www.example.com., port: 443}
+  - {host: "::1", port: 22}
+  - {host: 127.0.0.1, port: 1}
+  - {host: my_host-1, port: 2}
+http:
+  tls: {cert: c.pem, key: k.pem}
+  auth:
+    basic: {user: ops, hash: "$y$j9T$F5Jx5fExrKuJdvAxTqPDk.$0RSwPZCP8OP2zBoxVSqOvA/nfVFGvJG5tcYJ7FzkbC9"}
+)";
+    auto const f = parse_config(text, dir / "p.yaml");
+    EXPECT_TRUE(f.diagnostics.empty()) << ::testing::PrintToString(messages(f));
+    ASSERT_TRUE(f.config.http);
+    EXPECT_EQ(f.config.http->tls_cert, (dir / "c.pem").string());  // beside the config
+}
 
 TEST(ParseConfig, NamedNotifiersAndRouting) {
     test::TempDir dir;

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "driver/from_config.hpp"
+#include "eval/evaluator.hpp"
+
 namespace portwatch::driver {
 namespace {
 
@@ -105,10 +108,41 @@ TEST(TargetTableTest, ViewOrderIsGroupThenName) {
     EXPECT_EQ(names, (std::vector<std::string>{"beta", "alpha", "zeta"}));
 }
 
-TEST(TargetTableTest, IdIsTheNamePercentEncodedOnce) {
-    EXPECT_EQ(url_id("web-1.example_~x"), "web-1.example_~x");
-    EXPECT_EQ(url_id("127.0.0.1:80"), "127.0.0.1%3A80");
-    EXPECT_EQ(url_id("a/b c"), "a%2Fb%20c");
+TEST(RemindOnGridTest, ShortensByHalfTheGapBeforeTheFirstCheckAtRemindEvery) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(remind_on_grid(milliseconds(3000), milliseconds(1000)), milliseconds(2500));
+    EXPECT_EQ(remind_on_grid(milliseconds(3500), milliseconds(1000)), milliseconds(3250));
+    EXPECT_EQ(remind_on_grid(milliseconds(3'600'000), milliseconds(30'000)),
+              milliseconds(3'585'000));
+    EXPECT_EQ(remind_on_grid(milliseconds(500), milliseconds(1000)), milliseconds(250));
+    EXPECT_EQ(remind_on_grid(milliseconds(0), milliseconds(1000)), milliseconds(0));
+}
+
+/// The daemon evaluates at each check's completion: grid point + latency. The DOWN check took
+/// 8 ms, the later ones 1 ms: the first reminder still comes with the check remind_every
+/// (3 s) after the DOWN one, not one interval (1 s) later.
+TEST(RemindOnGridTest, FirstReminderComesRemindEveryAfterDownDespiteJitter) {
+    TargetTable t;
+    auto s = spec("127.0.0.1", 1);
+    s.interval = std::chrono::seconds(1);
+    s.thresholds.failure = 1;
+    s.thresholds.remind_every = std::chrono::seconds(3);
+    t.apply({s}, at(0));
+    auto const& th = t[0].thresholds;
+    eval::Observation const refused{.up = false, .reason = "refused"};
+    auto const grid = at(0);
+    std::optional<eval::TargetState> state;
+    std::vector<int> reminders;
+    for (int k = 0; k <= 7; ++k) {
+        auto const latency = std::chrono::milliseconds(k == 0 ? 8 : 1);
+        auto const out =
+            eval::evaluate(s.target, state, refused, th, grid + std::chrono::seconds(k) + latency);
+        if (out.event && out.event->reminder) {
+            reminders.push_back(k);
+        }
+        state = out.state;
+    }
+    EXPECT_EQ(reminders, (std::vector<int>{3, 6}));
 }
 
 }  // namespace

@@ -16,115 +16,13 @@
 #include <thread>
 
 #include "e2e/e2e_support.hpp"
+#include "e2e/http_support.hpp"
 
 namespace portwatch::test {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-/// A background process, its output in files; SIGTERM (then SIGKILL) and reaped at the end.
-class Spawned {
-  public:
-    Spawned(std::vector<std::string> argv, std::filesystem::path const& log) {
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        int const fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::setpgid(0, 0);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::execvp(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(fd);
-    }
-    ~Spawned() { stop(); }
-    Spawned(Spawned const&) = delete;
-    Spawned& operator=(Spawned const&) = delete;
-
-    bool running() {
-        int status = 0;
-        return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-    }
-    /// SIGTERM, then SIGKILL to the group after 10 s; returns the exit status (-1 if killed).
-    int stop() {
-        if (pid_ <= 0)
-            return exit_;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        for (int i = 0; i < 1000; ++i) {
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                return exit_;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return exit_ = -1;
-    }
-
-  private:
-    pid_t pid_ = -1;
-    int exit_ = -1;
-};
-
-/// A free loopback port for a server the test starts (bound to port 0, read, released).
-std::uint16_t free_port() {
-    int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("cannot bind a loopback port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-struct Fetched {
-    int status = 0;
-    std::string body;
-};
-
-/// GET with curl, bounded; status 0 when nothing answered.
-Fetched fetch(std::string const& url, std::vector<std::string> headers = {}) {
-    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}"};
-    for (auto const& h : headers) {
-        argv.push_back("-H");
-        argv.push_back(h);
-    }
-    argv.push_back(url);
-    auto const r = run_process(argv, {.timeout = 15s});
-    auto const nl = r.out.rfind('\n');
-    if (nl == std::string::npos)
-        return {};
-    return {std::atoi(r.out.c_str() + nl + 1), r.out.substr(0, nl)};
-}
-
-/// Polls `ok` every 200 ms for at most `limit`.
-template <class F>
-bool eventually(std::chrono::milliseconds limit, F ok) {
-    auto const deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok())
-            return true;
-        std::this_thread::sleep_for(200ms);
-    }
-    return ok();
-}
-
-std::string slurp(std::filesystem::path const& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 /// The daemon with two loopback targets (one up, one refused) and HTTP on a free port.
 class HttpE2eTest : public ::testing::Test {
@@ -199,6 +97,12 @@ TEST_F(HttpE2eTest, MetricsPassPromtool) {
     auto const t = json::parse(fetch(base() + "/api/v1/targets/db").body);
     EXPECT_EQ(t["state"], "down");
     EXPECT_EQ(t["reason"], "refused");
+    // The daemon fills the last check's raw outcome; a plain tcp check has no facts.
+    EXPECT_EQ(t["probe_success"], false);
+    EXPECT_FALSE(t.contains("cert_not_after"));
+    EXPECT_FALSE(t.contains("http_status"));
+    EXPECT_NE(r.body.find("portwatch_probe_success{target=\"web\""), std::string::npos);
+    EXPECT_EQ(r.body.find("portwatch_cert_not_after_seconds{"), std::string::npos);
     EXPECT_EQ(fetch(base() + "/badge/web/status.svg").status, 200);
 }
 
@@ -270,6 +174,16 @@ TEST_F(HttpE2eTest, StatusPageInHeadlessChromium) {
               std::string::npos);
     EXPECT_NE(dom.out.find(R"(<span class="state">DOWN</span>)"), std::string::npos);
     EXPECT_NE(dom.out.find("1 down, 1 up"), std::string::npos);
+
+    // A limit never hides the DOWN target, though "web" sorts first (issue 13 item 2).
+    argv = chromium(dir_ / "profile-limit");
+    argv.insert(argv.end(), {"--virtual-time-budget=5000", "--dump-dom", base() + "/?limit=1"});
+    auto const limited = run_process(argv, {.timeout = 90s});
+    ASSERT_EQ(limited.exit_code, 0) << limited.err;
+    EXPECT_NE(limited.out.find(R"(data-id="db" data-state="down")"), std::string::npos)
+        << limited.out;
+    EXPECT_EQ(limited.out.find(R"(data-id="web")"), std::string::npos);
+    EXPECT_NE(limited.out.find("(1 of 2 shown, problems first)"), std::string::npos);
 
     // A phone-sized screenshot, kept beside the test binary for a look.
     auto const shot = std::filesystem::path(PW_ARTIFACT_DIR) / "status-page-phone.png";

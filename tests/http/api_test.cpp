@@ -55,6 +55,32 @@ TEST(ApiTest, ListsTargetsWithState) {
     EXPECT_EQ(j["targets"][2]["latency_ms"], nullptr);
 }
 
+TEST(ApiTest, TargetCarriesFactsOnlyWhenPresent) {
+    auto snap = make_snapshot();
+    auto& web = snap.targets[0];
+    web.probe_success = true;
+    web.cert_not_after = 1'752'580'800 + 3600;  // 30 days and an hour after http_now
+    web.tls_version = "TLSv1.2";
+    web.http_status = 503;
+    auto q = parse_target_query(parse_url("/api/v1/targets"));
+    auto const j = json::parse(render_targets(snap, *q, select_targets(snap, *q), {}));
+    auto const& w = j["targets"][0];
+    EXPECT_EQ(w["cert_not_after"], "2025-07-15T13:00:00.000Z");
+    EXPECT_EQ(w["days_left"], 30);
+    EXPECT_EQ(w["tls_version"], "TLSv1.2");
+    EXPECT_EQ(w["http_status"], 503);
+    EXPECT_EQ(w["probe_success"], true);
+    auto const& db = j["targets"][1];
+    for (auto const* key : {"cert_not_after", "days_left", "tls_version", "http_status"})
+        EXPECT_FALSE(db.contains(key)) << key;
+    EXPECT_EQ(db["probe_success"], nullptr);
+    // The status page shows the days left too.
+    auto const sel = select_status_targets(snap, {.group = "", .limit = 10});
+    auto const status = json::parse(render_status_data(snap, sel, {}));
+    EXPECT_EQ(status["groups"][0]["targets"][1]["id"], "web");
+    EXPECT_EQ(status["groups"][0]["targets"][1]["days_left"], 30);
+}
+
 TEST(ApiTest, FiltersAndPages) {
     auto j = targets(parse_url("/api/v1/targets?group=prod&limit=1"));
     EXPECT_EQ(j["total"], 2);
@@ -143,7 +169,12 @@ TEST(StatusDataTest, GroupsBarsAndSparkline) {
     EXPECT_FALSE(hs[0].days[0].has_value());  // the fake has no rollup for the first day
     EXPECT_TRUE(hs[0].days[89].has_value());
     EXPECT_TRUE(hs[2].days.empty() || !hs[2].days[89].has_value());
-    auto const j = json::parse(render_status_data(snap, hs, 500));
+    StatusSelection sel;
+    for (auto const& t : snap.targets)
+        sel.items.push_back(&t);
+    sel.total = 3;
+    sel.counts[static_cast<int>(eval::Status::down)] = 1;
+    auto const j = json::parse(render_status_data(snap, sel, hs));
     ASSERT_EQ(j["groups"].size(), 2u);
     EXPECT_EQ(j["groups"][0]["name"], "prod");
     EXPECT_EQ(j["groups"][0]["targets"].size(), 2u);
@@ -154,7 +185,58 @@ TEST(StatusDataTest, GroupsBarsAndSparkline) {
     EXPECT_EQ(web["days"].size(), 90u);
     EXPECT_EQ(web["days"][0], nullptr);
     EXPECT_EQ(web["latency"].size(), 24u);
-    EXPECT_EQ(json::parse(render_status_data(snap, hs, 1))["shown"], 1);
+    sel.items.resize(1);
+    EXPECT_EQ(json::parse(render_status_data(snap, sel, hs))["shown"], 1);
+}
+
+std::vector<std::string> shown_states(StatusSelection const& sel) {
+    std::vector<std::string> out;
+    for (auto const* t : sel.items)
+        out.push_back(state_name(t->status));
+    return out;
+}
+
+TEST(StatusDataTest, ProblemsAreNeverHiddenBehindTheLimit) {
+    // 600 targets, 90 down and 30 unknown spread over every group (sorted by group, name).
+    auto const snap = test::make_large_snapshot(600);
+    auto const sel = select_status_targets(snap, {.group = "", .limit = 100});
+    EXPECT_EQ(sel.total, 600u);
+    ASSERT_EQ(sel.items.size(), 100u);
+    std::size_t down = 0;
+    for (auto const* t : sel.items)
+        down += t->status == eval::Status::down;
+    EXPECT_EQ(down, sel.counts[static_cast<int>(eval::Status::down)]);
+    EXPECT_GT(down, 0u);
+    // Within a group: DOWN, then UNKNOWN, then UP.
+    auto const j = json::parse(render_status_data(snap, sel, {}));
+    EXPECT_EQ(j["shown"], 100);
+    EXPECT_EQ(j["total"], 600);
+    for (auto const& g : j["groups"]) {
+        int last = 0;
+        for (auto const& t : g["targets"]) {
+            int const rank = t["state"] == "down" ? 0 : t["state"] == "unknown" ? 1 : 2;
+            EXPECT_LE(last, rank) << g["name"];
+            last = rank;
+        }
+    }
+    // A small limit shows DOWN before UNKNOWN.
+    auto const few = select_status_targets(snap, {.group = "", .limit = 3});
+    EXPECT_EQ(shown_states(few), (std::vector<std::string>{"down", "down", "down"}));
+}
+
+TEST(StatusDataTest, QueryFiltersByGroupAndLimit) {
+    auto const snap = make_snapshot();
+    auto q = parse_status_query(parse_url("/api/v1/status?group=prod&limit=1"), 500);
+    ASSERT_TRUE(q.has_value());
+    EXPECT_EQ(q->group, "prod");
+    EXPECT_EQ(q->limit, 1u);
+    auto const sel = select_status_targets(snap, *q);
+    EXPECT_EQ(sel.total, 2u);
+    ASSERT_EQ(sel.items.size(), 1u);
+    EXPECT_EQ(sel.items[0]->id, "db");  // the DOWN one, though "web" sorts first
+    EXPECT_EQ(parse_status_query(parse_url("/"), 500)->limit, 500u);
+    EXPECT_FALSE(parse_status_query(parse_url("/?limit=0"), 500).has_value());
+    EXPECT_FALSE(parse_status_query(parse_url("/?limit=x"), 500).has_value());
 }
 
 TEST(StatusDataTest, SpreadRollupsPlacesBucketsByStart) {

@@ -47,6 +47,57 @@ TEST(MetricsTest, UpIsOneZeroOrNaN) {
     EXPECT_FALSE(contains(out, "portwatch_target_since_seconds{target=\"new\""));
 }
 
+/// make_snapshot() with the last check's facts: web answered HTTPS, db's last check passed
+/// (though it is still DOWN: thresholds), "new" was never checked.
+Snapshot snapshot_with_facts() {
+    auto snap = make_snapshot();
+    auto& web = snap.targets[0];
+    web.probe_success = true;
+    web.cert_not_after = 1'752'580'800;  // 2025-07-15T12:00:00Z, 30 days after http_now
+    web.tls_version = "TLSv1.3";
+    web.http_status = 200;
+    web.connect_time = std::chrono::microseconds(1000);
+    web.tls_time = std::chrono::microseconds(2500);
+    web.first_byte_time = std::chrono::microseconds(4000);
+    snap.targets[1].probe_success = true;
+    return snap;
+}
+
+TEST(MetricsTest, ProbeSuccessIsTheRawCheckAndUpTheThresholdedState) {
+    auto const out = render_metrics(snapshot_with_facts(), MetricsFormat::prometheus);
+    std::string const db = R"(target="db",host="127.0.0.1",port="5432",group="prod")";
+    EXPECT_TRUE(contains(out, "# HELP portwatch_target_up State of the target after thresholds"))
+        << out;
+    EXPECT_TRUE(contains(out, "# TYPE portwatch_probe_success gauge\n"));
+    EXPECT_TRUE(contains(out, "portwatch_target_up{" + db + "} 0\n"));
+    EXPECT_TRUE(contains(out, "portwatch_probe_success{" + db + "} 1\n"));
+    EXPECT_FALSE(contains(out, "portwatch_probe_success{target=\"new\""));
+    EXPECT_EQ(promtool_problems(out), "");
+}
+
+TEST(MetricsTest, FactsOfTheLastCheckOnlyWhenPresent) {
+    auto const out = render_metrics(snapshot_with_facts(), MetricsFormat::prometheus);
+    std::string const web = R"(target="web",host="127.0.0.1",port="8080",group="prod",team="blue")";
+    EXPECT_TRUE(contains(out, "portwatch_cert_not_after_seconds{" + web + "} 1752580800\n")) << out;
+    EXPECT_TRUE(contains(out, "portwatch_tls_version_info{" + web + ",version=\"TLSv1.3\"} 1\n"));
+    EXPECT_TRUE(contains(out, "portwatch_http_status_code{" + web + "} 200\n"));
+    EXPECT_TRUE(
+        contains(out, "portwatch_probe_phase_seconds{" + web + ",phase=\"connect\"} 0.001\n"));
+    EXPECT_TRUE(contains(out, "portwatch_probe_phase_seconds{" + web + ",phase=\"tls\"} 0.0025\n"));
+    EXPECT_TRUE(
+        contains(out, "portwatch_probe_phase_seconds{" + web + ",phase=\"first_byte\"} 0.004\n"));
+    // Never a 0 for "no certificate": db and new have no sample at all.
+    for (auto const* name :
+         {"portwatch_cert_not_after_seconds{target=\"db\"",
+          "portwatch_tls_version_info{target=\"db\"", "portwatch_http_status_code{target=\"db\"",
+          "portwatch_probe_phase_seconds{target=\"db\"",
+          "portwatch_cert_not_after_seconds{target=\"new\""})
+        EXPECT_FALSE(contains(out, name)) << name;
+    EXPECT_EQ(promtool_problems(out), "");
+    auto const om = render_metrics(snapshot_with_facts(), MetricsFormat::openmetrics);
+    EXPECT_TRUE(contains(om, "portwatch_probe_success{" + web + "} 1\n"));
+}
+
 TEST(MetricsTest, CountersGaugesAndProcess) {
     auto const out = render_metrics(make_snapshot(), MetricsFormat::prometheus);
     std::string const db = R"(target="db",host="127.0.0.1",port="5432",group="prod")";

@@ -243,6 +243,14 @@ TEST_F(ServerTest, JsonApi) {
 
     j = json::parse(get("/api/v1/status").body);
     EXPECT_EQ(j["groups"].size(), 2u);
+    // group= and limit= are honoured, the DOWN target first (issue 13 item 2).
+    j = json::parse(get("/api/v1/status?group=prod&limit=1").body);
+    EXPECT_EQ(j["total"], 2);
+    EXPECT_EQ(j["shown"], 1);
+    ASSERT_EQ(j["groups"].size(), 1u);
+    EXPECT_EQ(j["groups"][0]["targets"][0]["id"], "db");
+    EXPECT_EQ(json::parse(get("/api/v1/status?group=staging").body)["total"], 1);
+    EXPECT_EQ(get("/api/v1/status?limit=0").status, 400);
 
     EXPECT_EQ(get("/api/v1/targets/nope").status, 404);
     EXPECT_EQ(get("/api/v1/targets?state=maybe").status, 400);
@@ -334,7 +342,8 @@ TEST_F(ServerTest, BasicAuthAndBearerToken) {
          {"/metrics", "/", "/api/v1/targets", "/badge/web/status.svg", "/assets/status.js"}) {
         auto r = get(path);
         EXPECT_EQ(r.status, 401) << path;
-        EXPECT_EQ(r.headers["www-authenticate"], R"(Basic realm="portwatch", charset="UTF-8")");
+        EXPECT_EQ(r.headers["www-authenticate"],
+                  R"(Basic realm="portwatch", charset="UTF-8", Bearer realm="portwatch")");
     }
     // ops:s3cret, ops:wrong, nobody:s3cret
     EXPECT_EQ(get("/metrics", "Authorization: Basic b3BzOnMzY3JldA==\r\n").status, 200);
@@ -347,6 +356,37 @@ TEST_F(ServerTest, BasicAuthAndBearerToken) {
     EXPECT_EQ(get("/healthz").status, 200);
     EXPECT_EQ(get("/readyz").status, 200);
     EXPECT_EQ(get("/metrics", "Content-Length: 0\r\n", "POST").status, 401);
+}
+
+TEST_F(ServerTest, AuthSchemesAreCaseInsensitive) {
+    start({.basic_auth_user = "ops",
+           .basic_auth_hash =
+               "sha256:30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4",
+           .bearer_token = "tok-123"});
+    for (auto const* h : {"Authorization: bearer tok-123\r\n", "Authorization: BEARER tok-123\r\n",
+                          "Authorization: bEaReR  tok-123\r\n", "Authorization: BASIC b3BzOnB3\r\n",
+                          "Authorization: basic b3BzOnB3\r\n"})
+        EXPECT_EQ(get("/metrics", h).status, 200) << h;
+    // The token itself stays case-sensitive.
+    EXPECT_EQ(get("/metrics", "Authorization: bearer TOK-123\r\n").status, 401);
+    EXPECT_EQ(get("/metrics", "Authorization: bearertok-123\r\n").status, 401);
+}
+
+TEST_F(ServerTest, ChallengeOffersOnlyConfiguredSchemes) {
+    start({.bearer_token = "tok-123"});
+    auto r = get("/metrics");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.headers["www-authenticate"], R"(Bearer realm="portwatch")");
+    // A Basic login is not accepted either when only a token is configured.
+    EXPECT_EQ(get("/metrics", "Authorization: Basic b3BzOnB3\r\n").status, 401);
+}
+
+TEST_F(ServerTest, ChallengeForBasicOnly) {
+    start({.basic_auth_user = "ops",
+           .basic_auth_hash =
+               "sha256:30C952FAB122C3F9759F02A6D95C3758B246B4FEE239957B2D4FEE46E26170C4"});
+    EXPECT_EQ(get("/metrics").headers["www-authenticate"],
+              R"(Basic realm="portwatch", charset="UTF-8")");
 }
 
 TEST_F(ServerTest, Sha256PasswordHash) {
@@ -426,7 +466,10 @@ TEST(ServerStartTest, ReportsBadConfiguration) {
                       {.snapshot = snap})
                    .start();
     ASSERT_FALSE(tls.has_value());
-    EXPECT_NE(tls.error().message.find("http.tls.cert"), std::string::npos);
+    // Named as missing, with the file, not as OpenSSL's "asio.ssl error".
+    EXPECT_EQ(tls.error().message,
+              "http.tls.cert: cannot read /nonexistent.pem: No such file or directory");
+    EXPECT_EQ(tls.error().code, std::errc::no_such_file_or_directory);
     EXPECT_EQ(parse_listen("[::1]:9127")->first, "::1");
     EXPECT_EQ(parse_listen("localhost:1")->first, "127.0.0.1");
 }

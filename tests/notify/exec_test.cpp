@@ -19,11 +19,19 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
 namespace portwatch::notify {
 namespace {
+
+/// format_iso_local with the offset's colon, as PORTWATCH_TIME carries it.
+std::string rfc3339(util::TimePoint t) {
+    auto s = util::format_iso_local(t);
+    return s.insert(s.size() - 2, ":");
+}
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -228,7 +236,7 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     EXPECT_EQ(rec->env["PORTWATCH_PORT"], "5432");
     EXPECT_EQ(rec->env["PORTWATCH_DESCRIPTION"], "DB 서버 $(x)");
     EXPECT_EQ(rec->env["PORTWATCH_REASON"], "refused");
-    EXPECT_EQ(rec->env["PORTWATCH_TIME"], util::format_iso_local(ev.time));
+    EXPECT_EQ(rec->env["PORTWATCH_TIME"], rfc3339(ev.time));
     EXPECT_EQ(rec->env["PORTWATCH_KEY"], "db.example:5432");
     EXPECT_EQ(rec->env["PORTWATCH_MESSAGE"], "the message");
     EXPECT_EQ(rec->env["PORTWATCH_EVENT_ID"], "ev-42");
@@ -244,6 +252,82 @@ TEST_F(ExecTest, EnvironmentCarriesTheEvent) {
     EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "up");
     EXPECT_EQ(rec->env.count("PORTWATCH_REASON"), 1u);
     EXPECT_EQ(rec->env["PORTWATCH_REASON"], "");
+}
+
+TEST_F(ExecTest, EnvironmentNamesTheTargetAndReminders) {
+    ExecNotifier n(io_, recorder_options());
+    auto msg = note("still down");
+    msg.event.name = "주 DB";
+    msg.event.group = "prod";
+    msg.event.labels = {{"env", "prod"}, {"team", "blue \"b\""}};
+    msg.event.reminder = true;
+    ASSERT_TRUE(run(n, msg).ok());
+    auto rec = read_record(dir_ / "record.txt");
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "reminder");
+    EXPECT_EQ(rec->env["PORTWATCH_NAME"], "주 DB");
+    EXPECT_EQ(rec->env["PORTWATCH_GROUP"], "prod");
+    EXPECT_EQ(rec->env["PORTWATCH_LABELS"], R"({"env":"prod","team":"blue \"b\""})");
+    // RFC 3339: date 'T' time, an offset with a colon (or Z).
+    std::regex const rfc3339_re(
+        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z))");
+    EXPECT_TRUE(std::regex_match(rec->env["PORTWATCH_TIME"], rfc3339_re))
+        << rec->env["PORTWATCH_TIME"];
+
+    // Without a name (events stored by earlier versions): the key; no labels: {}.
+    ASSERT_TRUE(run(n, note("down")).ok());
+    rec = read_record(dir_ / "record.txt");
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->env["PORTWATCH_EVENT"], "down");
+    EXPECT_EQ(rec->env["PORTWATCH_NAME"], "db.example:5432");
+    EXPECT_EQ(rec->env["PORTWATCH_GROUP"], "");
+    EXPECT_EQ(rec->env["PORTWATCH_LABELS"], "{}");
+}
+
+config::NotifierSpec exec_spec(std::vector<std::string> argv, std::string file = "/p.yaml") {
+    return config::NotifierSpec{
+        .name = "n",
+        .options = {{"command",
+                     config::NotifierOption{
+                         .values = std::move(argv), .list = true, .line = 3, .column = 14}}},
+        .file = std::move(file),
+        .line = 2,
+        .column = 5};
+}
+
+std::vector<std::string> exec_problems(config::NotifierSpec const& spec) {
+    std::vector<config::Diagnostic> out;
+    validate_exec(spec, out);
+    std::vector<std::string> text;
+    for (auto const& d : out)
+        text.push_back(d.to_string());
+    return text;
+}
+
+TEST(ExecValidate, CommandThatDoesNotExistIsAnError) {
+    test::TempDir dir;
+    auto const config = (dir / "portwatch.yaml").string();
+    auto problems = exec_problems(exec_spec({"/nonexistent/notify"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0], config +
+                               ":3:14: notifiers.n.command: command not found: "
+                               "/nonexistent/notify");
+    problems = exec_problems(exec_spec({"portwatch-no-such-program-13"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("command not found on PATH: portwatch-no-such-program-13"),
+              std::string::npos);
+    // Relative to the config's directory (the notifier's working directory).
+    problems = exec_problems(exec_spec({"./push.sh", "x"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("command not found: " + (dir / "./push.sh").string()),
+              std::string::npos);
+    dir.write("push.sh", "#!/bin/sh\n", true);
+    EXPECT_TRUE(exec_problems(exec_spec({"./push.sh", "x"}, config)).empty());
+    dir.write("data.txt", "x", false);
+    problems = exec_problems(exec_spec({"./data.txt"}, config));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("not executable"), std::string::npos);
+    EXPECT_TRUE(exec_problems(exec_spec({"sh", "-c", "true"}, config)).empty());
 }
 
 TEST_F(ExecTest, RunsThroughPython3WhenNotExecutable) {

@@ -104,8 +104,10 @@ TEST(NotifierRegistryTest, PackagedExampleValidates) {
     ASSERT_TRUE(f);
     std::vector<std::string> errors;
     for (auto const& d : f->diagnostics) {
-        // The example includes /etc/portwatch/port_check.lst, absent here.
-        if (d.message.find("include[0]") == std::string::npos) {
+        // The example includes /etc/portwatch/port_check.lst and pages through a site's
+        // /usr/local/bin/page-dba, both absent here (validate reports them on such a host).
+        if (d.message.find("include[0]") == std::string::npos &&
+            d.message.find("command not found: /usr/local/bin/page-dba") == std::string::npos) {
             errors.push_back(d.to_string());
         }
     }

@@ -70,6 +70,7 @@
     if (t.since) meta.push((t.state === 'up' ? 'up' : t.state) + ' for ' + ago(t.since, now));
     if (t.reason) meta.push(t.reason);
     if (t.latency_ms !== null) meta.push(t.latency_ms.toFixed(1) + ' ms');
+    if (t.days_left !== undefined) meta.push('certificate: ' + t.days_left + ' days left');
     if (t.description) meta.push(t.description);
     li.appendChild(el('div', 'meta', meta.join(' · ')));
     var charts = el('div', 'charts');
@@ -96,7 +97,7 @@
     var summary = document.getElementById('summary');
     summary.textContent = c.down ? c.down + ' down, ' + c.up + ' up' + (c.unknown ? ', ' + c.unknown + ' unknown' : '')
                                  : (c.unknown ? c.up + ' up, ' + c.unknown + ' unknown' : 'All ' + c.up + ' targets up');
-    if (data.shown < data.total) summary.textContent += ' (first ' + data.shown + ' of ' + data.total + ' shown)';
+    if (data.shown < data.total) summary.textContent += ' (' + data.shown + ' of ' + data.total + ' shown, problems first)';
     summary.className = 'summary ' + (c.down ? 'some-down' : 'all-up');
     document.getElementById('version').textContent = data.version || '';
     var upd = document.getElementById('updated');
@@ -105,7 +106,7 @@
     document.body.dataset.ready = '1';
   }
   function refresh() {
-    fetch('api/v1/status', { cache: 'no-store', credentials: 'same-origin' })
+    fetch('api/v1/status' + location.search, { cache: 'no-store', credentials: 'same-origin' })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (d) { render(d); document.getElementById('stale').hidden = true; })
       .catch(function () { document.getElementById('stale').hidden = false; });
