@@ -85,12 +85,6 @@ class Kind {
     /// `out` with the option's FILE:LINE:COLUMN. The default rejects every key.
     virtual std::shared_ptr<KindOptions const> parse_options(config::OptionBag const& bag,
                                                              config::Diagnostics& out) const;
-    /// How long before its certificate's expiry a target with these options warns (tls:
-    /// expiry_warn); 0: never. The default: never.
-    virtual std::chrono::seconds expiry_warn(KindOptions const* options) const {
-        (void)options;
-        return {};
-    }
     /// After the options validated: fills what the kind derives from them into the target
     /// (http: host, port and endpoint from `url`). The default does nothing.
     virtual void complete_target(config::OptionBag const& bag, config::Target& target) const;

@@ -7,6 +7,7 @@
 #include "probe/http.hpp"
 #include "probe/icmp.hpp"
 #include "probe/tcp.hpp"
+#include "probe/tls_client.hpp"
 #include "probe/tls.hpp"
 #include "probe/udp.hpp"
 
@@ -70,9 +71,9 @@ std::shared_ptr<KindOptions const> parse_options(std::string_view kind,
     return k != nullptr ? k->parse_options(bag, out) : nullptr;
 }
 
-std::chrono::seconds expiry_warn(std::string_view kind, KindOptions const* options) {
-    auto const* k = options != nullptr ? find_kind(kind) : nullptr;
-    return k != nullptr ? k->expiry_warn(options) : std::chrono::seconds{};
+std::chrono::seconds expiry_warn(std::string_view /*kind*/, KindOptions const* options) {
+    // Every kind's options that carry `tls:` derive from HasTls (tls, tcp with starttls, http).
+    return expiry_warn_of(options).value_or(std::chrono::seconds{});
 }
 
 std::error_code reason_from_name(std::string_view name) {

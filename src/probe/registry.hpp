@@ -29,7 +29,8 @@ std::shared_ptr<KindOptions const> parse_options(std::string_view kind,
                                                  config::OptionBag const& bag,
                                                  config::Diagnostics& out);
 
-/// Kind::expiry_warn of `kind` for parsed options (0 for unknown kinds and null options).
+/// How long before expiry a target with these parsed options warns of its certificate (the
+/// `tls: {expiry_warn}` of tls, tcp with starttls and https); 0 when it does not.
 std::chrono::seconds expiry_warn(std::string_view kind, KindOptions const* options);
 
 /// The probe error named `name` (the engine's codes, then each kind's); empty for "" and

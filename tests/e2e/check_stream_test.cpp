@@ -65,12 +65,29 @@ TEST(CheckStreamKinds, JsonReportGivesVerdictsReasonsAndCertificateExpiry) {
     EXPECT_EQ(t[4]["status"], "UP") << t[4].dump();
     EXPECT_EQ(t[4]["cert_not_after"], not_after_of(certs.soon.cert));
 
-    // The failures were announced with their reasons.
+    // The failures were announced with their reasons, and the certificate that expires in 5
+    // days (within the mail target's expiry_warn of 21 days) with a warning in the seed's
+    // style; the valid one (within 14 days? no: it has a year) says nothing.
     auto const calls = dir.calls();
-    ASSERT_EQ(calls.size(), 2u) << r.out;
-    std::vector<std::string> reasons{calls[0].reason, calls[1].reason};
+    ASSERT_EQ(calls.size(), 3u) << r.out;
+    std::vector<std::string> reasons;
+    std::string warning;
+    for (auto const& c : calls) {
+        if (c.event == "cert-expiring") {
+            warning = c.args.back();
+        } else {
+            reasons.push_back(c.reason);
+        }
+    }
     std::sort(reasons.begin(), reasons.end());
     EXPECT_EQ(reasons, (std::vector<std::string>{"cert-expired", "refused"}));
+    EXPECT_EQ(warning.rfind(fmt::format("localhost:{} 인증서 만료 임박 4일 (", mail.port()), 0), 0u)
+        << warning;
+
+    // The next run says nothing more of it (no remind_every), and the state remembers it.
+    auto const again = dir.check({"-c", (dir / "portwatch.yaml").string()});
+    EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_EQ(dir.calls().size(), 3u);
 }
 
 TEST(CheckStreamKinds, BadOptionsAreConfigErrorsWithTheirPlace) {
