@@ -5,7 +5,17 @@
 
 #include <fmt/format.h>
 
+#include "notify/alertmanager.hpp"
+#include "notify/discord.hpp"
 #include "notify/exec.hpp"
+#include "notify/gotify.hpp"
+#include "notify/ntfy.hpp"
+#include "notify/opsgenie.hpp"
+#include "notify/pagerduty.hpp"
+#include "notify/slack.hpp"
+#include "notify/teams.hpp"
+#include "notify/telegram.hpp"
+#include "notify/webhook.hpp"
 
 namespace portwatch::notify {
 
@@ -13,6 +23,16 @@ namespace {
 
 constexpr std::array types{
     NotifierType{"exec", validate_exec, create_exec},
+    NotifierType{"webhook", validate_webhook, create_webhook},
+    NotifierType{"slack", validate_slack, create_slack},
+    NotifierType{"discord", validate_discord, create_discord},
+    NotifierType{"telegram", validate_telegram, create_telegram},
+    NotifierType{"teams", validate_teams, create_teams},
+    NotifierType{"ntfy", validate_ntfy, create_ntfy},
+    NotifierType{"gotify", validate_gotify, create_gotify},
+    NotifierType{"pagerduty", validate_pagerduty, create_pagerduty},
+    NotifierType{"opsgenie", validate_opsgenie, create_opsgenie},
+    NotifierType{"alertmanager", validate_alertmanager, create_alertmanager},
 };
 
 }  // namespace
