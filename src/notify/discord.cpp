@@ -47,6 +47,8 @@ std::string discord_payload(Notification const& n, DiscordOptions const& options
         j["username"] = options.username;
     }
     j["embeds"] = nlohmann::ordered_json::array({embed});
+    // A description with "@everyone" or "<@id>" must not ping anyone.
+    j["allowed_mentions"] = {{"parse", nlohmann::ordered_json::array()}};
     return dump_json(j);
 }
 

@@ -7,21 +7,41 @@
 
 namespace portwatch::notify {
 
+std::string slack_escape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 std::string slack_payload(Notification const& n, SlackOptions const& options) {
     auto const& e = n.event;
     nlohmann::ordered_json attachment;
     attachment["color"] = fmt::format("#{:06x}", event_colour(e.kind));
-    attachment["title"] = event_title(e);
-    attachment["text"] = n.message;
+    attachment["title"] = slack_escape(event_title(e));
     auto fields = nlohmann::ordered_json::array();
     if (!e.reason.empty()) {
-        fields.push_back({{"title", "Reason"}, {"value", e.reason}, {"short", true}});
+        fields.push_back({{"title", "Reason"}, {"value", slack_escape(e.reason)}, {"short", true}});
     }
     if (!e.group.empty()) {
-        fields.push_back({{"title", "Group"}, {"value", e.group}, {"short", true}});
+        fields.push_back({{"title", "Group"}, {"value", slack_escape(e.group)}, {"short", true}});
     }
     if (!e.detail.empty()) {
-        fields.push_back({{"title", "Detail"}, {"value", e.detail}, {"short", false}});
+        fields.push_back(
+            {{"title", "Detail"}, {"value", slack_escape(e.detail)}, {"short", false}});
     }
     if (!fields.empty()) {
         attachment["fields"] = fields;
@@ -36,7 +56,7 @@ std::string slack_payload(Notification const& n, SlackOptions const& options) {
     if (!options.username.empty()) {
         j["username"] = options.username;
     }
-    j["text"] = n.message;
+    j["text"] = slack_escape(n.message);
     j["attachments"] = nlohmann::ordered_json::array({attachment});
     return dump_json(j);
 }

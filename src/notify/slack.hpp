@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/notifier.hpp"
@@ -15,10 +16,14 @@ namespace portwatch::notify {
 
 /// Slack incoming webhook: `url` (secret: url, url_file or url_env; it carries the token),
 /// optional `channel` and `username` overrides. The attachment is coloured by event kind.
+/// Text is escaped for mrkdwn (&, <, >).
 struct SlackOptions {
     std::string channel;
     std::string username;  ///< empty: the webhook's own
 };
+
+/// Pure: `text` with &, < and > escaped, as Slack's mrkdwn requires of literal text.
+std::string slack_escape(std::string_view text);
 
 /// Pure: the JSON body posted to the webhook for a notification.
 std::string slack_payload(Notification const& n, SlackOptions const& options = {});

@@ -21,7 +21,7 @@ struct ReceivedRequest {
 };
 
 /// tests/notify/http_receiver.py on 127.0.0.1: the first path segment of a URL chooses the
-/// answer (ok, bad, 429, 429date, 500, 503, hang, close, big); every request is recorded.
+/// answer (ok, bad, 429, 429date, 500, 503, hang, close, echo, big); every request is recorded.
 class HttpReceiver {
   public:
     HttpReceiver();
