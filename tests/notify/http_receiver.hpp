@@ -25,9 +25,11 @@ struct ReceivedRequest {
 class HttpReceiver {
   public:
     HttpReceiver();
+    /// HTTPS with this certificate and key (PEM files).
+    HttpReceiver(std::string const& cert, std::string const& key);
     bool ok() const { return port_ != 0; }
     int port() const { return port_; }
-    /// "http://127.0.0.1:PORT/MODE".
+    /// "http://127.0.0.1:PORT/MODE" ("https://" when started with a certificate).
     std::string url(std::string_view mode = "ok") const;
     /// The requests so far, in order.
     std::vector<ReceivedRequest> requests() const;
@@ -38,6 +40,7 @@ class HttpReceiver {
     TempDir dir_;
     std::unique_ptr<BackgroundProcess> process_;
     int port_ = 0;
+    bool tls_ = false;
 };
 
 }  // namespace portwatch::test

@@ -1,6 +1,8 @@
 """A loopback HTTP receiver for notifier tests.
 
-Usage: http_receiver.py PORT_FILE RECORD_FILE
+Usage: http_receiver.py PORT_FILE RECORD_FILE [CERT KEY]
+
+With CERT and KEY (PEM files) it speaks HTTPS.
 
 Binds 127.0.0.1:0, writes its port to PORT_FILE, appends one JSON line per request
 (method, path, headers, body) to RECORD_FILE before answering. The first path segment
@@ -74,6 +76,12 @@ class Server(ThreadingHTTPServer):
 
 
 server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 tmp = PORT_FILE + ".tmp"
 with open(tmp, "w") as f:
     f.write(str(server.server_address[1]))

@@ -5,6 +5,8 @@
 #include "notify/error.hpp"
 #include "notify/http_receiver.hpp"
 #include "notify/kind_support.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace portwatch::notify {
 namespace {
@@ -133,6 +135,38 @@ TEST_F(WebhookDelivery, SecretHeaderValuesAreRedacted) {
     auto const r = test::deliver(io, *n, sample(EventKind::down));
     EXPECT_EQ(r.error, DeliveryError::rejected);
     EXPECT_EQ(r.detail, "HTTP status 400: /echo/<redacted>");
+}
+
+// The binary links OpenSSL statically and libcurl (with its own libssl) dynamically: a
+// delivery over HTTPS from the real binary shows the two do not mix.
+TEST(WebhookBinary, PortwatchCheckDeliversOverHttpsWithItsCaFile) {
+    test::TempDir dir;
+    auto const made = test::run_process(
+        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout",
+         (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()},
+        {.timeout = 30s});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    test::HttpReceiver receiver((dir / "cert.pem").string(), (dir / "key.pem").string());
+    ASSERT_TRUE(receiver.ok());
+    dir.write("pw.yaml", "notifiers:\n  - {name: hook, type: webhook, url: '" +
+                             receiver.url("ok/hook") +
+                             "', ca_file: cert.pem}\n"
+                             "  - {name: untrusted, type: webhook, url: '" +
+                             receiver.url("ok/untrusted") +
+                             "'}\n"
+                             "targets:\n  - {name: closed, host: 127.0.0.1, port: 1}\n");
+    auto const r = test::run_portwatch(
+        {"check", "-c", (dir / "pw.yaml").string(), "-s", (dir / "state.json").string()},
+        {.cwd = dir.path(), .timeout = 60s});
+    auto const log = r.out + r.err;
+    EXPECT_NE(log.find("NOTIFY sent via hook"), std::string::npos) << log;
+    // The untrusted one failed its certificate check and stays pending.
+    EXPECT_NE(log.find("NOTIFY failed via untrusted"), std::string::npos) << log;
+    auto const reqs = receiver.requests();
+    ASSERT_EQ(reqs.size(), 1u);
+    EXPECT_EQ(reqs[0].path, "/ok/hook");
+    EXPECT_NE(reqs[0].body.find("\"event\":\"down\""), std::string::npos);
 }
 
 }  // namespace
