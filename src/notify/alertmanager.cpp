@@ -60,6 +60,19 @@ std::optional<std::chrono::milliseconds> parse_interval(std::string const& s) {
 
 constexpr auto max_resend = std::chrono::seconds(60);
 
+/// The firing alerts of each Alertmanager destination (by name and URL), kept with the
+/// io_context so that a notifier made again on a reload goes on re-sending them.
+class FiringSets : public asio::execution_context::service {
+  public:
+    using key_type = FiringSets;
+    static inline asio::execution_context::id id;
+    explicit FiringSets(asio::execution_context& ctx) : service(ctx) {}
+    std::map<std::string, std::map<std::string, std::string>> sets;
+
+  private:
+    void shutdown() override {}
+};
+
 }  // namespace
 
 std::string alertmanager_alert(Notification const& n, AlertmanagerOptions const& options) {
@@ -115,7 +128,8 @@ struct AlertmanagerNotifier::Impl : std::enable_shared_from_this<Impl> {
           options(std::move(options_)),
           interval(interval_),
           client(TransferClient::of(io_)),
-          timer(io_) {}
+          timer(io_),
+          firing(asio::use_service<FiringSets>(io_).sets[name + '\x1f' + url]) {}
 
     void deliver(Notification const& n, std::chrono::milliseconds timeout, Completion done) {
         auto const& e = n.event;
@@ -195,7 +209,8 @@ struct AlertmanagerNotifier::Impl : std::enable_shared_from_this<Impl> {
     std::chrono::milliseconds interval;
     std::shared_ptr<TransferClient> client;
     asio::steady_timer timer;
-    std::map<std::string, std::string> firing;  ///< by alert name and key
+    /// By alert name and key; lives in the io_context's FiringSets.
+    std::map<std::string, std::string>& firing;
     bool armed = false;
     bool resending = false;
     std::vector<std::function<void()>> after_resend;
@@ -205,7 +220,9 @@ AlertmanagerNotifier::AlertmanagerNotifier(asio::io_context& io, std::string nam
                                            TransferTls tls, AlertmanagerOptions options,
                                            std::chrono::milliseconds resend_interval)
     : impl_(std::make_shared<Impl>(io, std::move(name), std::move(url), std::move(tls),
-                                   std::move(options), resend_interval)) {}
+                                   std::move(options), resend_interval)) {
+    impl_->arm();  // alerts a previous notifier of this destination left firing
+}
 
 AlertmanagerNotifier::~AlertmanagerNotifier() {
     // Resolves still waiting for a re-send go out now: their completions must run.

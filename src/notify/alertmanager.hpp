@@ -24,9 +24,10 @@ namespace portwatch::notify {
 /// Alertmanager resolves an alert it has not heard of for its resolve_timeout (5 min by
 /// default), so the notifier keeps the alerts it sent as firing and re-posts them every
 /// `resend_interval` (default and at most 60 s) until their recovery is delivered. That set
-/// lives in memory: after a restart an alert that is still firing is re-sent with the
+/// lives in memory with the io_context, so a notifier made again on a config reload keeps
+/// re-sending it; after a restart an alert that is still firing is re-sent only with the
 /// target's next DOWN reminder, and Alertmanager resolves it after its resolve_timeout if no
-/// reminder comes (portwatch's own state still says DOWN).
+/// reminder comes (while portwatch's own state still says DOWN).
 struct AlertmanagerOptions {
     std::map<std::string, std::string> labels;  ///< added to every alert
 };

@@ -128,8 +128,7 @@ void validate_http_common(config::NotifierSpec const& spec, bool url_required, b
         if (!url.starts_with("http://") && !url.starts_with("https://")) {
             out.push_back(config::option_error(
                 spec, "url",
-                url_secret ? "expected an http:// or https:// URL"
-                           : fmt::format("expected an http:// or https:// URL, not '{}'", url)));
+                "expected an http:// or https:// URL"));  // not shown: it may carry a token
         }
     }
     if (spec.options.contains("ca_file")) {

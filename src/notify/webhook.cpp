@@ -95,8 +95,8 @@ HttpRequest webhook_request(Notification const& n, WebhookOptions const& options
 }
 
 void validate_webhook(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out) {
-    reject_unknown_http_options(spec, {"method", "headers", "body"}, false, out);
-    validate_http_common(spec, true, false, out);
+    reject_unknown_http_options(spec, {"method", "headers", "body"}, true, out);
+    validate_http_common(spec, true, true, out);
     if (spec.options.contains("method")) {
         auto const m = option_value(spec, "method");
         if (m != "POST" && m != "PUT" && m != "PATCH") {
@@ -129,7 +129,7 @@ std::unique_ptr<Notifier> create_webhook(boost::asio::io_context& io,
     auto const endpoint = http_endpoint(spec, context, "");
     WebhookOptions options{.method = option_value(spec, "method", "POST"),
                            .body = option_value(spec, "body")};
-    std::vector<std::string> secrets;
+    auto secrets = url_secrets(endpoint.url);
     if (auto const it = spec.options.find("headers"); it != spec.options.end()) {
         options.headers = it->second.entries;
         for (auto const& [name, value] : options.headers) {

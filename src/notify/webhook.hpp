@@ -14,10 +14,10 @@ class io_context;
 
 namespace portwatch::notify {
 
-/// A generic webhook: `url` (required), `method` (POST, PUT or PATCH; default POST),
-/// `headers` (a mapping), `body` (a template; placeholders as in messages plus {message},
-/// each value JSON-escaped, so write `"{detail}"` inside quotes). Without `body` the body is
-/// webhook_default_body().
+/// A generic webhook: `url` (required; url_file or url_env as well, as it may carry a token),
+/// `method` (POST, PUT or PATCH; default POST), `headers` (a mapping), `body` (a template;
+/// placeholders as in messages plus {message}, each value JSON-escaped, so write `"{detail}"`
+/// inside quotes). Without `body` the body is webhook_default_body().
 struct WebhookOptions {
     std::string method = "POST";
     std::map<std::string, std::string> headers;

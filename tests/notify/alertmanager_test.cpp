@@ -86,6 +86,28 @@ TEST(AlertmanagerResend, FiringAlertsAreResentUntilResolved) {
     EXPECT_EQ(receiver.requests().size(), count);
 }
 
+TEST(AlertmanagerResend, ANotifierMadeAgainOnReloadKeepsResending) {
+    test::HttpReceiver receiver;
+    ASSERT_TRUE(receiver.ok());
+    boost::asio::io_context io;
+    auto const yaml = "notifiers:\n  - {name: am, type: alertmanager, url: '" + receiver.url("ok") +
+                      "', resend_interval: 100ms}\n";
+    {
+        auto first = test::make(io, yaml);
+        EXPECT_TRUE(test::deliver(io, *first, sample(EventKind::down)).ok());
+    }
+    auto const before = receiver.requests().size();
+    auto again = test::make(io, yaml);
+    EXPECT_EQ(dynamic_cast<AlertmanagerNotifier&>(*again).firing(), 1u);
+    ASSERT_TRUE(test::run_until(
+        io, [&] { return receiver.requests().size() >= before + 2; }, 10s));
+    EXPECT_EQ(receiver.requests().back().body, alertmanager_payload(sample(EventKind::down)));
+    // Another destination's set is its own.
+    auto other = test::make(
+        io, "notifiers:\n  - {name: am2, type: alertmanager, url: '" + receiver.url("ok") + "'}\n");
+    EXPECT_EQ(dynamic_cast<AlertmanagerNotifier&>(*other).firing(), 0u);
+}
+
 /// A free port on 127.0.0.1 (bound, read, closed).
 int free_port() {
     int const fd = ::socket(AF_INET, SOCK_STREAM, 0);

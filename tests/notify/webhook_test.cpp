@@ -51,14 +51,15 @@ TEST(WebhookConfig, OptionsAreValidatedWithTheirPlace) {
               (std::vector<std::string>{
                   "/etc/pw.yaml:4:5: notifiers.webhook.urll: unknown key for type webhook "
                   "(expected one of: name, type, timeout, concurrency, max_age, templates, "
-                  "method, headers, body, url, ca_file, tls_verify)",
-                  "/etc/pw.yaml:2:5: notifiers.webhook.url: missing",
+                  "method, headers, body, url, url_file, url_env, ca_file, tls_verify)",
+                  "/etc/pw.yaml:2:5: notifiers.webhook.url: missing (give url, url_file or "
+                  "url_env)",
                   "/etc/pw.yaml:3:5: notifiers.webhook.method: expected POST, PUT or PATCH"}));
     EXPECT_EQ(test::errors_of("notifiers:\n  - type: webhook\n    url: ftp://x\n"
                               "    headers: [a]\n    tls_verify: maybe\n"),
               (std::vector<std::string>{
                   "/etc/pw.yaml:3:5: notifiers.webhook.url: expected an http:// or https:// "
-                  "URL, not 'ftp://x'",
+                  "URL",
                   "/etc/pw.yaml:5:5: notifiers.webhook.tls_verify: expected true or false",
                   "/etc/pw.yaml:4:5: notifiers.webhook.headers: expected a mapping NAME: VALUE"}));
     EXPECT_EQ(test::errors_of("notifiers:\n  - type: webhook\n    url: http://h/\n"
@@ -129,12 +130,12 @@ TEST_F(WebhookDelivery, OutcomesMapToTypedErrors) {
     EXPECT_EQ(receiver.requests().size(), 6u);
 }
 
-TEST_F(WebhookDelivery, SecretHeaderValuesAreRedacted) {
+TEST_F(WebhookDelivery, UrlAndSecretHeaderValuesAreRedacted) {
     auto n = test::make(io, "notifiers:\n  - {type: webhook, url: '" + receiver.url("echo") +
                                 "/s3cr3t-t0ken', headers: {Authorization: s3cr3t-t0ken}}\n");
     auto const r = test::deliver(io, *n, sample(EventKind::down));
     EXPECT_EQ(r.error, DeliveryError::rejected);
-    EXPECT_EQ(r.detail, "HTTP status 400: /echo/<redacted>");
+    EXPECT_EQ(r.detail, "HTTP status 400: <redacted>");  // the URL path and the header value
 }
 
 // The binary links OpenSSL statically and libcurl (with its own libssl) dynamically: a
