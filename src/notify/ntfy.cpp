@@ -67,9 +67,13 @@ HttpRequest ntfy_request(Notification const& n, NtfyOptions const& options) {
 void validate_ntfy(config::NotifierSpec const& spec, std::vector<config::Diagnostic>& out) {
     reject_unknown_http_options(spec, {"topic", "priority", "token", "token_file", "token_env"},
                                 false, out);
-    validate_http_common(spec, false, false, out);
+    // Either `url` is the topic's URL, or `topic` is added to `url` (default https://ntfy.sh).
+    bool const has_topic = spec.options.contains("topic");
+    validate_http_common(spec, !has_topic, false, out);
     validate_secret(spec, "token", false, out);
-    require_value(spec, "topic", out);
+    if (has_topic) {
+        require_value(spec, "topic", out);
+    }
     if (auto const t = option_value(spec, "topic"); t.find_first_of("/?#") != std::string::npos) {
         out.push_back(config::option_error(spec, "topic", "expected a topic name (no / ? #)"));
     }
@@ -84,7 +88,8 @@ void validate_ntfy(config::NotifierSpec const& spec, std::vector<config::Diagnos
 std::unique_ptr<Notifier> create_ntfy(boost::asio::io_context& io, config::NotifierSpec const& spec,
                                       NotifierContext const& context) {
     auto const endpoint = http_endpoint(spec, context, "https://ntfy.sh");
-    auto const url = join_url(endpoint.url, "/" + option_value(spec, "topic"));
+    auto const topic = option_value(spec, "topic");
+    auto const url = topic.empty() ? endpoint.url : join_url(endpoint.url, "/" + topic);
     auto const token = secret_value(spec, "token", context.base_dir.string());
     NtfyOptions const options{.priority = option_value(spec, "priority")};
     return std::make_unique<HttpNotifier>(

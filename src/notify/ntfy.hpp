@@ -14,7 +14,8 @@ class io_context;
 
 namespace portwatch::notify {
 
-/// ntfy: POST the message to `url`/`topic` (url default https://ntfy.sh), with Title,
+/// ntfy: POST the message to `url`/`topic` (url default https://ntfy.sh; without `topic`,
+/// `url` is the topic's own URL, e.g. https://ntfy.example/alerts), with Title,
 /// Priority and Tags headers; `token` (secret, optional) as a Bearer token; `priority`
 /// (1-5) overrides the default by event (DOWN 4, expiring 3, UP and renewed 3).
 struct NtfyOptions {

@@ -42,6 +42,8 @@ TEST(NtfyGotifyConfig, RequiredOptions) {
               (std::vector<std::string>{
                   "/etc/pw.yaml:2:18: notifiers.ntfy.topic: expected a topic name (no / ? #)",
                   "/etc/pw.yaml:2:32: notifiers.ntfy.priority: expected 1 to 5"}));
+    EXPECT_EQ(test::errors_of("notifiers:\n  - {type: ntfy}\n"),
+              (std::vector<std::string>{"/etc/pw.yaml:2:5: notifiers.ntfy.url: missing"}));
     EXPECT_EQ(test::errors_of("notifiers:\n  - {type: gotify, token: t}\n"),
               (std::vector<std::string>{"/etc/pw.yaml:2:5: notifiers.gotify.url: missing"}));
 }
@@ -58,8 +60,14 @@ TEST(NtfyGotifyDelivery, PostToTheirEndpoints) {
         io, "notifiers:\n  - {type: gotify, url: '" + receiver.url("ok") + "/', token: AppTok}\n");
     auto const r2 = test::deliver(io, *gotify, sample(EventKind::up));
     EXPECT_TRUE(r2.ok()) << r2.detail;
+    auto topic_url =
+        test::make(io, "notifiers:\n  - {type: ntfy, url: '" + receiver.url("ok/mytopic") + "'}\n");
+    auto const r3 = test::deliver(io, *topic_url, sample(EventKind::up));
+    EXPECT_TRUE(r3.ok()) << r3.detail;
     auto const reqs = receiver.requests();
-    ASSERT_EQ(reqs.size(), 2u);
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[2].path, "/ok/mytopic");
+    EXPECT_FALSE(reqs[2].headers.contains("authorization"));
     EXPECT_EQ(reqs[0].path, "/ok/alerts");
     EXPECT_EQ(reqs[0].headers.at("authorization"), "Bearer tk_SECRET");
     EXPECT_EQ(reqs[0].headers.at("title"), "DOWN db (db1.example:5432)");
