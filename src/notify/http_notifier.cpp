@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -132,7 +133,17 @@ void validate_http_common(config::NotifierSpec const& spec, bool url_required, b
         }
     }
     if (spec.options.contains("ca_file")) {
+        auto const before = out.size();
         require_value(spec, "ca_file", out);
+        std::filesystem::path ca(option_value(spec, "ca_file"));
+        if (ca.is_relative()) {
+            ca = std::filesystem::path(spec.file).parent_path() / ca;
+        }
+        std::error_code ec;
+        if (out.size() == before && !std::filesystem::is_regular_file(ca, ec)) {
+            out.push_back(config::option_error(
+                spec, "ca_file", fmt::format("{} is not a readable file", ca.string())));
+        }
     }
     if (auto const it = spec.options.find("tls_verify"); it != spec.options.end()) {
         auto const v = option_value(spec, "tls_verify");

@@ -62,6 +62,10 @@ TEST(WebhookConfig, OptionsAreValidatedWithTheirPlace) {
                   "URL",
                   "/etc/pw.yaml:5:5: notifiers.webhook.tls_verify: expected true or false",
                   "/etc/pw.yaml:4:5: notifiers.webhook.headers: expected a mapping NAME: VALUE"}));
+    EXPECT_EQ(
+        test::errors_of("notifiers:\n  - {type: webhook, url: 'http://h/', ca_file: ca.pem}\n"),
+        (std::vector<std::string>{"/etc/pw.yaml:2:39: notifiers.webhook.ca_file: "
+                                  "/etc/ca.pem is not a readable file"}));
     EXPECT_EQ(test::errors_of("notifiers:\n  - type: webhook\n    url: http://h/\n"
                               "    headers: {\"Bad Name\": secretvalue}\n"),
               (std::vector<std::string>{"/etc/pw.yaml:4:5: notifiers.webhook.headers: header "
