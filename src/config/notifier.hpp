@@ -11,12 +11,15 @@
 
 namespace portwatch::config {
 
-/// One type-specific option of a notifier as written: a scalar or a list of scalars, and
-/// where it stands (for the type's own FILE:LINE:COLUMN diagnostics).
+/// One type-specific option of a notifier as written: a scalar, a list of scalars or a
+/// mapping of scalars (webhook `headers:`, alertmanager `labels:`), and where it stands (for
+/// the type's own FILE:LINE:COLUMN diagnostics).
 struct NotifierOption {
     std::vector<std::string> values;  ///< one value for a scalar
     bool list = false;
-    int line = 0;  ///< 1-based
+    bool mapping = false;
+    std::map<std::string, std::string> entries;  ///< a mapping's keys and values
+    int line = 0;                                ///< 1-based
     int column = 0;
 
     bool operator==(NotifierOption const&) const = default;

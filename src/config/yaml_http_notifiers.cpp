@@ -172,8 +172,16 @@ void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, Noti
                         o.values.push_back(std::move(s));
                     }
                 }
+            } else if (v.IsMap()) {
+                o.mapping = true;
+                for (auto const& e : v) {
+                    std::string s;
+                    if (p.scalar(e.second, f + "." + e.first.Scalar(), s)) {
+                        o.entries[e.first.Scalar()] = std::move(s);
+                    }
+                }
             } else {
-                p.error(v, f, "expected a value or a list of values");
+                p.error(v, f, "expected a value, a list or a mapping of values");
                 continue;
             }
             ns.options[k] = std::move(o);

@@ -5,15 +5,38 @@
 
 #include <fmt/format.h>
 
+#include "notify/alertmanager.hpp"
+#include "notify/discord.hpp"
 #include "notify/email.hpp"
 #include "notify/exec.hpp"
+#include "notify/gotify.hpp"
+#include "notify/ntfy.hpp"
+#include "notify/opsgenie.hpp"
+#include "notify/pagerduty.hpp"
+#include "notify/slack.hpp"
+#include "notify/teams.hpp"
+#include "notify/telegram.hpp"
+#include "notify/webhook.hpp"
 
 namespace portwatch::notify {
 
 namespace {
 
+// Chat kinds group alert storms by default (grouping.hpp): 10 s windows.
+constexpr std::chrono::milliseconds chat_group_window{10000};
+
 constexpr std::array types{
     NotifierType{"exec", validate_exec, create_exec},
+    NotifierType{"webhook", validate_webhook, create_webhook},
+    NotifierType{"slack", validate_slack, create_slack, chat_group_window},
+    NotifierType{"discord", validate_discord, create_discord, chat_group_window},
+    NotifierType{"telegram", validate_telegram, create_telegram, chat_group_window},
+    NotifierType{"teams", validate_teams, create_teams, chat_group_window},
+    NotifierType{"ntfy", validate_ntfy, create_ntfy, chat_group_window},
+    NotifierType{"gotify", validate_gotify, create_gotify, chat_group_window},
+    NotifierType{"pagerduty", validate_pagerduty, create_pagerduty},
+    NotifierType{"opsgenie", validate_opsgenie, create_opsgenie},
+    NotifierType{"alertmanager", validate_alertmanager, create_alertmanager},
     NotifierType{"email", validate_email, create_email},
 };
 

@@ -8,19 +8,25 @@
 
 namespace portwatch::test {
 
-HttpReceiver::HttpReceiver() {
+HttpReceiver::HttpReceiver() : HttpReceiver("", "") {}
+
+HttpReceiver::HttpReceiver(std::string const& cert, std::string const& key) : tls_(!cert.empty()) {
     auto const script = std::string(PORTWATCH_SOURCE_DIR) + "/tests/notify/http_receiver.py";
+    std::vector<std::string> argv{"/usr/bin/python3", script, (dir_ / "port").string(),
+                                  (dir_ / "requests").string()};
+    if (tls_) {
+        argv.push_back(cert);
+        argv.push_back(key);
+    }
     process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"/usr/bin/python3", script, (dir_ / "port").string(),
-                                 (dir_ / "requests").string()},
-        dir_.path(), std::map<std::string, std::string>{}, dir_ / "log");
+        argv, dir_.path(), std::map<std::string, std::string>{}, dir_ / "log");
     poll_until([&] { return std::filesystem::exists(dir_ / "port"); }, std::chrono::seconds(10));
     std::ifstream in(dir_ / "port");
     in >> port_;
 }
 
 std::string HttpReceiver::url(std::string_view mode) const {
-    return fmt::format("http://127.0.0.1:{}/{}", port_, mode);
+    return fmt::format("{}://127.0.0.1:{}/{}", tls_ ? "https" : "http", port_, mode);
 }
 
 std::vector<ReceivedRequest> HttpReceiver::requests() const {

@@ -21,13 +21,15 @@ struct ReceivedRequest {
 };
 
 /// tests/notify/http_receiver.py on 127.0.0.1: the first path segment of a URL chooses the
-/// answer (ok, bad, 429, 429date, 500, 503, hang, close, big); every request is recorded.
+/// answer (ok, bad, 429, 429date, 500, 503, hang, close, echo, big); every request is recorded.
 class HttpReceiver {
   public:
     HttpReceiver();
+    /// HTTPS with this certificate and key (PEM files).
+    HttpReceiver(std::string const& cert, std::string const& key);
     bool ok() const { return port_ != 0; }
     int port() const { return port_; }
-    /// "http://127.0.0.1:PORT/MODE".
+    /// "http://127.0.0.1:PORT/MODE" ("https://" when started with a certificate).
     std::string url(std::string_view mode = "ok") const;
     /// The requests so far, in order.
     std::vector<ReceivedRequest> requests() const;
@@ -38,6 +40,7 @@ class HttpReceiver {
     TempDir dir_;
     std::unique_ptr<BackgroundProcess> process_;
     int port_ = 0;
+    bool tls_ = false;
 };
 
 }  // namespace portwatch::test

@@ -1,12 +1,14 @@
 """A loopback HTTP receiver for notifier tests.
 
-Usage: http_receiver.py PORT_FILE RECORD_FILE
+Usage: http_receiver.py PORT_FILE RECORD_FILE [CERT KEY]
+
+With CERT and KEY (PEM files) it speaks HTTPS.
 
 Binds 127.0.0.1:0, writes its port to PORT_FILE, appends one JSON line per request
 (method, path, headers, body) to RECORD_FILE before answering. The first path segment
 chooses the answer: ok (200, the default), bad (400), 429 (Retry-After: 7), 429date
 (Retry-After as an HTTP date 60 s ahead), 500, 503, hang (never answers), close (closes
-without an answer), big (200 with a 100 kB body).
+without an answer), echo (400 with the path as body), big (200 with a 100 kB body).
 """
 import email.utils
 import json
@@ -54,6 +56,8 @@ class Handler(BaseHTTPRequestHandler):
             status, headers, text = 429, {"Retry-After": when}, b"slow down"
         elif mode in ("500", "503"):
             status, text = int(mode), b"server error"
+        elif mode == "echo":
+            status, text = 400, self.path.encode()
         elif mode == "big":
             text = b"x" * 100000
         self.send_response(status)
@@ -72,6 +76,12 @@ class Server(ThreadingHTTPServer):
 
 
 server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 tmp = PORT_FILE + ".tmp"
 with open(tmp, "w") as f:
     f.write(str(server.server_address[1]))

@@ -58,7 +58,9 @@ TEST(NotifierRegistryTest, ExecOptionsAreValidatedWithTheirPlace) {
               std::vector<std::string>{"/etc/pw.yaml:3:5: notifiers.ops.command: empty command"});
     EXPECT_EQ(errors_of("notifiers:\n  - name: x\n    type: carrier-pigeon\n"),
               std::vector<std::string>{"/etc/pw.yaml:3:11: notifiers.x.type: unknown notifier "
-                                       "type 'carrier-pigeon' (known: email, exec)"});
+                                       "type 'carrier-pigeon' (known: alertmanager, discord, "
+                                       "email, exec, gotify, ntfy, opsgenie, pagerduty, slack, teams, "
+                                       "telegram, webhook)"});
 }
 
 TEST(NotifierRegistryTest, ExecIsCreatedWithItsNameAndCommand) {
