@@ -143,8 +143,9 @@ struct TlsClient::Verify {
 
 TlsClient::TlsClient(TlsOptions const& options, asio::ip::tcp::socket& socket,
                      std::string_view host)
-    : options_(options),
-      stream_(socket, *options.context),
+    : context_(options.context),
+      check_(options.verify),
+      stream_(socket, *context_),
       name_(options.server_name.empty() ? std::string(host) : options.server_name),
       verify_(std::make_shared<Verify>()) {
     SSL* ssl = stream_.native_handle();
@@ -154,7 +155,7 @@ TlsClient::TlsClient(TlsOptions const& options, asio::ip::tcp::socket& socket,
     if (!is_ip && !name_.empty()) {
         SSL_set_tlsext_host_name(ssl, name_.c_str());
     }
-    if (options_.verify && !name_.empty()) {
+    if (check_ && !name_.empty()) {
         if (is_ip) {
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip.to_string().c_str());
         } else {
@@ -224,7 +225,7 @@ void TlsClient::on_handshake(boost::system::error_code ec, Clock::time_point sta
     }
     r.facts.tls_version = SSL_get_version(ssl);
     r.facts.tls_time = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-    if (options_.verify) {
+    if (check_) {
         auto const& v = *verify_;
         if (v.expired != 0) {
             r.error = TlsError::cert_expired;

@@ -59,7 +59,8 @@ std::optional<TlsOptions> parse_tls_options(config::OptionBag const& bag, config
 using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
 /// One TLS client session on a connected socket: SNI and the name check set up from
-/// `options` and `host` (the target's host, used when server_name is empty).
+/// `options` and `host` (the target's host, used when server_name is empty). Keeps what it
+/// needs of `options` (its context too); the socket must outlive it.
 ///
 ///     auto tls = std::make_shared<TlsClient>(opts, step.socket, step.request.host);
 ///     tls->handshake(step.start, [tls](StepResult r) { ... tls->stream() ... });
@@ -87,7 +88,8 @@ class TlsClient : public std::enable_shared_from_this<TlsClient> {
     void on_handshake(boost::system::error_code ec, std::chrono::steady_clock::time_point start,
                       StepDone const& done);
 
-    TlsOptions const& options_;
+    std::shared_ptr<boost::asio::ssl::context> context_;  // outlives stream_
+    bool check_;                                          // options.verify
     TlsStream stream_;
     std::string name_;
     std::shared_ptr<Verify> verify_;
