@@ -73,6 +73,7 @@ HttpSession::HttpSession(StreamStep const& step, StepDone done)
       start_(step.start),
       deadline_(step.deadline),
       timeout_(step.request.timeout),
+      method_(options_.method),
       timer_(step.socket.get_executor(), step.deadline),
       done_(std::move(done)) {}
 
@@ -131,19 +132,18 @@ std::chrono::microseconds HttpSession::since_start() const {
 StepResult HttpSession::io_failure(error_code ec, std::string const& what, HttpUrl const& url,
                                    std::error_code otherwise) const {
     if (timed_out_ || Clock::now() >= deadline_) {
-        return {make_error_code(HttpError::timeout),
-                fmt::format("{} {}: no {} within {} ms", options_.method, url.text(), what,
-                            timeout_.count())};
+        return {
+            make_error_code(HttpError::timeout),
+            fmt::format("{} {}: no {} within {} ms", method_, url.text(), what, timeout_.count())};
     }
-    return {otherwise,
-            fmt::format("{} {}: {}: {}", options_.method, url.text(), what, ec.message())};
+    return {otherwise, fmt::format("{} {}: {}: {}", method_, url.text(), what, ec.message())};
 }
 
 // Hop by hop: the engine's connection answers the configured URL; a redirect within
 // follow_redirects opens a connection of our own; the last answer is checked.
 asio::awaitable<StepResult> HttpSession::run() {
     HttpUrl url = options_.url;
-    std::string method = options_.method;
+    auto& method = method_;
     std::string body = options_.request_body;
     Socket* socket = &engine_socket_;
     for (int redirects = 0;; ++redirects) {
@@ -153,7 +153,6 @@ asio::awaitable<StepResult> HttpSession::run() {
         if (r.error) {
             co_return r;
         }
-        facts_.http_status = answer.status;
         if (may_follow && is_redirect(answer.status) && !answer.location.empty()) {
             std::string why;
             auto next = resolve_location(url, answer.location, why);

@@ -70,7 +70,6 @@ asio::awaitable<StepResult> HttpSession::connect(HttpUrl const& url) {
     own_socket_.reset();
     own_socket_.emplace(ex);
     active_ = &*own_socket_;
-    auto const where = fmt::format("connect to {}", url.authority());
     if (url.host == options_.url.host && url.port == options_.url.port) {
         // The same server: the address the engine connected to.
         co_await own_socket_->async_connect(origin_, asio::redirect_error(asio::use_awaitable, ec));

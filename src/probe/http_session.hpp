@@ -66,6 +66,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Clock::time_point start_;
     Clock::time_point deadline_;
     std::chrono::milliseconds timeout_;
+    /// The method of the current hop (a 303 turns it into GET).
+    std::string method_;
     boost::asio::steady_timer timer_;
     std::optional<boost::asio::ip::tcp::resolver> resolver_;
     bool timed_out_ = false;

@@ -330,7 +330,7 @@ TEST(EmailOptionsTest, ValidatedWithTheirPlace) {
                                "    ca_file: /nonexistent/ca.pem\n    smtp_host: x\n"),
               (std::vector<std::string>{
                   "/etc/pw.yaml:10:5: notifiers.mail.smtp_host: unknown key for type email "
-                  "(expected one of: name, type, timeout, concurrency, max_age, templates, url, "
+                  "(expected one of: name, type, timeout, concurrency, max_age, templates, group, url, "
                   "from, to, username, password, password_file, password_env, subject, body, "
                   "starttls, tls_verify, ca_file)",
                   "/etc/pw.yaml:8:5: notifiers.mail.subject: unknown placeholder {nme}",

@@ -49,7 +49,7 @@ TEST(NotifierRegistryTest, ExecOptionsAreValidatedWithTheirPlace) {
     EXPECT_EQ(errors_of("notifiers:\n  - type: exec\n    comand: /bin/true\n"),
               std::vector<std::string>{
                   "/etc/pw.yaml:3:5: notifiers.exec.comand: unknown key for type exec (expected "
-                  "one of: name, type, timeout, concurrency, max_age, templates, command)"});
+                  "one of: name, type, timeout, concurrency, max_age, templates, group, command)"});
     EXPECT_EQ(errors_of("notifiers:\n  - type: exec\n    command: \"'unterminated\"\n"),
               std::vector<std::string>{
                   "/etc/pw.yaml:3:5: notifiers.exec.command: unterminated ' quote in command: "

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <fmt/format.h>
 
 #include "probe/engine.hpp"
@@ -233,6 +236,22 @@ TEST_F(HttpProbe, SlowBodyIsHttpTimeoutAtTheDeadline) {
     EXPECT_EQ(r.reason(), "http-timeout");
     EXPECT_EQ(r.facts.http_status, 200);
     EXPECT_EQ(r.detail, "GET " + url("/slow") + ": no complete body within 500 ms");
+}
+
+// The engine stops while the body is on its way: the probe is cancelled, the session ends
+// on the closed socket and its late result is ignored.
+TEST_F(HttpProbe, EngineStopCancelsAProbeInFlight) {
+    boost::asio::io_context io;
+    Engine engine(io, {});
+    std::vector<ProbeResult> got;
+    engine.submit(request({.url = url("/slow"), .http = {opt("body", scalar("y"))}}),
+                  [&](ProbeResult r) { got.push_back(std::move(r)); });
+    boost::asio::steady_timer stop(io, 200ms);
+    stop.async_wait([&](boost::system::error_code) { engine.stop(); });
+    io.run_for(10s);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(got[0].is_cancelled()) << got[0].detail;
+    EXPECT_TRUE(io.stopped());
 }
 
 TEST_F(HttpProbe, SilentServerIsHttpTimeout) {
