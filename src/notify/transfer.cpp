@@ -1,10 +1,11 @@
 // The one client for outgoing transfers: libcurl's multi interface, its sockets watched by
 // the Asio reactor (CURLMOPT_SOCKETFUNCTION) and its timeouts on an Asio timer
-// (CURLMOPT_TIMERFUNCTION), all on the io_context's thread. The only file using libcurl.
+// (CURLMOPT_TIMERFUNCTION), all on the io_context's thread. The only file using libcurl
+// (loaded on first use: transfer_curl.hpp).
 
 #include "notify/transfer.hpp"
 
-#include <curl/curl.h>
+#include "notify/transfer_curl.hpp"
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -43,7 +44,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
         return n < 0 ? std::nullopt : std::optional(std::chrono::seconds(n));
     }
     std::string const s(v);
-    auto const when = curl_getdate(s.c_str(), nullptr);
+    auto const when = curl::lib().getdate(s.c_str(), nullptr);
     if (when < 0) {
         return std::nullopt;
     }
@@ -55,24 +56,24 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
 void common_options(CURL* easy, std::chrono::milliseconds timeout, TransferTls const& tls,
                     char* error_buffer) {
     auto const ms = std::max<long>(1, static_cast<long>(timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+    curl::lib().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl::lib().easy_setopt(easy, CURLOPT_TIMEOUT_MS, ms);
+    curl::lib().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    curl::lib().easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+    curl::lib().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+    curl::lib().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
     if (!tls.ca_file.empty()) {
-        curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
+        curl::lib().easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
     }
 }
 
 struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    void operator()(curl_slist* l) const { curl::lib().slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 void append(Slist& list, std::string const& s) {
-    auto* l = curl_slist_append(list.get(), s.c_str());
+    auto* l = curl::lib().slist_append(list.get(), s.c_str());
     if (l == nullptr) {
         throw std::bad_alloc();
     }
@@ -96,7 +97,7 @@ struct Transfer {
 
     ~Transfer() {
         if (easy != nullptr) {
-            curl_easy_cleanup(easy);
+            curl::lib().easy_cleanup(easy);
         }
     }
 
@@ -144,19 +145,23 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
     };
 
     explicit Impl(asio::io_context& io_) : io(io_), timer(io_) {
-        static std::once_flag once;
-        std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-        multi = curl_multi_init();
+        if (!curl::load_error().empty()) {
+            return;  // every transfer fails with load_error(), loudly, and stays pending
+        }
+        multi = curl::lib().multi_init();
         if (multi == nullptr) {
             throw std::bad_alloc();
         }
-        curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
-        curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-        curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
-        curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+        curl::lib().multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+        curl::lib().multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+        curl::lib().multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+        curl::lib().multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     }
 
     ~Impl() {
+        if (multi == nullptr) {
+            return;
+        }
         // Curl's descriptors are curl's to close: release them from the reactor first.
         stopping = true;
         for (auto& [s, w] : watches) {
@@ -164,10 +169,10 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
         }
         watches.clear();
         for (auto& [easy, t] : transfers) {
-            curl_multi_remove_handle(multi, easy);
+            curl::lib().multi_remove_handle(multi, easy);
         }
         transfers.clear();
-        curl_multi_cleanup(multi);
+        curl::lib().multi_cleanup(multi);
     }
 
     static int on_socket(CURL*, curl_socket_t s, int what, void* self, void*) {
@@ -237,7 +242,7 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
             return;
         }
         int running = 0;
-        curl_multi_socket_action(multi, s, ec ? CURL_CSELECT_ERR : event, &running);
+        curl::lib().multi_socket_action(multi, s, ec ? CURL_CSELECT_ERR : event, &running);
         collect();
         // Watch on while curl still wants this socket.
         if (it = watches.find(s); it != watches.end() && it->second.id == id) {
@@ -261,7 +266,7 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
                 return;
             }
             int running = 0;
-            curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            curl::lib().multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
             self->collect();
         });
     }
@@ -269,7 +274,7 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
     /// Finishes the transfers curl reports done; their completions are posted.
     void collect() {
         int left = 0;
-        while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        while (CURLMsg* msg = curl::lib().multi_info_read(multi, &left)) {
             if (msg->msg != CURLMSG_DONE) {
                 continue;
             }
@@ -280,7 +285,7 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
             auto const code = msg->data.result;
             std::shared_ptr<Transfer> t = std::move(it->second);
             transfers.erase(it);
-            curl_multi_remove_handle(multi, t->easy);
+            curl::lib().multi_remove_handle(multi, t->easy);
             std::weak_ptr<Impl> weak = shared_from_this();
             asio::post(io, [weak, t, code] {
                 if (weak.lock()) {
@@ -292,10 +297,10 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
 
     static void finish(Transfer& t, CURLcode code) {
         long status = 0;
-        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+        curl::lib().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
         std::string error;
         if (code != CURLE_OK) {
-            error = t.error[0] != '\0' ? std::string(t.error) : curl_easy_strerror(code);
+            error = t.error[0] != '\0' ? std::string(t.error) : curl::lib().easy_strerror(code);
         }
         bool const timed_out = code == CURLE_OPERATION_TIMEDOUT;
         if (auto* done = std::get_if<std::function<void(HttpResponse)>>(&t.done)) {
@@ -320,8 +325,8 @@ struct TransferClient::Impl : std::enable_shared_from_this<Impl> {
 
     /// Hands a set-up transfer to curl, or reports why it cannot start.
     void start(std::shared_ptr<Transfer> t) {
-        if (auto const rc = curl_multi_add_handle(multi, t->easy); rc != CURLM_OK) {
-            std::string const reason = curl_multi_strerror(rc);
+        if (auto const rc = curl::lib().multi_add_handle(multi, t->easy); rc != CURLM_OK) {
+            std::string const reason = curl::lib().multi_strerror(rc);
             fail(std::move(t), reason);
             return;
         }
@@ -362,7 +367,11 @@ std::size_t TransferClient::active() const {
 void TransferClient::http(HttpRequest request, std::function<void(HttpResponse)> done) {
     auto t = std::make_shared<Transfer>();
     t->done = std::move(done);
-    t->easy = curl_easy_init();
+    if (!curl::load_error().empty()) {
+        impl_->fail(std::move(t), curl::load_error());
+        return;
+    }
+    t->easy = curl::lib().easy_init();
     if (t->easy == nullptr) {
         impl_->fail(std::move(t), "cannot create a transfer");
         return;
@@ -371,34 +380,38 @@ void TransferClient::http(HttpRequest request, std::function<void(HttpResponse)>
     t->upload = std::move(request.body);
     t->max_body = request.max_response_bytes;
     common_options(easy, request.timeout, request.tls, t->error);
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+    curl::lib().easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl::lib().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl::lib().easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+    curl::lib().easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    curl::lib().easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl::lib().easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
     if (request.method == "GET" && t->upload.empty()) {
-        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        curl::lib().easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->upload.c_str());
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(t->upload.size()));
+        curl::lib().easy_setopt(easy, CURLOPT_POSTFIELDS, t->upload.c_str());
+        curl::lib().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                static_cast<curl_off_t>(t->upload.size()));
         if (request.method != "POST") {
-            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+            curl::lib().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
         }
     }
     for (auto const& [name, value] : request.headers) {
         append(t->headers, fmt::format("{}: {}", name, value));
     }
     append(t->headers, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers.get());
+    curl::lib().easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers.get());
     impl_->start(std::move(t));
 }
 
 void TransferClient::mail(MailRequest request, std::function<void(MailResult)> done) {
     auto t = std::make_shared<Transfer>();
     t->done = std::move(done);
-    t->easy = curl_easy_init();
+    if (!curl::load_error().empty()) {
+        impl_->fail(std::move(t), curl::load_error());
+        return;
+    }
+    t->easy = curl::lib().easy_init();
     if (t->easy == nullptr) {
         impl_->fail(std::move(t), "cannot create a transfer");
         return;
@@ -406,25 +419,26 @@ void TransferClient::mail(MailRequest request, std::function<void(MailResult)> d
     auto* easy = t->easy;
     t->upload = std::move(request.message);
     common_options(easy, request.timeout, request.tls, t->error);
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl::lib().easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl::lib().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     if (request.starttls && request.url.starts_with("smtp://")) {
-        curl_easy_setopt(easy, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+        curl::lib().easy_setopt(easy, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     }
     if (!request.username.empty()) {
-        curl_easy_setopt(easy, CURLOPT_USERNAME, request.username.c_str());
-        curl_easy_setopt(easy, CURLOPT_PASSWORD, request.password.c_str());
+        curl::lib().easy_setopt(easy, CURLOPT_USERNAME, request.username.c_str());
+        curl::lib().easy_setopt(easy, CURLOPT_PASSWORD, request.password.c_str());
     }
     auto const from = fmt::format("<{}>", request.from);
-    curl_easy_setopt(easy, CURLOPT_MAIL_FROM, from.c_str());  // curl copies strings
+    curl::lib().easy_setopt(easy, CURLOPT_MAIL_FROM, from.c_str());  // curl copies strings
     for (auto const& to : request.to) {
         append(t->headers, fmt::format("<{}>", to));
     }
-    curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, t->headers.get());
-    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
-    curl_easy_setopt(easy, CURLOPT_READDATA, t.get());
-    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t->upload.size()));
+    curl::lib().easy_setopt(easy, CURLOPT_MAIL_RCPT, t->headers.get());
+    curl::lib().easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl::lib().easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
+    curl::lib().easy_setopt(easy, CURLOPT_READDATA, t.get());
+    curl::lib().easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+                            static_cast<curl_off_t>(t->upload.size()));
     impl_->start(std::move(t));
 }
 
