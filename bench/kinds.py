@@ -114,17 +114,16 @@ async def drive(module, targets):
 
     async def worker():
         nonlocal up
-        reader, writer = await asyncio.open_connection("127.0.0.1", BB_PORT)
         while not queue.empty():
             t = queue.get_nowait()
+            # One connection per probe, read to EOF: the exporter answers some modules chunked.
+            reader, writer = await asyncio.open_connection("127.0.0.1", BB_PORT)
             writer.write(f"GET /probe?module={module}&target={t} HTTP/1.1\r\n"
-                         f"Host: 127.0.0.1\r\n\r\n".encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-            body = (await reader.readexactly(length)).decode()
+                         f"Host: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            body = (await reader.read(-1)).decode(errors="replace")
+            writer.close()
             if re.search(r"^probe_success 1$", body, re.M):
                 up += 1
-        writer.close()
 
     await asyncio.gather(*(worker() for _ in range(CONC)))
     return up
@@ -168,13 +167,13 @@ def main():
     ap.add_argument("--reps", type=int, default=1)
     a = ap.parse_args()
     work = a.work
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+    subprocess.run([str(x) for x in ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=DNS:localhost", "-keyout", work / "key.pem",
-                    "-out", work / "ca.pem"], check=True, capture_output=True)
-    farm = subprocess.Popen([sys.executable, Path(__file__).parent / "farm/tls_http_farm.py",
-                             work / "ca.pem", work / "key.pem", TLS_PORT, HTTP_PORT, HTTPS_PORT,
-                             2, work / "farm.ready"])
+                    "-out", work / "ca.pem"]], check=True, capture_output=True)
+    farm = subprocess.Popen([str(a) for a in (
+        sys.executable, Path(__file__).parent / "farm/tls_http_farm.py", work / "ca.pem",
+        work / "key.pem", TLS_PORT, HTTP_PORT, HTTPS_PORT, 2, work / "farm.ready")])
     (work / "blackbox.yml").write_text(blackbox_config(work))
     bb = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={work / 'blackbox.yml'}",
                            f"--web.listen-address=127.0.0.1:{BB_PORT}", "--log.level=error"],

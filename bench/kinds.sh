@@ -29,6 +29,6 @@ ip netns add "$ns"
 inns ip link set lo up
 inns sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 \
     net.ipv4.ip_local_port_range="41000 65535" net.ipv4.tcp_tw_reuse=1
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 timeout 1800 ip netns exec "$ns" /usr/bin/python3 "$root/bench/kinds.py" "$pw" "$work" \
     "$root/bench/RESULTS.md" "$@"

@@ -75,10 +75,22 @@ std::string openssl_error_text(boost::system::error_code ec) {
 }
 
 // Contexts by settings: 10k targets with the same `tls:` share one (its CA store loaded once).
+// Contexts live as long as the process: loading the system's CA bundle takes ~15 ms, and the
+// options are parsed several times per target (validation, each run or reload), so a context
+// that died with its last user was built again for every target (10k https targets: minutes).
+// A file's size and modification time are in the key, so a rotated file is read anew.
 struct ContextCache {
     std::mutex mutex;
-    std::map<std::string, std::weak_ptr<ssl::context>> contexts;
+    std::map<std::string, std::shared_ptr<ssl::context>> contexts;
 };
+
+std::string file_stamp(std::string const& path) {
+    std::error_code ec;
+    auto const size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+    auto const time = path.empty() ? std::filesystem::file_time_type{}
+                                   : std::filesystem::last_write_time(path, ec);
+    return fmt::format("{}:{}:{}", path, ec ? 0 : size, time.time_since_epoch().count());
+}
 
 ContextCache& context_cache() {
     static ContextCache cache;
@@ -132,11 +144,11 @@ std::shared_ptr<ssl::context> build_context(TlsOptions const& o, ContextError& e
 }
 
 std::shared_ptr<ssl::context> shared_context(TlsOptions const& o, ContextError& err) {
-    auto const key = fmt::format("{}\n{}\n{}\n{}\n{}", o.verify, o.ca_file, o.cert_file, o.key_file,
-                                 o.min_version);
+    auto const key = fmt::format("{}\n{}\n{}\n{}\n{}", o.verify, file_stamp(o.ca_file),
+                                 file_stamp(o.cert_file), file_stamp(o.key_file), o.min_version);
     auto& cache = context_cache();
     std::lock_guard const lock(cache.mutex);
-    if (auto ctx = cache.contexts[key].lock()) {
+    if (auto const& ctx = cache.contexts[key]) {
         return ctx;
     }
     auto ctx = build_context(o, err);
