@@ -110,6 +110,7 @@ def main():
     ap.add_argument("results", type=Path)
     ap.add_argument("--events", type=int, default=10000)
     a = ap.parse_args()
+    a.portwatch = os.path.abspath(a.portwatch)
     n = a.events
     rx = Receiver()
     port = closed_port()
