@@ -33,6 +33,8 @@ struct GroupSpec {
     std::chrono::milliseconds window{10000};  ///< 0: no grouping
     int after = 3;
     int max_lines = 20;
+    int line = 0;  ///< where `group:` stands (1-based; 0 when not written)
+    int column = 0;
 
     bool operator==(GroupSpec const&) const = default;
 };

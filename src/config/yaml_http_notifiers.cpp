@@ -152,6 +152,8 @@ void parse_notifier(Parser& p, YAML::Node const& n, std::string const& key, Noti
             ns.max_age = std::chrono::duration_cast<std::chrono::seconds>(d);
         } else if (k == "group") {
             parse_group(p, v, f, ns.group);
+            ns.group.line = kv.first.Mark().line + 1;
+            ns.group.column = kv.first.Mark().column + 1;
         } else if (k == "templates") {
             p.each(v, f,
                    {"down", "up", "down_bare", "up_bare", "reminder", "reminder_bare",

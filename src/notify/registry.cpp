@@ -24,6 +24,7 @@ namespace {
 
 // Chat kinds group alert storms by default (grouping.hpp): 10 s windows.
 constexpr std::chrono::milliseconds chat_group_window{10000};
+constexpr std::chrono::milliseconds no_grouping{0};
 
 constexpr std::array types{
     NotifierType{"exec", validate_exec, create_exec},
@@ -34,9 +35,9 @@ constexpr std::array types{
     NotifierType{"teams", validate_teams, create_teams, chat_group_window},
     NotifierType{"ntfy", validate_ntfy, create_ntfy, chat_group_window},
     NotifierType{"gotify", validate_gotify, create_gotify, chat_group_window},
-    NotifierType{"pagerduty", validate_pagerduty, create_pagerduty},
-    NotifierType{"opsgenie", validate_opsgenie, create_opsgenie},
-    NotifierType{"alertmanager", validate_alertmanager, create_alertmanager},
+    NotifierType{"pagerduty", validate_pagerduty, create_pagerduty, no_grouping, false},
+    NotifierType{"opsgenie", validate_opsgenie, create_opsgenie, no_grouping, false},
+    NotifierType{"alertmanager", validate_alertmanager, create_alertmanager, no_grouping, false},
     NotifierType{"email", validate_email, create_email},
 };
 
@@ -55,7 +56,24 @@ NotifierType const* find_notifier_type(std::string_view name) {
 config::NotifierSchema notifier_schema() {
     config::NotifierSchema schema;
     for (auto const& t : types) {
-        schema.emplace(std::string(t.name), t.validate);
+        if (t.groupable) {
+            schema.emplace(std::string(t.name), t.validate);
+            continue;
+        }
+        schema.emplace(std::string(t.name), [&t](config::NotifierSpec const& spec,
+                                                 std::vector<config::Diagnostic>& out) {
+            t.validate(spec, out);
+            if (spec.group.set && spec.group.window.count() > 0) {
+                out.push_back(config::Diagnostic{
+                    .file = spec.file,
+                    .line = spec.group.line > 0 ? spec.group.line : spec.line,
+                    .message = fmt::format("notifiers.{}.group: type {} takes no grouping (it "
+                                           "acts on each event: one incident or alert per "
+                                           "target)",
+                                           spec.name, spec.type),
+                    .column = spec.group.line > 0 ? spec.group.column : spec.column});
+            }
+        });
     }
     return schema;
 }

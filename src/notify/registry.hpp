@@ -32,6 +32,9 @@ struct NotifierType {
     /// kinds; 0 (off) for exec (one call per event, the seed's contract) and for kinds whose
     /// receiver tracks each incident itself (pagers, Alertmanager).
     std::chrono::milliseconds group_window{0};
+    /// False: `group:` is an error. The kind acts on each event itself (a pager's incident,
+    /// an Alertmanager alert), and a grouped message stands for its first event only.
+    bool groupable = true;
 };
 
 /// Every known type, one table line each.

@@ -56,11 +56,12 @@ TEST(NotifierRegistryTest, ExecOptionsAreValidatedWithTheirPlace) {
                   "'unterminated"});
     EXPECT_EQ(errors_of("notifiers:\n  - name: ops\n    command: []\n"),
               std::vector<std::string>{"/etc/pw.yaml:3:5: notifiers.ops.command: empty command"});
-    EXPECT_EQ(errors_of("notifiers:\n  - name: x\n    type: carrier-pigeon\n"),
-              std::vector<std::string>{"/etc/pw.yaml:3:11: notifiers.x.type: unknown notifier "
-                                       "type 'carrier-pigeon' (known: alertmanager, discord, "
-                                       "email, exec, gotify, ntfy, opsgenie, pagerduty, slack, teams, "
-                                       "telegram, webhook)"});
+    EXPECT_EQ(
+        errors_of("notifiers:\n  - name: x\n    type: carrier-pigeon\n"),
+        std::vector<std::string>{"/etc/pw.yaml:3:11: notifiers.x.type: unknown notifier "
+                                 "type 'carrier-pigeon' (known: alertmanager, discord, "
+                                 "email, exec, gotify, ntfy, opsgenie, pagerduty, slack, teams, "
+                                 "telegram, webhook)"});
 }
 
 TEST(NotifierRegistryTest, ExecIsCreatedWithItsNameAndCommand) {
@@ -123,6 +124,27 @@ TEST(NotifierRegistryTest, UnknownTypeMakesNothing) {
     config::NotifierSpec spec;
     spec.type = "carrier-pigeon";
     EXPECT_EQ(make_notifier(io, spec, {}), nullptr);
+}
+
+// A pager or Alertmanager acts on each event (one incident or alert per target): a grouped
+// message would stand for its first event only, so grouping them is a config error; chat kinds
+// group by default and exec does not.
+TEST(NotifierRegistryTest, GroupingIsRefusedWherePerEventKindsWouldLoseEvents) {
+    auto const errors = errors_of(
+        "notifiers:\n"
+        "  - {name: pd, type: pagerduty, routing_key: abcdefgh, url: 'http://127.0.0.1:9/',\n"
+        "     group: {window: 5s}}\n"
+        "  - {name: pd2, type: pagerduty, routing_key: abcdefgh, url: 'http://127.0.0.1:9/',\n"
+        "     group: off}\n");
+    ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+    EXPECT_EQ(errors[0].rfind("/etc/pw.yaml:3:6: notifiers.pd.group: type pagerduty takes no", 0),
+              0u)
+        << errors[0];
+    config::NotifierSpec chat{.name = "c", .type = "slack"};
+    ASSERT_TRUE(grouping_of(chat));
+    EXPECT_EQ(grouping_of(chat)->window, std::chrono::seconds(10));
+    EXPECT_FALSE(grouping_of(config::NotifierSpec{.name = "e", .type = "exec"}));
+    EXPECT_FALSE(grouping_of(config::NotifierSpec{.name = "a", .type = "alertmanager"}));
 }
 
 TEST(NotifierRegistryTest, TemplatesOfKeepDefaultsForEmptyFields) {
