@@ -73,7 +73,14 @@ def main():
             asyncio.run(serve(cert, key, int(tls_port), int(http_port), int(https_port)))
             os._exit(0)
         children.append(pid)
-    signal.signal(signal.SIGTERM, lambda *_: [os.kill(c, signal.SIGTERM) for c in children])
+    def stop(*_):
+        for c in children:
+            try:
+                os.kill(c, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
     with open(ready, "w") as f:
         f.write("ready\n")
     for c in children:
