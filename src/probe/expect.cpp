@@ -3,60 +3,22 @@
 
 #include <array>
 
+#include "probe/named_category.hpp"
+
 namespace portwatch::probe {
 
 namespace {
 
-struct StreamErrorInfo {
-    StreamError code;
-    char const* name;
-    char const* message;
-};
-
-constexpr std::array<StreamErrorInfo, 4> stream_errors{{
-    {StreamError::none, "", "success"},
-    {StreamError::expect_mismatch, "expect-mismatch", "the answer did not match"},
-    {StreamError::expect_timeout, "expect-timeout", "no matching answer before the deadline"},
-    {StreamError::starttls_failed, "starttls-failed", "STARTTLS refused"},
-}};
-
-class StreamCategory final : public ProbeCategory {
-  public:
-    char const* name() const noexcept override { return "portwatch.probe.stream"; }
-    std::string message(int ev) const override {
-        for (auto const& e : stream_errors) {
-            if (static_cast<int>(e.code) == ev) {
-                return e.message;
-            }
-        }
-        return "unknown stream error";
-    }
-    std::error_condition default_error_condition(int ev) const noexcept override {
-        if (ev == 0) {
-            return {ev, *this};
-        }
-        return ProbeCondition::target_failed;
-    }
-    char const* name_of(int ev) const noexcept override {
-        for (auto const& e : stream_errors) {
-            if (static_cast<int>(e.code) == ev) {
-                return e.name;
-            }
-        }
-        return "";
-    }
-    int from_name(std::string_view name) const noexcept override {
-        if (name.empty()) {
-            return 0;
-        }
-        for (auto const& e : stream_errors) {
-            if (name == e.name) {
-                return static_cast<int>(e.code);
-            }
-        }
-        return 0;
-    }
-};
+NamedCategory<3> const category{
+    "portwatch.probe.stream",
+    {{
+        {static_cast<int>(StreamError::expect_mismatch), "expect-mismatch",
+         "the answer did not match", ProbeCondition::target_failed},
+        {static_cast<int>(StreamError::expect_timeout), "expect-timeout",
+         "no matching answer before the deadline", ProbeCondition::target_failed},
+        {static_cast<int>(StreamError::starttls_failed), "starttls-failed", "STARTTLS refused",
+         ProbeCondition::target_failed},
+    }}};
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') {
@@ -74,7 +36,6 @@ int hex_value(char c) {
 }  // namespace
 
 ProbeCategory const& stream_category() {
-    static StreamCategory const category;
     return category;
 }
 

@@ -10,6 +10,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "probe/named_category.hpp"
+
 namespace portwatch::probe {
 
 namespace asio = boost::asio;
@@ -18,57 +20,18 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct TlsErrorInfo {
-    TlsError code;
-    char const* name;
-    char const* message;
-};
-
-constexpr std::array<TlsErrorInfo, 5> tls_errors{{
-    {TlsError::none, "", "success"},
-    {TlsError::handshake, "tls-handshake", "TLS handshake failed"},
-    {TlsError::cert_expired, "cert-expired", "certificate expired"},
-    {TlsError::cert_untrusted, "cert-untrusted", "certificate not trusted"},
-    {TlsError::cert_hostname, "cert-hostname", "certificate does not match the host"},
-}};
-
-class TlsCategory final : public ProbeCategory {
-  public:
-    char const* name() const noexcept override { return "portwatch.probe.tls"; }
-    std::string message(int ev) const override {
-        for (auto const& e : tls_errors) {
-            if (static_cast<int>(e.code) == ev) {
-                return e.message;
-            }
-        }
-        return "unknown TLS error";
-    }
-    std::error_condition default_error_condition(int ev) const noexcept override {
-        if (ev == 0) {
-            return {ev, *this};
-        }
-        return ProbeCondition::target_failed;
-    }
-    char const* name_of(int ev) const noexcept override {
-        for (auto const& e : tls_errors) {
-            if (static_cast<int>(e.code) == ev) {
-                return e.name;
-            }
-        }
-        return "";
-    }
-    int from_name(std::string_view name) const noexcept override {
-        if (name.empty()) {
-            return 0;
-        }
-        for (auto const& e : tls_errors) {
-            if (name == e.name) {
-                return static_cast<int>(e.code);
-            }
-        }
-        return 0;
-    }
-};
+NamedCategory<4> const category{
+    "portwatch.probe.tls",
+    {{
+        {static_cast<int>(TlsError::handshake), "tls-handshake", "TLS handshake failed",
+         ProbeCondition::target_failed},
+        {static_cast<int>(TlsError::cert_expired), "cert-expired", "certificate expired",
+         ProbeCondition::target_failed},
+        {static_cast<int>(TlsError::cert_untrusted), "cert-untrusted", "certificate not trusted",
+         ProbeCondition::target_failed},
+        {static_cast<int>(TlsError::cert_hostname), "cert-hostname",
+         "certificate does not match the host", ProbeCondition::target_failed},
+    }}};
 
 std::string name_text(X509_NAME const* name) {
     if (name == nullptr) {
@@ -117,7 +80,6 @@ std::string peer_text(asio::ip::tcp::socket& s) {
 }  // namespace
 
 ProbeCategory const& tls_category() {
-    static TlsCategory const category;
     return category;
 }
 
