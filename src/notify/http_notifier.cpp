@@ -245,4 +245,25 @@ HttpRequest json_post(std::string url, std::string body, TransferTls tls) {
                        .tls = std::move(tls)};
 }
 
+std::string escape_amp_lt_gt(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace portwatch::notify

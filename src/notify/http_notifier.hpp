@@ -91,6 +91,10 @@ std::string dump_json(nlohmann::ordered_json const& j);
 /// (the target's name, and its key when the name differs).
 std::string event_title(eval::Event const& e);
 
+/// `&`, `<` and `>` as entities, nothing else: the escaping both Slack's mrkdwn and
+/// Telegram's HTML parse mode ask for.
+std::string escape_amp_lt_gt(std::string_view text);
+
 /// The colour of an event kind as 0xRRGGBB: red DOWN, green UP and renewed, amber expiring.
 int event_colour(eval::EventKind k);
 

@@ -8,23 +8,7 @@
 namespace portwatch::notify {
 
 std::string slack_escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return escape_amp_lt_gt(text);
 }
 
 std::string slack_payload(Notification const& n, SlackOptions const& options) {

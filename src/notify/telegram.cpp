@@ -11,24 +11,7 @@
 namespace portwatch::notify {
 
 std::string telegram_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return escape_amp_lt_gt(text);
 }
 
 std::string telegram_payload(Notification const& n, TelegramOptions const& options) {

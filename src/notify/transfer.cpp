@@ -364,16 +364,30 @@ std::size_t TransferClient::active() const {
     return impl_->transfers.size();
 }
 
-void TransferClient::http(HttpRequest request, std::function<void(HttpResponse)> done) {
+namespace {
+
+/// A transfer with its easy handle, or null after its completion was posted with why not.
+template <class Done>
+std::shared_ptr<Transfer> new_transfer(auto& impl, Done done) {
     auto t = std::make_shared<Transfer>();
     t->done = std::move(done);
     if (!curl::load_error().empty()) {
-        impl_->fail(std::move(t), curl::load_error());
-        return;
+        impl->fail(std::move(t), curl::load_error());
+        return nullptr;
     }
     t->easy = curl::lib().easy_init();
     if (t->easy == nullptr) {
-        impl_->fail(std::move(t), "cannot create a transfer");
+        impl->fail(std::move(t), "cannot create a transfer");
+        return nullptr;
+    }
+    return t;
+}
+
+}  // namespace
+
+void TransferClient::http(HttpRequest request, std::function<void(HttpResponse)> done) {
+    auto t = new_transfer(impl_, std::move(done));
+    if (!t) {
         return;
     }
     auto* easy = t->easy;
@@ -405,15 +419,8 @@ void TransferClient::http(HttpRequest request, std::function<void(HttpResponse)>
 }
 
 void TransferClient::mail(MailRequest request, std::function<void(MailResult)> done) {
-    auto t = std::make_shared<Transfer>();
-    t->done = std::move(done);
-    if (!curl::load_error().empty()) {
-        impl_->fail(std::move(t), curl::load_error());
-        return;
-    }
-    t->easy = curl::lib().easy_init();
-    if (t->easy == nullptr) {
-        impl_->fail(std::move(t), "cannot create a transfer");
+    auto t = new_transfer(impl_, std::move(done));
+    if (!t) {
         return;
     }
     auto* easy = t->easy;
