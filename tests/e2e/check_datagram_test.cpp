@@ -87,7 +87,7 @@ std::uint16_t free_tcp_port() {
 std::optional<bool> blackbox_success(std::uint16_t port, std::string const& module,
                                      std::string const& target) {
     auto const r = run_process(
-        {"curl", "-s", "--max-time", "10",
+        {"curl", "-s", "--noproxy", "*", "--max-time", "10",
          fmt::format("http://127.0.0.1:{}/probe?module={}&target={}", port, module, target)},
         {.timeout = std::chrono::seconds(15)});
     if (r.out.find("\nprobe_success 1") != std::string::npos) {
