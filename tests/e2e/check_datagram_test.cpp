@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <map>
+#include <optional>
 
 #include "e2e/e2e_support.hpp"
+#include "support/background_process.hpp"
 #include "support/dns_responder.hpp"
 #include "support/udp_server.hpp"
 
@@ -69,6 +72,109 @@ TEST(CheckDatagramKinds, UdpIcmpAndDnsTargetsInTheJsonReport) {
     std::vector<std::string> reasons{calls[0].reason, calls[1].reason};
     std::sort(reasons.begin(), reasons.end());
     EXPECT_EQ(reasons, (std::vector<std::string>{"dns-rcode", "refused"}));
+}
+
+// A port on 127.0.0.1 that was free a moment ago (for a server that takes its port as an
+// argument).
+std::uint16_t free_tcp_port() {
+    OpenPort p;
+    auto const port = p.port();
+    p.close();
+    return port;
+}
+
+// blackbox_exporter's success for one module and target, or nullopt when it did not answer.
+std::optional<bool> blackbox_success(std::uint16_t port, std::string const& module,
+                                     std::string const& target) {
+    auto const r = run_process(
+        {"curl", "-s", "--noproxy", "*", "--max-time", "10",
+         fmt::format("http://127.0.0.1:{}/probe?module={}&target={}", port, module, target)},
+        {.timeout = std::chrono::seconds(15)});
+    if (r.out.find("\nprobe_success 1") != std::string::npos) {
+        return true;
+    }
+    if (r.out.find("\nprobe_success 0") != std::string::npos) {
+        return false;
+    }
+    return std::nullopt;
+}
+
+// The same icmp and dns checks by portwatch and by Debian's prometheus-blackbox-exporter:
+// where their semantics match, their verdicts agree.
+TEST(CheckDatagramKinds, VerdictsAgreeWithBlackboxExporter) {
+    std::string const exporter = "/usr/bin/prometheus-blackbox-exporter";
+    if (!std::filesystem::exists(exporter)) {
+        GTEST_SKIP() << exporter << " is not installed";
+    }
+    SeedDir dir;
+    DnsResponder dns;
+    ASSERT_TRUE(dns.ok());
+    // One query, its type, what each checks beyond the rcode NOERROR, and the verdict. blackbox
+    // matches its regexes against whole records ("ok.test.\t60\tIN\tA\t127.0.0.10").
+    struct Case {
+        std::string query;
+        std::string type;
+        std::string blackbox;   // more keys of blackbox's `dns:` module
+        std::string portwatch;  // more keys of portwatch's `dns:` option
+        bool up;
+    };
+    std::vector<Case> const cases{
+        {"ok.test", "A",
+         "validate_answer_rrs: {fail_if_none_matches_regexp: ['\\t127\\.0\\.0\\.11$']}",
+         "answer: '^127\\.0\\.0\\.11$'", true},
+        {"wrong.test", "A",
+         "validate_answer_rrs: {fail_if_none_matches_regexp: ['\\t127\\.0\\.0\\.1']}",
+         "answer: '^127\\.0\\.0\\.1'", false},
+        {"nx.test", "A", "", "", false},
+        {"nx.test", "AAAA", "valid_rcodes: [NXDOMAIN]", "rcode: NXDOMAIN", true},
+        {"servfail.test", "A", "", "", false},
+        {"ok.test", "MX", "", "", true},
+        {"silent.test", "A", "", "", false},
+    };
+    std::string modules =
+        "modules:\n  icmp: {prober: icmp, timeout: 2s, icmp: {preferred_ip_protocol: ip4}}\n";
+    std::string targets =
+        "defaults: {timeout: 2s}\ntargets:\n  - {name: lo, host: 127.0.0.1, kind: icmp}\n";
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        auto const& c = cases[i];
+        modules += fmt::format(
+            "  dns{}: {{prober: dns, timeout: 2s, dns: {{preferred_ip_protocol: ip4, "
+            "transport_protocol: udp, query_name: {}, query_type: {}, {}}}}}\n",
+            i, c.query, c.type, c.blackbox);
+        targets += fmt::format(
+            "  - {{name: d{}, host: 127.0.0.1, port: {}, kind: dns,\n"
+            "     dns: {{query: {}, type: {}, {}}}}}\n",
+            i, dns.port(), c.query, c.type, c.portwatch);
+    }
+    dir.write("blackbox.yml", modules);
+    dir.write("portwatch.yaml",
+              targets + fmt::format("store: json:{}\n", (dir / "s.json").string()));
+    auto const port = free_tcp_port();
+    BackgroundProcess bb({exporter, "--config.file=" + (dir / "blackbox.yml").string(),
+                          fmt::format("--web.listen-address=127.0.0.1:{}", port)},
+                         dir.path(), {}, dir / "blackbox.log");
+    ASSERT_TRUE(poll_until([&] { return blackbox_success(port, "icmp", "127.0.0.1").has_value(); },
+                           std::chrono::seconds(10)))
+        << dir.read("blackbox.log");
+
+    auto const r = dir.check({"-c", (dir / "portwatch.yaml").string(), "--json"});
+    ASSERT_LE(r.exit_code, 3) << r.err;
+    std::map<std::string, bool> ours;
+    auto const report = json::parse(r.out);
+    for (auto const& t : report["targets"]) {
+        ours[t["key"].get<std::string>()] = t["status"] == "UP";
+    }
+    EXPECT_EQ(blackbox_success(port, "icmp", "127.0.0.1"), true);
+    EXPECT_EQ(ours["icmp://127.0.0.1"], true);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        auto const theirs = blackbox_success(port, fmt::format("dns{}", i),
+                                             fmt::format("127.0.0.1:{}", dns.port()));
+        auto const key =
+            fmt::format("dns://127.0.0.1:{}/{}/{}", dns.port(), cases[i].query, cases[i].type);
+        ASSERT_EQ(ours.count(key), 1u) << key << "\n" << r.out;
+        EXPECT_EQ(theirs, cases[i].up) << key << "\n" << dir.read("blackbox.log");
+        EXPECT_EQ(ours[key], cases[i].up) << key;
+    }
 }
 
 TEST(CheckDatagramKinds, OptionErrorsNameFileLineAndColumn) {
