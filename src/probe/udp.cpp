@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "probe/datagram_options.hpp"
+#include "probe/expect.hpp"
 #include "probe/named_category.hpp"
 #include "probe/sockets.hpp"
 
@@ -188,49 +189,8 @@ std::error_code make_error_code(UdpError e) {
 }
 
 std::optional<std::string> unescape(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '\\') {
-            out += text[i];
-            continue;
-        }
-        if (++i == text.size()) {
-            return std::nullopt;
-        }
-        switch (text[i]) {
-            case 'r':
-                out += '\r';
-                break;
-            case 'n':
-                out += '\n';
-                break;
-            case 't':
-                out += '\t';
-                break;
-            case '0':
-                out += '\0';
-                break;
-            case '\\':
-                out += '\\';
-                break;
-            case 'x': {
-                if (i + 2 >= text.size()) {
-                    return std::nullopt;
-                }
-                int const hi = hex_value(text[i + 1]);
-                int const lo = hex_value(text[i + 2]);
-                if (hi < 0 || lo < 0) {
-                    return std::nullopt;
-                }
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                break;
-            }
-            default:
-                return std::nullopt;
-        }
-    }
-    return out;
+    std::string error;  // the caller says what is wrong, in its own words
+    return decode_escapes(text, error);
 }
 
 std::optional<std::string> from_hex(std::string_view hex) {
