@@ -1,5 +1,6 @@
 #include "config/lst.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <unordered_map>
 
@@ -104,6 +105,8 @@ ListFile parse_list(std::string_view text, std::string const& file) {
         out.diagnostics.push_back({Diagnostic::Severity::error, file, line, std::move(message)});
     };
     std::unordered_map<std::string, int> seen;  // key -> first line
+    // One target per line at most: a vector grown by doubling kept up to twice the list.
+    out.targets.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
     int line_no = 0;
     for (std::string_view const raw : split_lines(text)) {
         ++line_no;

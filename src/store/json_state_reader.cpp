@@ -15,31 +15,6 @@ namespace {
 
 constexpr char const* reserved_key = "_portwatch";
 
-struct EntryFields {
-    // A repeated field: the last one wins, as in a DOM.
-    SavedText status;
-    SavedText reason;
-    std::optional<double> since, failures, successes, last_check, last_alert;  ///< numbers
-    std::optional<double> cert_warned, cert_warned_at;
-    std::optional<std::string> recent;  ///< set when a string
-
-    Extra to_extra() const {
-        Extra e;
-        e.status = status.value();
-        e.fields.since = util::from_epoch_seconds(since.value_or(0));
-        e.fields.reason = reason.value();
-        e.fields.consecutive_failures = clamp_number(failures.value_or(0), 0, max_count);
-        e.fields.consecutive_successes = clamp_number(successes.value_or(0), 0, max_count);
-        e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
-        e.fields.recent_failures = recent ? recent_from_text(*recent) : 0;
-        e.fields.last_alert = util::from_epoch_seconds(last_alert.value_or(0));
-        e.fields.cert_warned =
-            clamp_number<std::int64_t>(cert_warned.value_or(0), 0, max_cert_time);
-        e.fields.cert_warned_at = util::from_epoch_seconds(cert_warned_at.value_or(0));
-        return e;
-    }
-};
-
 /// Takes the document's values in file order, as SAX events. Returning false stops the walk:
 /// the file is not of the common shape, and the full reader takes over.
 class Handler {
@@ -173,41 +148,10 @@ class Handler {
             case Level::targets:
                 return true;  // a target entry that is not an object counts for nothing
             case Level::entry:
-                set_field(number, text);
+                fields_.set(field_, number, text);
                 return true;
             default:
                 return false;  // the root, a top-level value, an outbox entry
-        }
-    }
-
-    void set_field(std::optional<double> number, std::string* text) {
-        auto set_text = [&](std::optional<std::string>& slot) {
-            slot = text != nullptr ? std::optional(std::move(*text)) : std::nullopt;
-        };
-        if (field_ == "status") {
-            set_text(fields_.status.plain);
-        } else if (field_ == "status_hex") {
-            set_text(fields_.status.hex);
-        } else if (field_ == "reason") {
-            set_text(fields_.reason.plain);
-        } else if (field_ == "reason_hex") {
-            set_text(fields_.reason.hex);
-        } else if (field_ == "since") {
-            fields_.since = number;
-        } else if (field_ == "failures") {
-            fields_.failures = number;
-        } else if (field_ == "successes") {
-            fields_.successes = number;
-        } else if (field_ == "last_check") {
-            fields_.last_check = number;
-        } else if (field_ == "last_alert") {
-            fields_.last_alert = number;
-        } else if (field_ == "cert_warned") {
-            fields_.cert_warned = number;
-        } else if (field_ == "cert_warned_at") {
-            fields_.cert_warned_at = number;
-        } else if (field_ == "recent") {
-            set_text(fields_.recent);
         }
     }
 
@@ -269,6 +213,52 @@ bool walk(simdjson::dom::element e, Handler& h) {
 }
 
 }  // namespace
+
+void EntryFields::set(std::string_view name, std::optional<double> number, std::string* text) {
+    auto set_text = [&](std::optional<std::string>& slot) {
+        slot = text != nullptr ? std::optional(std::move(*text)) : std::nullopt;
+    };
+    if (name == "status") {
+        set_text(status.plain);
+    } else if (name == "status_hex") {
+        set_text(status.hex);
+    } else if (name == "reason") {
+        set_text(reason.plain);
+    } else if (name == "reason_hex") {
+        set_text(reason.hex);
+    } else if (name == "since") {
+        since = number;
+    } else if (name == "failures") {
+        failures = number;
+    } else if (name == "successes") {
+        successes = number;
+    } else if (name == "last_check") {
+        last_check = number;
+    } else if (name == "last_alert") {
+        last_alert = number;
+    } else if (name == "cert_warned") {
+        cert_warned = number;
+    } else if (name == "cert_warned_at") {
+        cert_warned_at = number;
+    } else if (name == "recent") {
+        set_text(recent);
+    }
+}
+
+Extra EntryFields::to_extra() const {
+    Extra e;
+    e.status = status.value();
+    e.fields.since = util::from_epoch_seconds(since.value_or(0));
+    e.fields.reason = reason.value();
+    e.fields.consecutive_failures = clamp_number(failures.value_or(0), 0, max_count);
+    e.fields.consecutive_successes = clamp_number(successes.value_or(0), 0, max_count);
+    e.fields.last_check = util::from_epoch_seconds(last_check.value_or(0));
+    e.fields.recent_failures = recent ? recent_from_text(*recent) : 0;
+    e.fields.last_alert = util::from_epoch_seconds(last_alert.value_or(0));
+    e.fields.cert_warned = clamp_number<std::int64_t>(cert_warned.value_or(0), 0, max_cert_time);
+    e.fields.cert_warned_at = util::from_epoch_seconds(cert_warned_at.value_or(0));
+    return e;
+}
 
 std::string SavedText::value() const {
     if (plain) {

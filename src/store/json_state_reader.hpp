@@ -5,12 +5,15 @@
 // (its DOM is a flat tape, no JSON value per target), and a handler takes the values in file
 // order as SAX events.
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "eval/evaluator.hpp"
+#include "store/store.hpp"
 
 namespace portwatch::store::detail {
 
@@ -60,6 +63,21 @@ std::string recent_text(std::uint64_t bits);
 /// 0 for text that is not 1-16 hex digits.
 std::uint64_t recent_from_text(std::string const& text);
 
+/// One _portwatch.targets entry's fields as read, before they are checked and clamped.
+struct EntryFields {
+    // A repeated field: the last one wins, as in a DOM.
+    SavedText status;
+    SavedText reason;
+    std::optional<double> since, failures, successes, last_check, last_alert;  ///< numbers
+    std::optional<double> cert_warned, cert_warned_at;
+    std::optional<std::string> recent;  ///< set when a string
+
+    /// Takes the scalar value of field `name`: `number` for a number, `text` (moved from)
+    /// for a string, neither for true, false or null. Unknown fields count for nothing.
+    void set(std::string_view name, std::optional<double> number, std::string* text);
+    Extra to_extra() const;
+};
+
 /// The common shape, fast: a top-level object of "UP"/"DOWN" strings and a _portwatch
 /// object whose targets are objects of scalars and whose outbox is empty. Anything else
 /// (an outbox entry, a value that needs a warning, invalid JSON, an unexpected nesting)
@@ -69,5 +87,15 @@ std::uint64_t recent_from_text(std::string const& text);
 /// document holds its own copy of every string): at 100,000 targets the 30 MB text, the
 /// document and the state being built would otherwise be resident together.
 std::optional<StateBulk> read_state_fast(std::string text);
+
+/// The state file in the exact layout portwatch writes (JsonStore::serialize) or the seed
+/// script's (one `    "KEY": "UP",` per line, nothing under _portwatch but an empty outbox),
+/// read from `path` line by line: the file's text is never held whole, and the state is built
+/// in place (each key stored once). Every _portwatch.targets entry is parsed by simdjson
+/// as the JSON object it is. Anything else (another layout, an outbox entry, a key with an
+/// escape, a read error) gives nullopt, and the caller reads the file whole with the readers
+/// above, which take every file; where both take one they give the same state (tests/store).
+/// At 100,000 targets this keeps the load's peak at the state itself (bench/RESULTS.md).
+std::optional<Loaded> read_state_lines(std::filesystem::path const& path);
 
 }  // namespace portwatch::store::detail

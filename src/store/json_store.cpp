@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "store/instance_lock.hpp"
+#include "store/json_state_reader.hpp"
 #include "util/atomic_file.hpp"
 
 namespace portwatch::store {
@@ -53,6 +54,11 @@ util::Result<void> JsonStore::lock(std::chrono::milliseconds wait) {
 }
 
 util::Result<Loaded> JsonStore::load() {
+    // The layout portwatch writes is read line by line, without the file's text in memory.
+    if (auto lines = detail::read_state_lines(path_)) {
+        outbox_.emplace();
+        return std::move(*lines);
+    }
     // No size limit: whatever a run wrote, the next one reads back (a list of millions of
     // targets writes hundreds of MB); only memory bounds it.
     auto text = util::read_file(path_, no_read_limit);
