@@ -90,7 +90,8 @@ bool take(std::string_view& s, std::string_view prefix) {
 
 class LineReader {
   public:
-    explicit LineReader(std::size_t expected) : index_(16, KeyHash{&targets_}, KeyEq{&targets_}) {
+    LineReader(std::size_t expected, std::function<bool(std::string_view)> const& keep)
+        : keep_(keep), index_(16, KeyHash{&targets_}, KeyEq{&targets_}) {
         targets_.reserve(expected);  // pages are touched only as targets arrive
         said_.reserve(expected);
     }
@@ -167,6 +168,7 @@ class LineReader {
             }
         }
         out.state.targets = std::move(targets_);
+        out.left_out = left_out_;
         return out;
     }
 
@@ -212,6 +214,10 @@ class LineReader {
             status = eval::Status::down;
         } else {
             return false;
+        }
+        if (keep_ && !keep_(*key)) {
+            ++left_out_;
+            return true;  // not wanted: its entry will find no key and count for nothing
         }
         // A repeated key keeps its first place and takes the last value, as in a DOM.
         if (auto const it = index_.find(*key); it != index_.end()) {
@@ -306,11 +312,13 @@ class LineReader {
         return true;
     }
 
+    std::function<bool(std::string_view)> const& keep_;
     At at_ = At::start;
     std::size_t members_ = 0;  ///< of the object being read (top level, or targets)
     bool comma_ = false;       ///< the last member's line ended with a comma
     bool section_ = false;     ///< a _portwatch object was read
-    std::size_t next_ = 0;     ///< the target after the last entry's: the likely next key
+    std::size_t next_ = 0;
+    std::size_t left_out_ = 0;     ///< the target after the last entry's: the likely next key
     Targets targets_;
     std::vector<Said> said_;
     std::unordered_set<std::size_t, KeyHash, KeyEq> index_;
@@ -320,7 +328,8 @@ class LineReader {
 
 }  // namespace
 
-std::optional<Loaded> read_state_lines(std::filesystem::path const& path) {
+std::optional<Loaded> read_state_lines(std::filesystem::path const& path,
+                                       std::function<bool(std::string_view)> const& keep) {
     int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return std::nullopt;
@@ -334,7 +343,7 @@ std::optional<Loaded> read_state_lines(std::filesystem::path const& path) {
         return std::nullopt;
     }
     // A target takes a line of at least 20 bytes, so this bounds the count.
-    LineReader reader(static_cast<std::size_t>(st.st_size) / 20 + 16);
+    LineReader reader(static_cast<std::size_t>(st.st_size) / 20 + 16, keep);
     constexpr std::size_t block = 1 << 20;
     std::vector<char> buf(block);
     std::string carry;  // a line split between two reads

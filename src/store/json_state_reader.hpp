@@ -6,6 +6,7 @@
 // order as SAX events.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,6 +97,8 @@ std::optional<StateBulk> read_state_fast(std::string text);
 /// escape, a read error) gives nullopt, and the caller reads the file whole with the readers
 /// above, which take every file; where both take one they give the same state (tests/store).
 /// At 100,000 targets this keeps the load's peak at the state itself (bench/RESULTS.md).
-std::optional<Loaded> read_state_lines(std::filesystem::path const& path);
+/// With `keep`, only keys it accepts are kept (the others cost nothing).
+std::optional<Loaded> read_state_lines(std::filesystem::path const& path,
+                                       std::function<bool(std::string_view)> const& keep = {});
 
 }  // namespace portwatch::store::detail

@@ -33,6 +33,7 @@ std::string stamp_now() {
 util::Result<std::unique_ptr<JsonStore>> JsonStore::open(fs::path path,
                                                          OpenOptions const& options) {
     auto store = std::make_unique<JsonStore>(std::move(path));
+    store->keep_key_ = options.keep_key;
     if (options.lock_wait) {
         if (auto r = store->lock(*options.lock_wait); !r) {
             return r.error();
@@ -55,7 +56,7 @@ util::Result<void> JsonStore::lock(std::chrono::milliseconds wait) {
 
 util::Result<Loaded> JsonStore::load() {
     // The layout portwatch writes is read line by line, without the file's text in memory.
-    if (auto lines = detail::read_state_lines(path_)) {
+    if (auto lines = detail::read_state_lines(path_, keep_key_)) {
         outbox_.emplace();
         return std::move(*lines);
     }
@@ -75,6 +76,10 @@ util::Result<Loaded> JsonStore::load() {
     // of 70 MB resident after loading 100,000 targets; bench/RESULTS.md).
     ::malloc_trim(0);
     if (parsed) {
+        if (keep_key_) {
+            parsed->left_out = std::erase_if(parsed->state.targets,
+                          [this](auto const& t) { return !keep_key_(t.first); });
+        }
         outbox_ = parsed->state.outbox;
         return parsed;
     }

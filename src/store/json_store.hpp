@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/apply_batch.hpp"
@@ -62,6 +64,7 @@ class JsonStore final : public Store {
 
     std::filesystem::path path_;
     std::optional<util::FileLock> lock_;
+    std::function<bool(std::string_view)> keep_key_;  ///< OpenOptions::keep_key
     /// The outbox as last loaded or committed (what claim() picks from).
     std::optional<std::vector<OutboxEntry>> outbox_;
     Claims claims_;

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,8 @@ struct Loaded {
     State state;
     /// Problems the user must hear about (corrupt file set aside, unknown values skipped).
     std::vector<std::string> warnings;
+    /// Targets left out by OpenOptions::keep_key (their next commit drops them).
+    std::size_t left_out = 0;
 };
 
 /// How open_store() opens a backend.
@@ -38,6 +42,10 @@ struct OpenOptions {
     /// Take the one-instance lock before anything else, waiting at most this long; none: the
     /// caller may call Store::lock() itself (or not lock at all, e.g. a dry run).
     std::optional<std::chrono::milliseconds> lock_wait;
+    /// When set, load() gives only the targets whose key it accepts (a `check` run keeps the
+    /// listed ones: a state file of millions of stale keys must not cost their memory).
+    /// Backends that load no target state ignore it.
+    std::function<bool(std::string_view key)> keep_key;
 };
 
 /// Persistence of target state, the outbox and (some backends) history: the contract both

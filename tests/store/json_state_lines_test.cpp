@@ -159,5 +159,35 @@ TEST(JsonStateLines, LoadReadsTheLayoutAndAnyOtherSpellingAlike) {
     EXPECT_EQ(saved(a->state), text);
 }
 
+TEST(JsonStateLines, KeepsOnlyTheKeysAskedForOnBothPaths) {
+    // `check` loads only listed targets: stale keys cost nothing, on either path.
+    test::TempDir dir;
+    State const s = sample_state(1000);
+    std::string const text = saved(s);
+    std::string one_line = text;
+    std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+    auto const keep = [](std::string_view key) { return key.starts_with("10.0.1."); };
+    State expected;
+    for (auto const& t : s.targets) {
+        if (keep(t.first)) {
+            expected.targets.push_back(t);
+        }
+    }
+    ASSERT_EQ(expected.targets.size(), 250u);
+    auto const lines = detail::read_state_lines(dir.write("a.json", text), keep);
+    ASSERT_TRUE(lines);
+    EXPECT_EQ(lines->state, expected);
+    EXPECT_EQ(lines->left_out, 752u);
+    for (auto const* name : {"a.json", "b.json"}) {
+        dir.write("b.json", one_line);
+        auto store = JsonStore::open(dir / name, OpenOptions{.keep_key = keep});
+        ASSERT_TRUE(store);
+        auto const loaded = (*store)->load();
+        ASSERT_TRUE(loaded) << name;
+        EXPECT_EQ(loaded->state, expected) << name;
+        EXPECT_EQ(loaded->left_out, 752u) << name;
+    }
+}
+
 }  // namespace
 }  // namespace portwatch::store
