@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -148,7 +150,8 @@ TEST_F(StatusPageTest, ProblemsFirstWithSummaryAndKoreanText) {
     EXPECT_EQ(count(page, "<li class=\"target state-down\""), 2u);
     EXPECT_EQ(count(page, "<li class=\"target state-up\""), 3u);
     // State in words, not by colour alone.
-    EXPECT_EQ(count(page, "<span class=\"state\">▼ DOWN</span>"), 2u);
+    EXPECT_EQ(count(page, "<span class=\"state\"><span aria-hidden=\"true\">▼ </span>DOWN</span>"),
+              2u);
     // Korean title, description and name, as written.
     EXPECT_NE(page.find("<h1 id=\"title\">운영 현황 Ops</h1>"), std::string::npos);
     EXPECT_NE(page.find("<title>(2 down) 운영 현황 Ops</title>"), std::string::npos);
@@ -315,6 +318,73 @@ TEST_F(StatusPageTest, StaleBannerWhenTheDaemonStopsAnswering) {
         << stale;
     EXPECT_NE(stale.find("2020-01-01 00:00:00 UTC"), std::string::npos);
     EXPECT_NE(tag_of(stale, "<body").find("class=\"stale\""), std::string::npos);
+}
+
+/// /api/v1/status as the daemon answers it for 50,000 targets, 2,000 down and 100 unknown:
+/// every problem and one page of 500 UP (the selection itself: status_data_test.cpp).
+json large_status() {
+    auto const now = std::chrono::system_clock::now();
+    auto const secs = std::chrono::system_clock::to_time_t(now);
+    char taken[32];
+    std::strftime(taken, sizeof taken, "%Y-%m-%dT%H:%M:%S.000Z", std::gmtime(&secs));
+    json groups = json::array();
+    auto add = [&](std::string const& state, int i) {
+        auto const group = "g" + std::to_string(i % 10);
+        if (groups.empty() || groups.back()["name"] != group)
+            groups.push_back({{"name", group}, {"targets", json::array()}});
+        groups.back()["targets"].push_back({{"id", state + std::to_string(i)},
+                                            {"name", state + std::to_string(i)},
+                                            {"address", "10.0.0.1:" + std::to_string(i)},
+                                            {"description", "서버"},
+                                            {"group", group},
+                                            {"state", state},
+                                            {"since", taken},
+                                            {"reason", state == "down" ? "refused" : ""},
+                                            {"latency_ms", 0.5},
+                                            {"days", json::array()},
+                                            {"latency", json::array()}});
+    };
+    for (int i = 0; i < 2000; ++i)
+        add("down", i);
+    for (int i = 0; i < 100; ++i)
+        add("unknown", i);
+    for (int i = 0; i < 500; ++i)
+        add("up", i);
+    return {{"taken", taken},
+            {"version", "test"},
+            {"counts", {{"up", 47900}, {"down", 2000}, {"unknown", 100}}},
+            {"total", 50000},
+            {"shown", 2600},
+            {"problems", 2100},
+            {"offset", 0},
+            {"limit", 500},
+            {"groups", groups},
+            {"all_groups", json::array()}};
+}
+
+TEST_F(StatusPageTest, FiftyThousandTargetsRenderEveryProblemAndOnePageOfUp) {
+    auto const root = *dir_ / "www-large";
+    copy_page(base(), root);
+    std::filesystem::create_directories(root / "api" / "v1");
+    std::ofstream(root / "api" / "v1" / "status") << large_status().dump();
+    auto const port = free_port();
+    Spawned server({"/usr/bin/python3", "-m", "http.server", std::to_string(port), "--bind",
+                    "127.0.0.1", "--directory", root.string()},
+                   *dir_ / "static-large.log");
+    auto const url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    ASSERT_TRUE(eventually(20s, [&] { return fetch(url).status == 200; }));
+    // The first refresh (after 15 s of virtual time) brings the large answer.
+    auto const page = dom(url, "1280,900", "25000");
+    EXPECT_EQ(text_of(page, "<p id=\"summary\"", "</p>"),
+              "2000 down, 100 unknown, 47900 up · 50000 targets");
+    EXPECT_EQ(count(page, "<li class=\"target state-down\""), 2000u);
+    EXPECT_EQ(count(page, "<li class=\"target state-unknown\""), 100u);
+    EXPECT_EQ(count(page, "<li class=\"target state-up\""), 500u);
+    EXPECT_LT(page.find("state-unknown"), page.find("<li class=\"target state-up\""));
+    EXPECT_LT(page.find("state-down"), page.find("state-unknown"));
+    EXPECT_NE(page.find("1–500 of 47900"), std::string::npos);
+    EXPECT_NE(page.find("offset=500\">next →</a>"), std::string::npos);
+    EXPECT_EQ(tag_of(page, "<body").find("stale"), std::string::npos);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const DAY_MS = 86400000;
   const RANK = { down: 0, unknown: 1, up: 2 };
-  const LABEL = { down: '▼ DOWN', unknown: '? UNKNOWN', up: '▲ UP' };
+  const GLYPH = { down: '▼', unknown: '?', up: '▲' };  // beside the word, never instead of it
 
   const params = new URLSearchParams(location.search);
   const wall = params.get('wall') === '1';
@@ -56,7 +56,12 @@
     return Math.round(s / 86400) + ' d';
   }
   function stamp(iso) { return iso ? iso.slice(0, 19).replace('T', ' ') + ' UTC' : '—'; }
-  function stateBadge(state) { return el('span', 'state', LABEL[state] || state); }
+  function stateBadge(state) {
+    const s = el('span', 'state');
+    s.appendChild(el('span', '', (GLYPH[state] || '') + ' ')).setAttribute('aria-hidden', 'true');
+    s.appendChild(document.createTextNode(state.toUpperCase()));
+    return s;
+  }
 
   function bars(days) {
     const n = days.length;
