@@ -6,6 +6,7 @@
   'use strict';
   const REFRESH_MS = 15000;
   const STALE_MS = 60000;  // data older than this (daemon time) is not current
+  const FETCH_TIMEOUT_MS = 10000;
   const SVG = 'http://www.w3.org/2000/svg';
   const DAY_MS = 86400000;
   const RANK = { down: 0, unknown: 1, up: 2 };
@@ -18,7 +19,9 @@
   let data = null;
   let skewMs = 0;           // daemon clock - browser clock, from the Date header
   let failedSince = null;   // browser time of the first failed refresh in a row
-  let takenMovedAt = Date.now();
+  let lastOkAt = Date.now();  // browser time of the last good answer (the page itself first)
+  let takenMovedAt = lastOkAt;  // ... of the last answer whose snapshot time had moved
+  let dataAge = 0;              // age of the data when it arrived, on the daemon's clock
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -294,11 +297,12 @@
   function checkStale() {
     const banner = document.getElementById('stale');
     let msg = null;
-    const age = data && data.taken ? now() - Date.parse(data.taken) : 0;
-    if (failedSince !== null) {
-      msg = 'Not current: the daemon has not answered since ' + new Date(failedSince).toLocaleTimeString() +
+    // A refresh is due every REFRESH_MS; none answered for much longer (one hangs) is a failure.
+    const silent = Date.now() - lastOkAt > 2 * REFRESH_MS + FETCH_TIMEOUT_MS;
+    if (failedSince !== null || silent) {
+      msg = 'Not current: the daemon has not answered since ' + new Date(lastOkAt).toLocaleTimeString() +
             '. Shown: its data of ' + stamp(data && data.taken) + '.';
-    } else if (age > STALE_MS || Date.now() - takenMovedAt > STALE_MS) {
+    } else if (dataAge > STALE_MS || lastOkAt - takenMovedAt > STALE_MS) {
       msg = 'Not current: the daemon\'s data is ' + ago(data.taken) + ' old (' + stamp(data.taken) +
             '); it has stopped updating it.';
     }
@@ -307,7 +311,8 @@
     document.body.classList.toggle('stale', msg !== null);
   }
   function render(d) {
-    if (!data || d.taken !== data.taken) takenMovedAt = Date.now();
+    if (!data || d.taken !== data.taken) takenMovedAt = lastOkAt;
+    dataAge = d.taken ? now() - Date.parse(d.taken) : 0;
     data = d;
     summary(d);
     filters(d);
@@ -328,15 +333,18 @@
     });
   }
   function refresh() {
-    fetch('api/v1/status' + location.search, { cache: 'no-store', credentials: 'same-origin' })
+    const abort = new AbortController();
+    const timer = setTimeout(function () { abort.abort(); }, FETCH_TIMEOUT_MS);
+    fetch('api/v1/status' + location.search, { cache: 'no-store', credentials: 'same-origin', signal: abort.signal })
       .then(function (r) {
         if (!r.ok) throw new Error(r.status);
         const date = Date.parse(r.headers.get('Date') || '');
         if (!isNaN(date)) skewMs = date - Date.now();
         return r.json();
       })
-      .then(function (d) { failedSince = null; return render(d); })
-      .catch(function () { if (failedSince === null) failedSince = Date.now(); checkStale(); });
+      .then(function (d) { failedSince = null; lastOkAt = Date.now(); return render(d); })
+      .catch(function () { if (failedSince === null) failedSince = Date.now(); checkStale(); })
+      .finally(function () { clearTimeout(timer); });
   }
   if (wall) document.body.classList.add('wall');
   // The filter form navigates to a clean URL (no empty parameters), so links stay short.
@@ -350,5 +358,7 @@
   render(JSON.parse(document.getElementById('pw-data').textContent))
     .catch(function () { failedSince = failedSince || Date.now(); checkStale(); });
   setInterval(refresh, REFRESH_MS);
+  // A background tab's timers are slowed down: refresh as soon as it is seen again.
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
   setInterval(checkStale, 5000);
 })();
