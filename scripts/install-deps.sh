@@ -14,4 +14,5 @@ apt-get install -y -q --no-install-recommends \
     libssl-dev libcrypt-dev openssl curl prometheus chromium wrk faketime \
     debhelper dpkg-dev help2man lintian man-db bash-completion zsh python3-yaml \
     libcurl4-openssl-dev python3-aiosmtpd prometheus-alertmanager postgresql \
+    fonts-noto-cjk \
     "$@"

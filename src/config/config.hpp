@@ -68,6 +68,7 @@ struct HttpConfig {
     std::size_t max_connections = 256;
     Duration request_timeout{10000};
     std::size_t max_request_bytes = 16 * 1024;
+    std::string title = "portwatch status";  ///< of the status page
 
     bool operator==(HttpConfig const&) const = default;
 };

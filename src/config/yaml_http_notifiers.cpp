@@ -46,13 +46,15 @@ bool is_password_hash(std::string_view h) {
 
 void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
     p.each(
-        n, "http", {"listen", "tls", "auth", "limits"},
+        n, "http", {"listen", "tls", "auth", "limits", "title"},
         [&](auto const& k, auto const& v, auto const& f) {
             if (k == "listen") {
                 p.string(v, f, h.listen);
                 if (h.listen.rfind(':') == std::string::npos) {
                     p.error(v, f, "expected HOST:PORT");
                 }
+            } else if (k == "title") {
+                p.string(v, f, h.title);
             } else if (k == "tls") {
                 p.each(v, f, {"cert", "key"}, [&](auto const& k2, auto const& v2, auto const& f2) {
                     auto& path = k2 == "cert" ? h.tls_cert : h.tls_key;

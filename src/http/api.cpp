@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -41,6 +42,21 @@ util::Result<std::size_t> parse_size(Url const& url, std::string const& name,
     if (ec != std::errc() || end != s.data() + s.size())
         return util::Error{name + " must be a non-negative integer"};
     return v;
+}
+
+/// state= of a query: up|down|unknown (either case); absent or empty: no filter.
+util::Result<std::optional<eval::Status>> parse_state(Url const& url) {
+    auto const it = url.query.find("state");
+    if (it == url.query.end() || it->second.empty())
+        return std::optional<eval::Status>();
+    auto const& s = it->second;
+    if (s == "up" || s == "UP")
+        return std::optional(eval::Status::up);
+    if (s == "down" || s == "DOWN")
+        return std::optional(eval::Status::down);
+    if (s == "unknown" || s == "UNKNOWN")
+        return std::optional(eval::Status::unknown);
+    return util::Error{"state must be up, down or unknown"};
 }
 
 /// Whole days until `not_after` at `now`, 0 once past (as the {days_left} placeholder).
@@ -140,17 +156,10 @@ util::Result<TargetQuery> parse_target_query(Url const& url) {
     TargetQuery q;
     if (auto it = url.query.find("group"); it != url.query.end())
         q.group = it->second;
-    if (auto it = url.query.find("state"); it != url.query.end() && !it->second.empty()) {
-        auto const& s = it->second;
-        if (s == "up" || s == "UP")
-            q.state = eval::Status::up;
-        else if (s == "down" || s == "DOWN")
-            q.state = eval::Status::down;
-        else if (s == "unknown" || s == "UNKNOWN")
-            q.state = eval::Status::unknown;
-        else
-            return util::Error{"state must be up, down or unknown"};
-    }
+    auto state = parse_state(url);
+    if (!state)
+        return state.error();
+    q.state = *state;
     auto offset = parse_size(url, "offset", 0);
     if (!offset)
         return offset.error();
@@ -245,6 +254,14 @@ util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallbac
     StatusQuery q;
     if (auto it = url.query.find("group"); it != url.query.end())
         q.group = it->second;
+    auto state = parse_state(url);
+    if (!state)
+        return state.error();
+    q.state = *state;
+    auto offset = parse_size(url, "offset", 0);
+    if (!offset)
+        return offset.error();
+    q.offset = *offset;
     auto limit = parse_size(url, "limit", fallback_limit);
     if (!limit)
         return limit.error();
@@ -257,25 +274,41 @@ util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallbac
 
 StatusSelection select_status_targets(Snapshot const& snap, StatusQuery const& q) {
     StatusSelection sel;
-    // Problems first: every DOWN, then every UNKNOWN, then UP, while the limit allows.
-    std::vector<TargetView const*> by_state[3];
+    sel.limit = q.limit;
+    sel.offset = q.offset;
+    // Snapshot order is by group, then name: each state's list keeps it.
+    std::vector<TargetView const*> down;
+    std::vector<TargetView const*> unknown;
+    std::size_t up_seen = 0;
+    std::map<std::string_view, std::array<std::size_t, 3>> groups;
     for (auto const& t : snap.targets) {
+        ++groups[t.group][static_cast<int>(t.status)];
         if (!q.group.empty() && t.group != q.group)
             continue;
         ++sel.total;
         ++sel.counts[static_cast<int>(t.status)];
-        by_state[static_cast<int>(t.status)].push_back(&t);
+        if (q.state && t.status != *q.state)
+            continue;
+        if (t.status == eval::Status::down)
+            down.push_back(&t);
+        else if (t.status == eval::Status::unknown)
+            unknown.push_back(&t);
+        else if (up_seen++ >= q.offset && up_seen <= q.offset + q.limit)
+            sel.items.push_back(&t);
     }
+    // Every problem, whatever the limit: DOWN, then UNKNOWN, before the page of UP ones.
+    down.insert(down.end(), unknown.begin(), unknown.end());
+    sel.problems = down.size();
+    sel.items.insert(sel.items.begin(), down.begin(), down.end());
+    sel.groups.assign(groups.begin(), groups.end());
+    return sel;
+}
+
+std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
+                               std::vector<StatusHistory> const& histories) {
     auto const rank = [](eval::Status s) {
         return s == eval::Status::down ? 0 : s == eval::Status::unknown ? 1 : 2;
     };
-    for (auto const s : {eval::Status::down, eval::Status::unknown, eval::Status::up}) {
-        for (auto const* t : by_state[static_cast<int>(s)]) {
-            if (sel.items.size() == q.limit)
-                break;
-            sel.items.push_back(t);
-        }
-    }
     // Display order: groups by their worst state, then name; in a group by state, then name.
     std::map<std::string_view, int> group_rank;
     for (auto const* t : sel.items) {
@@ -283,19 +316,18 @@ StatusSelection select_status_targets(Snapshot const& snap, StatusQuery const& q
         if (!fresh)
             it->second = std::min(it->second, rank(t->status));
     }
-    std::stable_sort(sel.items.begin(), sel.items.end(), [&](auto const* a, auto const* b) {
-        return std::tuple(group_rank[a->group], std::string_view(a->group), rank(a->status),
-                          std::string_view(a->name)) <
-               std::tuple(group_rank[b->group], std::string_view(b->group), rank(b->status),
-                          std::string_view(b->name));
-    });
-    return sel;
-}
-
-std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
-                               std::vector<StatusHistory> const& histories) {
+    std::vector<std::size_t> order(sel.items.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    auto const key = [&](std::size_t i) {
+        auto const* t = sel.items[i];
+        return std::tuple(group_rank[t->group], std::string_view(t->group), rank(t->status),
+                          std::string_view(t->name));
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
     json groups = json::array();
-    for (std::size_t i = 0; i < sel.items.size(); ++i) {
+    for (auto const i : order) {
         auto const& t = *sel.items[i];
         if (groups.empty() || groups.back()["name"] != t.group)
             groups.push_back({{"name", t.group}, {"targets", json::array()}});
@@ -312,6 +344,7 @@ std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
             {"name", t.name.empty() ? t.id : t.name},
             {"address", t.host + ":" + std::to_string(t.port)},
             {"description", t.description},
+            {"group", t.group},
             {"state", state_name(t.status)},
             {"since", time_or_null(t.since)},
             {"reason", t.reason},
@@ -325,6 +358,12 @@ std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
         add_facts(item, snap, t);
         groups.back()["targets"].push_back(std::move(item));
     }
+    json all_groups = json::array();
+    for (auto const& [name, c] : sel.groups)
+        all_groups.push_back({{"name", name},
+                              {"up", c[static_cast<int>(eval::Status::up)]},
+                              {"down", c[static_cast<int>(eval::Status::down)]},
+                              {"unknown", c[static_cast<int>(eval::Status::unknown)]}});
     json j = {
         {"taken", time_or_null(snap.taken)},
         {"version", snap.process.version},
@@ -334,7 +373,11 @@ std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
           {"unknown", sel.counts[static_cast<int>(eval::Status::unknown)]}}},
         {"total", sel.total},
         {"shown", sel.items.size()},
+        {"problems", sel.problems},
+        {"offset", sel.offset},
+        {"limit", sel.limit},
         {"groups", std::move(groups)},
+        {"all_groups", std::move(all_groups)},
     };
     return dump(j);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -55,28 +56,41 @@ std::string render_target(http::Snapshot const& snapshot, http::TargetView const
 std::string render_events(http::Snapshot const& snapshot,
                           std::vector<store::Transition> const& transitions);
 
-/// Filter and size of the status page and GET /api/v1/status.
+/// Filter and page of the status page and GET /api/v1/status.
 struct StatusQuery {
-    std::string group;  ///< empty: every group
-    std::size_t limit = 500;
+    std::string group;                  ///< empty: every group
+    std::optional<eval::Status> state;  ///< empty: every state
+    std::size_t offset = 0;             ///< UP targets skipped (the UP list is paged)
+    std::size_t limit = 500;            ///< UP targets per page
     bool operator==(StatusQuery const&) const = default;
 };
 
-/// Reads group= and limit= (1..max(max_page, fallback)); a bad limit is an error (HTTP 400).
+/// Reads group=, state= (up|down|unknown), offset= and limit= (1..max(max_page, fallback));
+/// a bad value is an error (HTTP 400). Other parameters (target=, wall=) belong to the page.
 util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallback_limit);
 
-/// The targets the status page shows. Problems are never hidden behind the limit: DOWN first,
-/// then UNKNOWN, then the rest, at most `limit`; shown with the groups holding a problem first
-/// and, in each group, DOWN, UNKNOWN, then UP (by name within a state).
+/// The targets the status page shows. A problem is never hidden: every DOWN, then every
+/// UNKNOWN target that passes the filters comes first, whatever the limit; then one page
+/// (offset, limit) of the UP ones.
 struct StatusSelection {
-    std::vector<http::TargetView const*> items;
-    std::size_t total = 0;              ///< targets matching the group filter
-    std::size_t counts[3] = {0, 0, 0};  ///< of those, by eval::Status
+    std::vector<http::TargetView const*> items;  ///< DOWN, UNKNOWN, then UP; by group, name
+    std::size_t problems = 0;                    ///< items[0, problems) are DOWN or UNKNOWN
+    std::size_t limit = 0;                       ///< of the query
+    std::size_t offset = 0;                      ///< of the query
+    std::size_t total = 0;                       ///< targets matching the group filter
+    std::size_t counts[3] = {0, 0, 0};           ///< of those, by eval::Status
+    /// Every group of the snapshot (unfiltered, by name) and its counts by eval::Status.
+    std::vector<std::pair<std::string_view, std::array<std::size_t, 3>>> groups;
+
+    /// Whether items[i] gets its bars and sparkline: the UP page and the first `limit`
+    /// problems (so the history reads stay bounded by 2 * limit however many are down).
+    bool with_history(std::size_t i) const { return i < limit || i >= problems; }
 };
 StatusSelection select_status_targets(http::Snapshot const& snapshot, StatusQuery const& query);
 
-/// The status page's data: groups of targets with state, 90 daily bars and a latency
-/// sparkline; histories[i] goes with selection.items[i].
+/// The status page's data: the selection as groups of targets (groups with a problem first;
+/// in a group DOWN, UNKNOWN, then UP, by name) with state, 90 daily bars and a latency
+/// sparkline, the counts and the group list; histories[i] goes with selection.items[i].
 std::string render_status_data(http::Snapshot const& snapshot, StatusSelection const& selection,
                                std::vector<StatusHistory> const& histories);
 

@@ -11,6 +11,7 @@ HttpOptions options_from_config(config::HttpConfig const& c) {
     o.basic_auth_user = c.basic_user;
     o.basic_auth_hash = c.basic_hash;
     o.bearer_token = c.bearer_token;
+    o.title = c.title;
     o.max_connections = c.max_connections;
     // One bound for the head and for a body: no endpoint takes a body.
     o.max_header_bytes = c.max_request_bytes;

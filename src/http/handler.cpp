@@ -302,8 +302,11 @@ Reply Handler::status_data(http::SnapshotPtr const& snap, Url const& url, bool p
         std::vector<StatusHistory> histories;
         histories.reserve(selection.items.size());
         auto const t = now();
-        for (auto const* target : selection.items)
-            histories.push_back(fetch_status_history(history_.get(), history_key(*target), t));
+        for (std::size_t i = 0; i < selection.items.size(); ++i)
+            histories.push_back(
+                selection.with_history(i)
+                    ? fetch_status_history(history_.get(), history_key(*selection.items[i]), t)
+                    : StatusHistory{});
         status_cache_.body = text(render_status_data(*snap, selection, histories));
         status_cache_.snapshot = snap;
         status_cache_.query = *q;

@@ -21,6 +21,6 @@ Asset const* find_asset(std::string_view name);
 /// Content-Security-Policy of the page: nothing but this origin.
 inline constexpr char const* status_page_csp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 }  // namespace portwatch::http

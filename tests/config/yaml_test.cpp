@@ -71,6 +71,7 @@ http:
   tls: {cert: c.pem, key: k.pem}
   auth: {basic: {user: admin, hash: "sha256:30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"}}
   limits: {max_connections: 10, request_timeout: 3s}
+  title: "운영 현황"
 log_level: debug
 )";
     auto const f = parse_config(text, dir / "portwatch.yaml");
@@ -111,6 +112,7 @@ log_level: debug
     EXPECT_EQ(c.http->basic_user, "admin");
     EXPECT_EQ(c.http->max_connections, 10u);
     EXPECT_EQ(c.http->request_timeout, milliseconds(3000));
+    EXPECT_EQ(c.http->title, "운영 현황");
     EXPECT_EQ(c.log_level, "debug");
 }
 

@@ -1,5 +1,5 @@
 // The HTTP surface of the real daemon: `portwatch run` with an http: section, scraped with
-// curl and promtool, by a real Prometheus, and rendered by headless Chromium.
+// curl and promtool and by a real Prometheus (the status page in Chromium: status_page_test.cpp).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -143,60 +143,6 @@ TEST_F(HttpE2eTest, PrometheusScrapesTheDaemon) {
         fetch("http://127.0.0.1:" + std::to_string(prom_port) + "/api/v1/query?query=up").body);
     ASSERT_EQ(health["data"]["result"].size(), 1u);
     EXPECT_EQ(health["data"]["result"][0]["value"][1], "1");
-}
-
-std::vector<std::string> chromium(std::filesystem::path const& profile) {
-    return {"chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--user-data-dir=" + profile.string()};
-}
-
-TEST_F(HttpE2eTest, StatusPageInHeadlessChromium) {
-    auto argv = chromium(dir_ / "profile-dom");
-    argv.insert(argv.end(), {"--virtual-time-budget=5000", "--dump-dom", base() + "/"});
-    auto const dom = run_process(argv, {.timeout = 90s});
-    ASSERT_EQ(dom.exit_code, 0) << dom.err;
-    // Rendered by the page's script (the raw HTML holds the data only as JSON).
-    EXPECT_NE(dom.out.find(R"(<body data-ready="1">)"), std::string::npos) << dom.out;
-    EXPECT_NE(dom.out.find(R"(<section class="group" data-group="prod">)"), std::string::npos);
-    EXPECT_NE(dom.out.find(R"(<li class="target state-up" data-id="web" data-state="up">)"),
-              std::string::npos)
-        << dom.out;
-    EXPECT_NE(dom.out.find(R"(<li class="target state-down" data-id="db" data-state="down">)"),
-              std::string::npos);
-    EXPECT_NE(dom.out.find(R"(<span class="state">DOWN</span>)"), std::string::npos);
-    EXPECT_NE(dom.out.find("1 down, 1 up"), std::string::npos);
-
-    // A limit never hides the DOWN target, though "web" sorts first (issue 13 item 2).
-    argv = chromium(dir_ / "profile-limit");
-    argv.insert(argv.end(), {"--virtual-time-budget=5000", "--dump-dom", base() + "/?limit=1"});
-    auto const limited = run_process(argv, {.timeout = 90s});
-    ASSERT_EQ(limited.exit_code, 0) << limited.err;
-    EXPECT_NE(limited.out.find(R"(data-id="db" data-state="down")"), std::string::npos)
-        << limited.out;
-    EXPECT_EQ(limited.out.find(R"(data-id="web")"), std::string::npos);
-    EXPECT_NE(limited.out.find("(1 of 2 shown, problems first)"), std::string::npos);
-
-    // A phone-sized screenshot, kept beside the test binary for a look.
-    auto const shot = std::filesystem::path(PW_ARTIFACT_DIR) / "status-page-phone.png";
-    std::filesystem::remove(shot);
-    argv = chromium(dir_ / "profile-shot");
-    argv.insert(argv.end(),
-                {"--virtual-time-budget=5000", "--hide-scrollbars", "--window-size=412,915",
-                 "--screenshot=" + shot.string(), base() + "/"});
-    auto const png = run_process(argv, {.timeout = 90s});
-    ASSERT_EQ(png.exit_code, 0) << png.err;
-    ASSERT_TRUE(std::filesystem::exists(shot));
-    EXPECT_GT(std::filesystem::file_size(shot), 5000u);
-    EXPECT_EQ(slurp(shot).substr(1, 3), "PNG");
 }
 
 }  // namespace
