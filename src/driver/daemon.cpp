@@ -53,7 +53,23 @@ std::vector<fs::path> watched_files(config::Config const& cfg, TargetTable const
 
 }  // namespace
 
-Daemon::Impl::Impl(RunOptions o) : options(std::move(o)) {}
+Daemon::Impl::Impl(RunOptions o, DaemonParts p) : options(std::move(o)), parts(std::move(p)) {
+    if (!parts.clock) {
+        parts.clock = [] { return util::Clock::now(); };
+    }
+    if (!parts.open_store) {
+        parts.open_store = [](std::string const& url, store::OpenOptions const& o) {
+            return store::open_store(url, o);
+        };
+    }
+    if (!parts.make_notifier) {
+        parts.make_notifier = [](boost::asio::io_context& io, config::NotifierSpec const& spec,
+                                 notify::NotifierContext const& context) {
+            return notify::make_notifier(io, spec, context);
+        };
+    }
+    started = now();
+}
 
 bool Daemon::Impl::load_config(config::Config& out, bool initial) {
     auto loaded = config::load_config(options.config, probe::schema(), notify::notifier_schema());
@@ -78,7 +94,7 @@ void Daemon::Impl::apply_config(config::Config cfg) {
 
     // Targets: the table keeps the state of those that remain; the scheduler follows.
     // A removed target stays in the store while its state is parked (see TargetTable).
-    auto const diff = table.apply(std::move(cfg.targets), util::Clock::now());
+    auto const diff = table.apply(std::move(cfg.targets), now());
     cfg.targets.clear();
     config::Diagnostics ignored;  // validated when the config was loaded
     for (auto const slot : table.view_order()) {
@@ -257,8 +273,8 @@ int Daemon::Impl::run() {
     // 3. Targets, with the state they had; the outbox as it was (all of it durable).
     probe::raise_fd_limit();
     scheduler = std::make_unique<Scheduler>(clock, cfg.concurrency, schedule_batch);
-    engine =
-        std::make_unique<probe::Engine>(io, probe::EngineOptions{.concurrency = cfg.concurrency});
+    engine = std::make_unique<probe::Engine>(
+        io, probe::EngineOptions{.concurrency = cfg.concurrency, .kinds = parts.kinds});
     canaries = std::make_unique<CanaryLoop>(io, *engine, [this](bool) { publisher.mark_stale(); });
     apply_config(std::move(cfg));
     std::size_t restored = 0;
@@ -269,7 +285,7 @@ int Daemon::Impl::run() {
             s.state = std::move(st);
             ++restored;
         } else {
-            table.park(key, std::move(st), util::Clock::now());  // not configured (now)
+            table.park(key, std::move(st), now());  // not configured (now)
         }
     }
     for (auto& e : loaded->state.outbox) {
@@ -282,7 +298,8 @@ int Daemon::Impl::run() {
         http_server = std::make_unique<http::Server>(
             http::options_from_config(*config.http),
             http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
-                                .history = db->history()});
+                                .history = db->history(),
+                                .now = parts.clock});
         if (auto r = http_server->start(); !r) {
             log::error("{}", r.error().message);
             writer->stop();
@@ -310,11 +327,11 @@ int Daemon::Impl::run() {
             log::info("stats: {}; {} in flight, {} skipped turns, outbox {}", line,
                       scheduler->in_flight(), scheduler->skipped(), outbox->pending());
         }
-        for (auto& key : table.expire(util::Clock::now())) {
+        for (auto& key : table.expire(now())) {
             batch.removed.push_back(std::move(key));
         }
         if (minutes_run++ % 60 == 0) {
-            writer->prune(util::Clock::now() - config.retention);
+            writer->prune(now() - config.retention);
         }
     });
 
@@ -345,7 +362,7 @@ int Daemon::Impl::run() {
 
 http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     auto snap = std::make_shared<http::Snapshot>();
-    snap->taken = util::Clock::now();
+    snap->taken = now();
     snap->targets.reserve(table.view_order().size());
     for (auto const slot : table.view_order()) {
         auto const& s = table[slot];
@@ -390,7 +407,8 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     return snap;
 }
 
-Daemon::Daemon(RunOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Daemon::Daemon(RunOptions options, DaemonParts parts)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(parts))) {}
 Daemon::~Daemon() = default;
 
 int Daemon::run() {

@@ -3,11 +3,20 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "driver/exit_code.hpp"
+#include "driver/notifier_set.hpp"
 #include "http/snapshot.hpp"
 #include "store/history.hpp"
+#include "store/store.hpp"
+#include "util/result.hpp"
+#include "util/time.hpp"
+
+namespace portwatch::probe {
+class Kind;
+}
 
 namespace portwatch::driver {
 
@@ -17,6 +26,22 @@ struct RunOptions {
     std::string log_level;
 };
 
+/// What a daemon is built from besides its config. Each part left empty is the real one;
+/// tests give fakes to run a daemon in-process (tests/driver/daemon_test.cpp).
+struct DaemonParts {
+    /// The wall clock: event and state times, history, expiry (the system clock when empty).
+    /// Timers and deadlines stay on the steady clock.
+    std::function<util::TimePoint()> clock;
+    /// Opens the store of a URL (store::open_store, the backends' registry, when empty).
+    std::function<util::Result<std::unique_ptr<store::Store>>(std::string const& url,
+                                                              store::OpenOptions const&)>
+        open_store;
+    /// The probe kinds (the registry's when empty).
+    std::span<probe::Kind const* const> kinds;
+    /// Makes each notifier from its spec (the notifier registry's when empty).
+    NotifierFactory make_notifier;
+};
+
 /// `portwatch run`: the daemon's lifecycle (start, signals, reload, stop). One io_context
 /// thread probes, schedules, evaluates and delivers; the store's writer thread commits. The
 /// parts it wires: TargetTable (the reload diff), the pipeline shared with `check`, stats,
@@ -24,7 +49,7 @@ struct RunOptions {
 /// reloads; SIGTERM/SIGINT stop cleanly.
 class Daemon {
   public:
-    explicit Daemon(RunOptions options);
+    explicit Daemon(RunOptions options, DaemonParts parts = {});
     ~Daemon();
     Daemon(Daemon const&) = delete;
     Daemon& operator=(Daemon const&) = delete;

@@ -89,7 +89,7 @@ void Daemon::Impl::on_result(std::size_t slot, std::uint32_t generation, probe::
     }
     scheduler->done(slot);
     auto& s = table[slot];
-    auto const now = util::Clock::now();
+    auto const now = this->now();
     auto const reason = r.up ? std::string() : r.reason();
     if (auto rollup = s.stats.record(s.key, minute_of(now), r.up, reason, r.latency)) {
         batch.rollups.push_back(std::move(*rollup));
@@ -124,7 +124,7 @@ void Daemon::Impl::on_result(std::size_t slot, std::uint32_t generation, probe::
 
 void Daemon::Impl::flush_rollups(bool all) {
     // Rollups of finished minutes (or all, at shutdown) join the next batch.
-    auto const minute = minute_of(util::Clock::now());
+    auto const minute = minute_of(now());
     for (auto const slot : table.view_order()) {
         if (auto rollup = table[slot].stats.take_rollup(minute, all)) {
             batch.rollups.push_back(std::move(*rollup));

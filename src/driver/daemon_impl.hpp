@@ -45,7 +45,10 @@ struct Periodic {
 };
 
 struct Daemon::Impl {
-    explicit Impl(RunOptions o);
+    Impl(RunOptions o, DaemonParts p);
+
+    /// The wall clock (parts.clock).
+    util::TimePoint now() const { return parts.clock(); }
 
     // Lifecycle (daemon.cpp).
     int run();
@@ -81,6 +84,7 @@ struct Daemon::Impl {
     void pump_outbox();
 
     RunOptions options;
+    DaemonParts parts;  ///< every part set (the constructor fills in the real ones)
     config::Config config;
     boost::asio::io_context io;
     SteadySchedulerClock clock;
@@ -125,7 +129,7 @@ struct Daemon::Impl {
     SteadyTime tick_at{};
     bool stopping = false;
     bool finished = false;
-    util::TimePoint started = util::Clock::now();
+    util::TimePoint started{};  ///< set by the constructor, from parts.clock
     std::vector<Scheduler::Due> due;
 
     std::atomic<store::HistoryReader*> history{nullptr};

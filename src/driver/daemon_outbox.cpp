@@ -20,7 +20,7 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
     if (notifiers) {
         retired_notifiers.push_back(std::move(notifiers));  // running deliveries finish
     }
-    notifiers = std::make_unique<NotifierSet>(io, specs, dir);
+    notifiers = std::make_unique<NotifierSet>(io, specs, dir, parts.make_notifier);
     notifier_specs = std::move(specs);
     if (!outbox) {
         notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon};

@@ -24,7 +24,7 @@ ino_t inode_of(std::filesystem::path const& path) {
 }  // namespace
 
 int Daemon::Impl::open_store(std::string const& url) {
-    auto opened = store::open_store(url, store::OpenOptions{.lock_wait = 2s});
+    auto opened = parts.open_store(url, store::OpenOptions{.lock_wait = 2s});
     if (!opened) {
         log::error("cannot open store: {}", opened.error().message);
         return opened.error().code == std::errc::timed_out ? exit_locked : exit_store_error;
@@ -52,7 +52,7 @@ void Daemon::Impl::check_store_file() {
 void Daemon::Impl::recreate_store() {
     // What is queued still goes to the old file; everything it held is rewritten below.
     writer->stop();
-    auto opened = store::open_store(config.store, store::OpenOptions{});  // our lock stands
+    auto opened = parts.open_store(config.store, store::OpenOptions{});  // our lock stands
     if (!opened) {
         log::error("cannot create {}: {}; retrying", config.store, opened.error().message);
         writer = std::make_unique<store::Writer>(*db);

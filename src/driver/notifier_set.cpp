@@ -10,16 +10,19 @@ namespace portwatch::driver {
 
 NotifierSet::NotifierSet(boost::asio::io_context& io,
                          std::vector<config::NotifierSpec> const& specs,
-                         std::filesystem::path const& base_dir) {
+                         std::filesystem::path const& base_dir, NotifierFactory const& make) {
     notify::NotifierContext const context{.base_dir = base_dir};
+    auto const make_one = [&](config::NotifierSpec const& spec) {
+        return make ? make(io, spec, context) : notify::make_notifier(io, spec, context);
+    };
     if (specs.empty()) {
         config::NotifierSpec const seed{.name = ""};
-        notifiers_.push_back(notify::make_notifier(io, seed, context));
+        notifiers_.push_back(make_one(seed));
         destinations_.push_back(Destination{});
         return;
     }
     for (auto const& spec : specs) {
-        notifiers_.push_back(notify::make_notifier(io, spec, context));
+        notifiers_.push_back(make_one(spec));
         destinations_.push_back(
             Destination{.name = spec.name, .templates = notify::templates_of(spec)});
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,11 +27,17 @@ namespace portwatch::driver {
 /// `notifiers:` there is one: the seed's exec notifier (push_msg.py beside the list, or the
 /// given command), named "". Entries stored with no destination (every file and database
 /// written before destinations existed) go to the first notifier.
+/// Makes a notifier from its (validated) spec: notify::make_notifier, the notifier registry,
+/// unless a caller (a test) gives its own.
+using NotifierFactory = std::function<std::unique_ptr<notify::Notifier>(
+    boost::asio::io_context&, config::NotifierSpec const&, notify::NotifierContext const&)>;
+
 class NotifierSet {
   public:
-    /// From a config's notifier specs (validated), relative to `base_dir`.
+    /// From a config's notifier specs (validated), relative to `base_dir`, each made by
+    /// `make` (empty: the registry's).
     NotifierSet(boost::asio::io_context& io, std::vector<config::NotifierSpec> const& specs,
-                std::filesystem::path const& base_dir);
+                std::filesystem::path const& base_dir, NotifierFactory const& make = {});
     /// The seed list's one notifier: `argv` (empty: push_msg.py in `base_dir`) + MESSAGE.
     NotifierSet(boost::asio::io_context& io, std::vector<std::string> argv,
                 std::filesystem::path const& base_dir, notify::MessageTemplates templates);
