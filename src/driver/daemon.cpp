@@ -383,6 +383,8 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     pv.outbox_size = outbox ? outbox->pending() : 0;
     pv.notifications_sent = notifications_sent;
     pv.notifications_failed = notifications_failed;
+    pv.notifications_refused = notifications_refused;
+    pv.refused.assign(refused.begin(), refused.end());
     pv.lateness_counts = lateness.counts();
     pv.lateness_sum = lateness.sum();
     pv.config_loaded = true;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -77,6 +78,7 @@ struct Daemon::Impl {
     void add_to_outbox(store::OutboxEntry entry);
     void flush();
     void on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok);
+    void on_refused(notify::OutboxChange const& change);
     void on_outbox_change(notify::OutboxChange const& change);
     void pump_outbox();
 
@@ -113,6 +115,8 @@ struct Daemon::Impl {
     bool flush_wanted = false;  ///< flush at the next flush_period tick
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
+    std::map<std::string, std::uint64_t> notifications_refused;  ///< per notifier
+    std::deque<http::RefusedNotification> refused;               ///< the last 100
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};

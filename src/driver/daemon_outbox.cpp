@@ -34,6 +34,9 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
             [this](notify::OutboxChange const& c) { on_outbox_change(c); });
     }
     notifiers->attach(*outbox, notifier_specs);
+    for (auto const& spec : notifier_specs) {
+        notifications_refused.try_emplace(spec.name, 0);  // the metric exists from the start
+    }
     for (auto const slot : table.view_order()) {
         table[slot].routes = notifiers->routes(table[slot].spec.notify);
     }
@@ -91,6 +94,29 @@ void Daemon::Impl::pump_outbox() {
     }
 }
 
+/// A destination refused an entry for good (the outbox logged it as an error): it leaves the
+/// outbox, so no later start retries it either, and is counted per notifier and kept among
+/// the last 100 refusals for the API.
+void Daemon::Impl::on_refused(notify::OutboxChange const& change) {
+    auto const& e = change.entry;
+    ++notifications_failed;
+    ++notifications_refused[e.destination];
+    refused.push_back({.event_id = e.event.id,
+                       .destination = e.destination,
+                       .key = e.event.key,
+                       .event = eval::event_kind_name(e.event.kind),
+                       .message = e.message,
+                       .error = e.last_error,
+                       .attempts = e.attempts,
+                       .event_time = e.event.time,
+                       .refused_at = util::Clock::now()});
+    while (refused.size() > 100) {
+        refused.pop_front();
+    }
+    batch.outbox_delete.push_back(e.id());
+    flush_wanted = true;
+}
+
 void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
     using Kind = notify::OutboxChange::Kind;
     switch (change.kind) {
@@ -108,10 +134,12 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
             flush_wanted = true;
             break;
         case Kind::failed:
-        case Kind::permanent:
             ++notifications_failed;
             batch.outbox_put.push_back(change.entry);
             flush_wanted = true;
+            break;
+        case Kind::permanent:
+            on_refused(change);
             break;
     }
     publisher.mark_stale();

@@ -254,8 +254,11 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
     } else if (r.error == DeliveryCondition::permanent) {
         e.attempts += 1;
         e.last_error = r.detail;
-        log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, kept): {}: {}",
-                   to_where(e.destination), e.attempts, e.message, r.detail);
+        // check keeps the entry in its state; the daemon removes it from the outbox and shows
+        // it in its metrics and API (driver/daemon_outbox.cpp).
+        log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, {}): {}: {}",
+                   to_where(e.destination), e.attempts, check ? "kept" : "removed", e.message,
+                   r.detail);
         dest.timeouts = 0;
         ++stats.permanent;
         changes.push_back(OutboxChange{OutboxChange::Kind::permanent, std::move(e), std::move(r)});
