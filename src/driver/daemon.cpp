@@ -275,6 +275,7 @@ int Daemon::Impl::run() {
     for (auto& e : loaded->state.outbox) {
         outbox->add(std::move(e));  // durable: it was loaded from the store
     }
+    restore_firing();
     // HTTP: its own thread and io_context (never this loop), reading the published snapshot
     // and the history reader. Changes to http: need a restart. Started before "running:" is
     // logged, so that a port in use or a bad certificate stops the start (exit 2) first.

@@ -79,6 +79,7 @@ struct Daemon::Impl {
     void flush();
     void on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok);
     void on_refused(notify::OutboxChange const& change);
+    void restore_firing();
     void on_outbox_change(notify::OutboxChange const& change);
     void pump_outbox();
 

@@ -42,6 +42,32 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
     }
 }
 
+/// At start: the notifiers that keep open incidents (alertmanager) take up the targets that
+/// are DOWN, with their DOWN event rebuilt from the stored state (its time and the incident's
+/// start are the state's `since`, so the message says what the DOWN said; the probe's detail
+/// is not stored and stays empty).
+void Daemon::Impl::restore_firing() {
+    for (auto const slot : table.view_order()) {
+        auto const& s = table[slot];
+        if (!s.state || s.state->status != eval::Status::down || !s.routes) {
+            continue;
+        }
+        auto const& t = s.spec.target;
+        eval::Event const down{.kind = eval::EventKind::down,
+                               .key = s.key,
+                               .host = t.host,
+                               .port = t.port,
+                               .description = t.description,
+                               .reason = s.state->reason,
+                               .time = s.state->since,
+                               .name = s.spec.name,
+                               .group = s.spec.group,
+                               .labels = s.spec.labels,
+                               .down_since = s.state->since};
+        notifiers->restore_firing(*s.routes, down);
+    }
+}
+
 void Daemon::Impl::add_to_outbox(store::OutboxEntry entry) {
     batch.outbox_put.push_back(entry);
     if (outbox) {  // shutting down: saved only, delivered by the next start
