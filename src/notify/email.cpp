@@ -105,7 +105,7 @@ std::string url_problem(std::string const& url) {
     return {};
 }
 
-/// An error per placeholder of `tmpl` that no event has.
+/// An error per placeholder of `tmpl` that no event has ({message} is one of email's).
 void check_template(config::NotifierSpec const& spec, std::string const& key,
                     std::string const& tmpl, Diagnostics& out) {
     eval::Event const probe;
@@ -116,7 +116,8 @@ void check_template(config::NotifierSpec const& spec, std::string const& key,
             return;
         }
         auto const name = tmpl.substr(open + 1, close - open - 1);
-        if (name.find('{') == std::string::npos && !placeholder_value(name, probe)) {
+        if (name.find('{') == std::string::npos && name != "message" &&
+            !placeholder_value(name, probe)) {
             out.push_back(
                 config::option_error(spec, key, fmt::format("unknown placeholder {{{}}}", name)));
         }
