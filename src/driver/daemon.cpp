@@ -385,6 +385,7 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     pv.notifications_sent = notifications_sent;
     pv.notifications_failed = notifications_failed;
     pv.notifications_refused = notifications_refused;
+    pv.notifications_coalesced = notifications_coalesced;
     pv.refused.assign(refused.begin(), refused.end());
     pv.lateness_counts = lateness.counts();
     pv.lateness_sum = lateness.sum();

@@ -117,7 +117,10 @@ struct Daemon::Impl {
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
     std::map<std::string, std::uint64_t> notifications_refused;  ///< per notifier
-    std::deque<http::RefusedNotification> refused;               ///< the last 100
+    /// Per notifier: entries the outbox's cap coalesced away (issue 17 item 12).
+    std::map<std::string, std::uint64_t> notifications_coalesced;
+    static constexpr std::size_t max_pending_per_destination = 100000;
+    std::deque<http::RefusedNotification> refused;  ///< the last 100
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};

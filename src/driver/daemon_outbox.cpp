@@ -23,7 +23,10 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
     notifiers = std::make_unique<NotifierSet>(io, specs, dir);
     notifier_specs = std::move(specs);
     if (!outbox) {
-        notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon};
+        // Bounded (issue 17 item 12): see OutboxOptions::max_per_destination and
+        // docs/notifiers.md, "The daemon's outbox is bounded".
+        notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon,
+                                .max_per_destination = max_pending_per_destination};
         if (!notifier_specs.empty()) {
             o.timeout = notifier_specs.front().timeout;
             o.concurrency = notifier_specs.front().concurrency;
@@ -35,7 +38,8 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
     }
     notifiers->attach(*outbox, notifier_specs);
     for (auto const& spec : notifier_specs) {
-        notifications_refused.try_emplace(spec.name, 0);  // the metric exists from the start
+        notifications_refused.try_emplace(spec.name, 0);  // the metrics exist from the start
+        notifications_coalesced.try_emplace(spec.name, 0);
     }
     for (auto const slot : table.view_order()) {
         table[slot].routes = notifiers->routes(table[slot].spec.notify);
@@ -156,6 +160,11 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
             flush();
             break;
         case Kind::expired:
+            batch.outbox_delete.push_back(change.entry.id());
+            flush_wanted = true;
+            break;
+        case Kind::coalesced:  // the outbox logged it
+            ++notifications_coalesced[change.entry.destination];
             batch.outbox_delete.push_back(change.entry.id());
             flush_wanted = true;
             break;

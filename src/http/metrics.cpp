@@ -362,6 +362,13 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
         append_escaped_label_value(label, notifier);
         w.sample_uint("portwatch_notifications_refused_total", "", n, label + "\"");
     }
+    w.family("portwatch_notifications_coalesced_total", "counter",
+             "Older pending notifications dropped by the per-notifier outbox cap.");
+    for (auto const& [notifier, n] : p.notifications_coalesced) {
+        std::string label = "notifier=\"";
+        append_escaped_label_value(label, notifier);
+        w.sample_uint("portwatch_notifications_coalesced_total", "", n, label + "\"");
+    }
 
     w.family("portwatch_scheduler_lateness_seconds", "histogram",
              "How late checks started after their planned time.");

@@ -76,6 +76,8 @@ struct ProcessView {
     std::uint64_t notifications_failed = 0;
     /// Per configured notifier (0 included): entries refused for good since the start.
     std::map<std::string, std::uint64_t> notifications_refused;
+    /// Per configured notifier: entries dropped by the outbox's cap (issue 17 item 12).
+    std::map<std::string, std::uint64_t> notifications_coalesced;
     /// The most recent refusals (at most 100), oldest first.
     std::vector<RefusedNotification> refused;
     /// Scheduling lateness (actual start - planned start), seconds, as a histogram.
