@@ -37,7 +37,7 @@
 // (DOWN, UP, DOWN), the daemon is killed as soon as half of the N messages were delivered, the
 // next daemon delivers the rest; each kill may cause at most one duplicate.
 // Usage: daemon_crash_harness [--cycles N] [--storm N] [--seed S] [--binary PATH] [--keep]
-// CI runs `--cycles 60` (under a minute) and `--storm 40`; for a long run use
+// CI runs `--cycles 60` (about a minute) and `--storm 40`; for a long run use
 // `--cycles 1000` (or PORTWATCH_CRASH_CYCLES=1000). Prints its seed; `--seed S` replays the
 // same choices (the instant a kill lands still varies a little). `--keep` copies the
 // directory (store, calls.log, daemon.log) to /tmp/daemon-crash-harness-PID.
