@@ -291,6 +291,7 @@ int Daemon::Impl::run() {
     for (auto& e : loaded->state.outbox) {
         outbox->add(std::move(e));  // durable: it was loaded from the store
     }
+    restore_firing();
     // HTTP: its own thread and io_context (never this loop), reading the published snapshot
     // and the history reader. Changes to http: need a restart. Started before "running:" is
     // logged, so that a port in use or a bad certificate stops the start (exit 2) first.
@@ -400,6 +401,9 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     pv.outbox_size = outbox ? outbox->pending() : 0;
     pv.notifications_sent = notifications_sent;
     pv.notifications_failed = notifications_failed;
+    pv.notifications_refused = notifications_refused;
+    pv.notifications_coalesced = notifications_coalesced;
+    pv.refused.assign(refused.begin(), refused.end());
     pv.lateness_counts = lateness.counts();
     pv.lateness_sum = lateness.sum();
     pv.config_loaded = true;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -80,6 +81,8 @@ struct Daemon::Impl {
     void add_to_outbox(store::OutboxEntry entry);
     void flush();
     void on_committed(std::optional<notify::Outbox::Sequence> upto, bool ok);
+    void on_refused(notify::OutboxChange const& change);
+    void restore_firing();
     void on_outbox_change(notify::OutboxChange const& change);
     void pump_outbox();
 
@@ -117,6 +120,11 @@ struct Daemon::Impl {
     bool flush_wanted = false;  ///< flush at the next flush_period tick
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
+    std::map<std::string, std::uint64_t> notifications_refused;  ///< per notifier
+    /// Per notifier: entries the outbox's cap coalesced away (issue 17 item 12).
+    std::map<std::string, std::uint64_t> notifications_coalesced;
+    static constexpr std::size_t max_pending_per_destination = 100000;
+    std::deque<http::RefusedNotification> refused;  ///< the last 100
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};

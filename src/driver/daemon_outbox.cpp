@@ -23,7 +23,10 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
     notifiers = std::make_unique<NotifierSet>(io, specs, dir, parts.make_notifier);
     notifier_specs = std::move(specs);
     if (!outbox) {
-        notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon};
+        // Bounded (issue 17 item 12): see OutboxOptions::max_per_destination and
+        // docs/notifiers.md, "The daemon's outbox is bounded".
+        notify::OutboxOptions o{.mode = notify::OutboxOptions::Mode::daemon,
+                                .max_per_destination = max_pending_per_destination};
         if (!notifier_specs.empty()) {
             o.timeout = notifier_specs.front().timeout;
             o.concurrency = notifier_specs.front().concurrency;
@@ -34,8 +37,38 @@ void Daemon::Impl::apply_notifiers(std::vector<config::NotifierSpec> specs) {
             [this](notify::OutboxChange const& c) { on_outbox_change(c); });
     }
     notifiers->attach(*outbox, notifier_specs);
+    for (auto const& spec : notifier_specs) {
+        notifications_refused.try_emplace(spec.name, 0);  // the metrics exist from the start
+        notifications_coalesced.try_emplace(spec.name, 0);
+    }
     for (auto const slot : table.view_order()) {
         table[slot].routes = notifiers->routes(table[slot].spec.notify);
+    }
+}
+
+/// At start: the notifiers that keep open incidents (alertmanager) take up the targets that
+/// are DOWN, with their DOWN event rebuilt from the stored state (its time and the incident's
+/// start are the state's `since`, so the message says what the DOWN said; the probe's detail
+/// is not stored and stays empty).
+void Daemon::Impl::restore_firing() {
+    for (auto const slot : table.view_order()) {
+        auto const& s = table[slot];
+        if (!s.state || s.state->status != eval::Status::down || !s.routes) {
+            continue;
+        }
+        auto const& t = s.spec.target;
+        eval::Event const down{.kind = eval::EventKind::down,
+                               .key = s.key,
+                               .host = t.host,
+                               .port = t.port,
+                               .description = t.description,
+                               .reason = s.state->reason,
+                               .time = s.state->since,
+                               .name = s.spec.name,
+                               .group = s.spec.group,
+                               .labels = s.spec.labels,
+                               .down_since = s.state->since};
+        notifiers->restore_firing(*s.routes, down);
     }
 }
 
@@ -91,6 +124,29 @@ void Daemon::Impl::pump_outbox() {
     }
 }
 
+/// A destination refused an entry for good (the outbox logged it as an error): it leaves the
+/// outbox, so no later start retries it either, and is counted per notifier and kept among
+/// the last 100 refusals for the API.
+void Daemon::Impl::on_refused(notify::OutboxChange const& change) {
+    auto const& e = change.entry;
+    ++notifications_failed;
+    ++notifications_refused[e.destination];
+    refused.push_back({.event_id = e.event.id,
+                       .destination = e.destination,
+                       .key = e.event.key,
+                       .event = eval::event_kind_name(e.event.kind),
+                       .message = e.message,
+                       .error = e.last_error,
+                       .attempts = e.attempts,
+                       .event_time = e.event.time,
+                       .refused_at = util::Clock::now()});
+    while (refused.size() > 100) {
+        refused.pop_front();
+    }
+    batch.outbox_delete.push_back(e.id());
+    flush_wanted = true;
+}
+
 void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
     using Kind = notify::OutboxChange::Kind;
     switch (change.kind) {
@@ -107,11 +163,18 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
             batch.outbox_delete.push_back(change.entry.id());
             flush_wanted = true;
             break;
+        case Kind::coalesced:  // the outbox logged it
+            ++notifications_coalesced[change.entry.destination];
+            batch.outbox_delete.push_back(change.entry.id());
+            flush_wanted = true;
+            break;
         case Kind::failed:
-        case Kind::permanent:
             ++notifications_failed;
             batch.outbox_put.push_back(change.entry);
             flush_wanted = true;
+            break;
+        case Kind::permanent:
+            on_refused(change);
             break;
     }
     publisher.mark_stale();

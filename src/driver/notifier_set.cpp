@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "notify/exec.hpp"
+#include "notify/message.hpp"
 #include "notify/outbox.hpp"
 #include "notify/registry.hpp"
 
@@ -53,6 +54,16 @@ std::shared_ptr<std::vector<Destination> const> NotifierSet::routes(
         slot = std::make_shared<std::vector<Destination> const>(std::move(out));
     }
     return slot;
+}
+
+void NotifierSet::restore_firing(std::vector<Destination> const& routes, eval::Event const& down) {
+    for (auto const& d : routes) {
+        for (std::size_t i = 0; i < destinations_.size(); ++i) {
+            if (destinations_[i].name == d.name) {
+                notifiers_[i]->restore_firing({down, notify::render(down, d.templates), {}});
+            }
+        }
+    }
 }
 
 void NotifierSet::attach(notify::Outbox& outbox, std::vector<config::NotifierSpec> const& specs) {

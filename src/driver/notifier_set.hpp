@@ -51,6 +51,10 @@ class NotifierSet {
     /// the same list share one vector.
     std::shared_ptr<std::vector<Destination> const> routes(
         std::optional<std::vector<std::string>> const& names);
+    /// A target DOWN at start (`down`: its DOWN event rebuilt from the stored state): each of
+    /// `routes`' notifiers gets it, rendered with that destination's templates
+    /// (Notifier::restore_firing).
+    void restore_firing(std::vector<Destination> const& routes, eval::Event const& down);
     /// Routes every destination of the outbox to its notifier.
     void attach(notify::Outbox& outbox, std::vector<config::NotifierSpec> const& specs = {});
 

@@ -355,6 +355,21 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
     w.sample_uint("portwatch_notifications_total", "", p.notifications_sent, "result=\"sent\"");
     w.sample_uint("portwatch_notifications_total", "", p.notifications_failed, "result=\"failed\"");
 
+    w.family("portwatch_notifications_refused_total", "counter",
+             "Notifications a destination refused for good (never retried), by notifier.");
+    for (auto const& [notifier, n] : p.notifications_refused) {
+        std::string label = "notifier=\"";
+        append_escaped_label_value(label, notifier);
+        w.sample_uint("portwatch_notifications_refused_total", "", n, label + "\"");
+    }
+    w.family("portwatch_notifications_coalesced_total", "counter",
+             "Older pending notifications dropped by the per-notifier outbox cap.");
+    for (auto const& [notifier, n] : p.notifications_coalesced) {
+        std::string label = "notifier=\"";
+        append_escaped_label_value(label, notifier);
+        w.sample_uint("portwatch_notifications_coalesced_total", "", n, label + "\"");
+    }
+
     w.family("portwatch_scheduler_lateness_seconds", "histogram",
              "How late checks started after their planned time.");
     w.histogram("portwatch_scheduler_lateness_seconds", "", bounds, p.lateness_counts,

@@ -53,6 +53,20 @@ struct TargetView {
     double duration_sum = 0;
 };
 
+/// An outbox entry its destination refused for good (issue 15: HTTP 4xx but 408/429, SMTP 5xx,
+/// a misconfigured notifier): never retried, removed from the outbox, kept here for the API.
+struct RefusedNotification {
+    std::string event_id;
+    std::string destination;  ///< the notifier's name
+    std::string key;          ///< the target's key
+    std::string event;        ///< "down", "up", "cert-expiring", "cert-renewed"
+    std::string message;
+    std::string error;  ///< the last attempt's detail (secrets redacted by the notifier)
+    int attempts = 0;
+    util::TimePoint event_time{};
+    util::TimePoint refused_at{};
+};
+
 /// Process-wide numbers.
 struct ProcessView {
     std::string version;
@@ -60,6 +74,12 @@ struct ProcessView {
     std::size_t outbox_size = 0;
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
+    /// Per configured notifier (0 included): entries refused for good since the start.
+    std::map<std::string, std::uint64_t> notifications_refused;
+    /// Per configured notifier: entries dropped by the outbox's cap (issue 17 item 12).
+    std::map<std::string, std::uint64_t> notifications_coalesced;
+    /// The most recent refusals (at most 100), oldest first.
+    std::vector<RefusedNotification> refused;
     /// Scheduling lateness (actual start - planned start), seconds, as a histogram.
     std::array<std::uint64_t, probe_duration_buckets.size() + 1> lateness_counts{};
     double lateness_sum = 0;

@@ -131,16 +131,45 @@ struct AlertmanagerNotifier::Impl : std::enable_shared_from_this<Impl> {
           timer(io_),
           firing(asio::use_service<FiringSets>(io_).sets[name + '\x1f' + url]) {}
 
+    static std::string alert_id(eval::Event const& e) {
+        return fmt::format("{}\x1f{}", is_cert(e.kind) ? "cert" : "down", e.key);
+    }
+
+    void restore(Notification const& n) {
+        if (resolves(n.event.kind)) {
+            return;
+        }
+        // A set kept from before a reload already holds what was sent.
+        firing.try_emplace(alert_id(n.event), alertmanager_alert(n, options));
+        arm();
+    }
+
     void deliver(Notification const& n, std::chrono::milliseconds timeout, Completion done) {
         auto const& e = n.event;
-        auto const id = fmt::format("{}\x1f{}", is_cert(e.kind) ? "cert" : "down", e.key);
+        auto const id = alert_id(e);
         auto alert = alertmanager_alert(n, options);
         auto request = json_post(url, "[" + alert + "]", tls);
         request.timeout = timeout;
+        std::weak_ptr<Impl> weak = shared_from_this();
+        // A firing alert refused for good is not re-sent: it cannot succeed, and in the
+        // re-sent batch it would have the others refused with it.
+        auto forget = [weak, id, alert, fires = !resolves(e.kind)](DeliveryResult const& r) {
+            auto self = weak.lock();
+            if (fires && self && r.error == DeliveryCondition::permanent) {
+                if (auto const it = self->firing.find(id);
+                    it != self->firing.end() && it->second == alert) {
+                    self->firing.erase(it);
+                }
+            }
+        };
         auto send = [client = client, request = std::move(request), done = std::move(done),
+                     forget = std::move(forget),
                      secrets = std::vector<std::string>{url}]() mutable {
-            client->http(std::move(request), [done = std::move(done), secrets](HttpResponse r) {
-                done(map_http_outcome(r, secrets));
+            client->http(std::move(request), [done = std::move(done), forget = std::move(forget),
+                                              secrets](HttpResponse r) {
+                auto result = map_http_outcome(r, secrets);
+                forget(result);
+                done(std::move(result));
             });
         };
         if (!resolves(e.kind)) {
@@ -240,6 +269,10 @@ std::string const& AlertmanagerNotifier::name() const {
 void AlertmanagerNotifier::deliver(Notification const& n, std::chrono::milliseconds timeout,
                                    Completion done) {
     impl_->deliver(n, timeout, std::move(done));
+}
+
+void AlertmanagerNotifier::restore_firing(Notification const& n) {
+    impl_->restore(n);
 }
 
 std::size_t AlertmanagerNotifier::firing() const {

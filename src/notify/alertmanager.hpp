@@ -25,9 +25,9 @@ namespace portwatch::notify {
 /// default), so the notifier keeps the alerts it sent as firing and re-posts them every
 /// `resend_interval` (default and at most 60 s) until their recovery is delivered. That set
 /// lives in memory with the io_context, so a notifier made again on a config reload keeps
-/// re-sending it; after a restart an alert that is still firing is re-sent only with the
-/// target's next DOWN reminder, and Alertmanager resolves it after its resolve_timeout if no
-/// reminder comes (while portwatch's own state still says DOWN).
+/// re-sending it; after a restart the daemon hands every target that is DOWN to
+/// restore_firing(), which puts its alert back in the set. An alert Alertmanager refused for
+/// good (a 4xx answer to its DOWN) leaves the set: re-sending it cannot succeed.
 struct AlertmanagerOptions {
     std::map<std::string, std::string> labels;  ///< added to every alert
 };
@@ -47,6 +47,7 @@ class AlertmanagerNotifier final : public Notifier {
     std::string const& name() const override;
     void deliver(Notification const& n, std::chrono::milliseconds timeout,
                  Completion done) override;
+    void restore_firing(Notification const& n) override;
     /// Alerts currently re-sent.
     std::size_t firing() const;
 

@@ -38,26 +38,6 @@ std::optional<std::string> scalar(config::NotifierSpec const& spec, std::string 
     return it->second.values[0];
 }
 
-std::optional<bool> parse_bool(std::string const& s) {
-    if (s == "true" || s == "yes" || s == "on") {
-        return true;
-    }
-    if (s == "false" || s == "no" || s == "off") {
-        return false;
-    }
-    return std::nullopt;
-}
-
-void check_bool(config::NotifierSpec const& spec, std::string const& key, Diagnostics& out) {
-    if (auto const v = scalar(spec, key, out); v && !parse_bool(*v)) {
-        out.push_back(config::option_error(spec, key, "expected true or false"));
-    }
-}
-
-bool bool_option(config::NotifierSpec const& spec, std::string const& key, bool fallback) {
-    return parse_bool(option_value(spec, key)).value_or(fallback);
-}
-
 /// What is wrong with an SMTP URL, or "" when it is usable.
 std::string url_problem(std::string const& url) {
     auto const scheme_end = url.find("://");
@@ -105,7 +85,7 @@ std::string url_problem(std::string const& url) {
     return {};
 }
 
-/// An error per placeholder of `tmpl` that no event has.
+/// An error per placeholder of `tmpl` that no event has ({message} is one of email's).
 void check_template(config::NotifierSpec const& spec, std::string const& key,
                     std::string const& tmpl, Diagnostics& out) {
     eval::Event const probe;
@@ -116,7 +96,8 @@ void check_template(config::NotifierSpec const& spec, std::string const& key,
             return;
         }
         auto const name = tmpl.substr(open + 1, close - open - 1);
-        if (name.find('{') == std::string::npos && !placeholder_value(name, probe)) {
+        if (name.find('{') == std::string::npos && name != "message" &&
+            !placeholder_value(name, probe)) {
             out.push_back(
                 config::option_error(spec, key, fmt::format("unknown placeholder {{{}}}", name)));
         }
@@ -240,7 +221,7 @@ void validate_email(config::NotifierSpec const& spec, Diagnostics& out) {
         }
     }
     for (auto const* key : {"starttls", "tls_verify"}) {
-        check_bool(spec, key, out);
+        validate_bool_option(spec, key, out);
     }
     if (user && !bool_option(spec, "starttls", true) &&
         option_value(spec, "url").starts_with("smtp://")) {

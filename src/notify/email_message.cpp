@@ -352,12 +352,31 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+std::string render_email_template(std::string_view tmpl, eval::Event const& event,
+                                  std::string const& message) {
+    // Split at each {message}, so that a value that happens to contain "{message}" stays as
+    // it is.
+    constexpr std::string_view token = "{message}";
+    std::string out;
+    for (std::size_t at = 0;;) {
+        auto const next = tmpl.find(token, at);
+        out += render_template(tmpl.substr(at, next == std::string_view::npos ? next : next - at),
+                               event);
+        if (next == std::string_view::npos) {
+            return out;
+        }
+        out += message;
+        at = next + token.size();
+    }
+}
+
 std::string build_email(EmailContent const& content, eval::Event const& event,
                         std::string const& message, util::TimePoint now) {
     auto const subject =
-        content.subject.empty() ? message : render_template(content.subject, event);
-    auto const body = crlf_lines(content.body.empty() ? default_email_body(event, message)
-                                                      : render_template(content.body, event));
+        content.subject.empty() ? message : render_email_template(content.subject, event, message);
+    auto const body =
+        crlf_lines(content.body.empty() ? default_email_body(event, message)
+                                        : render_email_template(content.body, event, message));
     bool const plain = fits_7bit(body);
     std::string out;
     out += fmt::format("Date: {}\r\n", format_mail_date(now));

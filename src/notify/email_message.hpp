@@ -44,6 +44,11 @@ struct EmailContent {
 std::string build_email(EmailContent const& content, eval::Event const& event,
                         std::string const& message, util::TimePoint now);
 
+/// Pure: a subject or body template: the placeholders of notify/message.hpp plus {message}
+/// (the rendered message, the notifier's templates applied).
+std::string render_email_template(std::string_view tmpl, eval::Event const& event,
+                                  std::string const& message);
+
 /// "<ID@portwatch>", unique per event and stable across retries. A DOWN event (not a
 /// reminder) opens its incident's thread: its id derives from Event::incident_id() alone.
 std::string email_message_id(eval::Event const& event);

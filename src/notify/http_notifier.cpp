@@ -145,12 +145,7 @@ void validate_http_common(config::NotifierSpec const& spec, bool url_required, b
                 spec, "ca_file", fmt::format("{} is not a readable file", ca.string())));
         }
     }
-    if (auto const it = spec.options.find("tls_verify"); it != spec.options.end()) {
-        auto const v = option_value(spec, "tls_verify");
-        if (it->second.list || it->second.mapping || (v != "true" && v != "false")) {
-            out.push_back(config::option_error(spec, "tls_verify", "expected true or false"));
-        }
-    }
+    validate_bool_option(spec, "tls_verify", out);
 }
 
 HttpEndpoint http_endpoint(config::NotifierSpec const& spec, NotifierContext const& context,
@@ -160,7 +155,7 @@ HttpEndpoint http_endpoint(config::NotifierSpec const& spec, NotifierContext con
     if (e.url.empty()) {
         e.url = std::string(default_url);
     }
-    e.tls.verify = option_value(spec, "tls_verify", "true") == "true";
+    e.tls.verify = bool_option(spec, "tls_verify", true);
     auto ca = option_value(spec, "ca_file");
     if (!ca.empty() && std::filesystem::path(ca).is_relative() && !context.base_dir.empty()) {
         ca = (context.base_dir / ca).string();

@@ -40,6 +40,11 @@ class Notifier {
     virtual std::string const& name() const = 0;
     virtual void deliver(Notification const& n, std::chrono::milliseconds timeout,
                          Completion done) = 0;
+    /// A target is DOWN when the daemon starts (its state loaded from the store), with the
+    /// DOWN event and message this destination was sent for it (rebuilt from that state). A
+    /// notifier that keeps open incidents in memory takes it up again (alertmanager re-sends
+    /// its alert); it sends nothing for it now. Default: nothing.
+    virtual void restore_firing(Notification const& n) { (void)n; }
 };
 
 }  // namespace portwatch::notify

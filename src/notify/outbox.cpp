@@ -101,7 +101,43 @@ bool Outbox::Impl::give_up_if_expired(Queue& q, Steady now) {
     changes.push_back(OutboxChange{OutboxChange::Kind::expired, std::move(head.entry), {}});
     q.items.pop_front();
     --held;
+    --dests[q.dest].held;
     return true;
+}
+
+void Outbox::Impl::coalesce(std::size_t qi) {
+    Queue& q = queues[qi];
+    Destination& d = dests[q.dest];
+    if (options.max_per_destination == 0 || d.held <= options.max_per_destination ||
+        q.items.size() <= 2) {
+        return;
+    }
+    // Only the head is ever placed or in flight: those after it are the queue's alone.
+    auto const first = q.items.begin() + 1;
+    auto const last = q.items.end() - 1;
+    auto const n = static_cast<std::size_t>(last - first);
+    std::string const oldest = first->entry.message;
+    for (auto it = first; it != last; ++it) {
+        changes.push_back(OutboxChange{OutboxChange::Kind::coalesced, std::move(it->entry), {}});
+    }
+    q.items.erase(first, last);
+    held -= n;
+    d.held -= n;
+    stats.coalesced += n;
+    auto const before = d.coalesced;
+    d.coalesced += n;
+    // Loud, but not a line per entry: the first time, then at each power of ten.
+    auto power = std::uint64_t{1};
+    while (power <= before) {
+        power *= 10;
+    }
+    if (before == 0 || d.coalesced >= power) {
+        log::error(
+            "NOTIFY{}: more than {} messages pending: dropped {} older message(s) of {} "
+            "(from: {}), keeping its oldest and its newest; {} dropped so far",
+            to_where(d.name), options.max_per_destination, n, q.items.front().entry.event.key,
+            oldest, d.coalesced);
+    }
 }
 
 void Outbox::Impl::release_unconfirmed(Sequence upto) {
@@ -246,6 +282,7 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
             OutboxChange{OutboxChange::Kind::delivered, std::move(e), std::move(r), q.hold});
         q.items.pop_front();
         --held;
+        --dest.held;
     } else if (r.error == DeliveryCondition::cancelled) {
         // Not a failure: the same entry goes again when its destination can run it.
         ++stats.cancelled;
@@ -254,13 +291,17 @@ void Outbox::Impl::on_done(std::size_t qi, DeliveryResult r) {
     } else if (r.error == DeliveryCondition::permanent) {
         e.attempts += 1;
         e.last_error = r.detail;
-        log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, kept): {}: {}",
-                   to_where(e.destination), e.attempts, e.message, r.detail);
+        // check keeps the entry in its state; the daemon removes it from the outbox and shows
+        // it in its metrics and API (driver/daemon_outbox.cpp).
+        log::error("NOTIFY REJECTED for good{} (attempt {}; not retried, {}): {}: {}",
+                   to_where(e.destination), e.attempts, check ? "kept" : "removed", e.message,
+                   r.detail);
         dest.timeouts = 0;
         ++stats.permanent;
         changes.push_back(OutboxChange{OutboxChange::Kind::permanent, std::move(e), std::move(r)});
         q.items.pop_front();
         --held;
+        --dest.held;
     } else {
         e.attempts += 1;
         e.last_error = r.detail;
@@ -346,7 +387,9 @@ Outbox::Sequence Outbox::add(store::OutboxEntry entry, bool durable) {
     item.entry = std::move(entry);
     m.queues[qi].items.push_back(std::move(item));
     ++m.held;
+    ++m.dests[m.queues[qi].dest].held;
     m.place(qi, now);
+    m.coalesce(qi);
     return durable ? m.durable_upto : m.next_seq - 1;
 }
 
@@ -389,6 +432,7 @@ void Outbox::forget(Sequence upto) {
             continue;
         }
         m.held -= before - q.items.size();
+        m.dests[q.dest].held -= before - q.items.size();
         if (q.parked) {
             q.parked = false;
             q.placed = false;

@@ -44,15 +44,21 @@ struct OutboxOptions {
     /// run (check) or for breaker_pause (daemon). 0 = no breaker.
     int breaker_timeouts = 3;
     std::chrono::seconds breaker_pause{300};
+    /// daemon: most entries held per destination (0 = no cap; check bounds its state file
+    /// itself, --max-pending). Past it, the target whose entry was just added keeps only its
+    /// oldest (it may be in flight) and its newest entry; those between are coalesced away
+    /// (reported as OutboxChange::coalesced, logged as an error). Held entries are then
+    /// bounded by the cap plus two per target, whatever the number of events.
+    std::size_t max_per_destination = 0;
 
     bool operator==(OutboxOptions const&) const = default;
 };
 
-/// A change the caller must persist. delivered and expired: delete the entry; failed and
+/// A change the caller must persist. delivered, expired and coalesced: delete the entry; failed and
 /// permanent: update it (attempts, next_attempt, last_error). A permanent entry is never
 /// retried by this process; it stays in the store until the store can mark it.
 struct OutboxChange {
-    enum class Kind { delivered, failed, permanent, expired };
+    enum class Kind { delivered, failed, permanent, expired, coalesced };
     Kind kind = Kind::delivered;
     store::OutboxEntry entry;  ///< as it is now (identity: event.id, destination)
     DeliveryResult result;     ///< the attempt's outcome (empty for expired)
@@ -70,8 +76,9 @@ struct OutboxStats {
     std::size_t cancelled = 0;  ///< attempts cancelled (not failures)
     std::size_t permanent = 0;
     std::size_t expired = 0;
-    std::size_t started = 0;   ///< deliveries started
-    std::size_t examined = 0;  ///< entries the dispatcher looked at, over its life
+    std::size_t coalesced = 0;  ///< dropped by max_per_destination
+    std::size_t started = 0;    ///< deliveries started
+    std::size_t examined = 0;   ///< entries the dispatcher looked at, over its life
 };
 
 /// THE outbox dispatcher of both modes. Entries are per (event, destination) and ordered per

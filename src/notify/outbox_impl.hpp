@@ -64,6 +64,8 @@ struct Outbox::Impl : std::enable_shared_from_this<Outbox::Impl> {
     /// Puts a queue whose head is not in flight where its head belongs now.
     void place(std::size_t qi, Steady now);
     bool give_up_if_expired(Queue& q, Steady now);
+    /// The cap (OutboxOptions::max_per_destination) after an entry was added to queue `qi`.
+    void coalesce(std::size_t qi);
     bool available(Destination& d, Steady now) const;
     /// Frees the slots of deliveries whose deletion is now durable (or was given up).
     void release_unconfirmed(Sequence upto);

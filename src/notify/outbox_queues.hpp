@@ -57,6 +57,8 @@ struct Destination {
     SteadyTime paused_until{};
     bool in_ring = false;
     bool said_missing = false;
+    std::size_t held = 0;         ///< entries of this destination, in flight included
+    std::uint64_t coalesced = 0;  ///< entries dropped by the cap, over the outbox's life
 };
 
 /// A heap whose top is the smallest.

@@ -111,4 +111,30 @@ std::string option_value(config::NotifierSpec const& spec, std::string_view key,
     return it->second.values[0];
 }
 
+std::optional<bool> parse_bool(std::string_view s) {
+    if (s == "true" || s == "yes" || s == "on") {
+        return true;
+    }
+    if (s == "false" || s == "no" || s == "off") {
+        return false;
+    }
+    return std::nullopt;
+}
+
+bool bool_option(config::NotifierSpec const& spec, std::string_view key, bool fallback) {
+    return parse_bool(option_value(spec, key)).value_or(fallback);
+}
+
+void validate_bool_option(config::NotifierSpec const& spec, std::string_view key,
+                          std::vector<config::Diagnostic>& out) {
+    auto const it = spec.options.find(std::string(key));
+    if (it == spec.options.end()) {
+        return;
+    }
+    auto const& o = it->second;
+    if (o.list || o.mapping || o.values.size() != 1 || !parse_bool(o.values[0])) {
+        out.push_back(config::option_error(spec, std::string(key), "expected true or false"));
+    }
+}
+
 }  // namespace portwatch::notify

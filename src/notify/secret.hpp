@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,17 @@ std::string secret_value(config::NotifierSpec const& spec, std::string_view key,
 /// The first value of a plain option, or `fallback` when absent.
 std::string option_value(config::NotifierSpec const& spec, std::string_view key,
                          std::string fallback = {});
+
+/// THE boolean of every notifier kind, spelled as the config's own booleans: true, yes, on
+/// or false, no, off; nullopt for anything else.
+std::optional<bool> parse_bool(std::string_view s);
+
+/// A boolean option's value; `fallback` when absent (or invalid: validation said so).
+bool bool_option(config::NotifierSpec const& spec, std::string_view key, bool fallback);
+
+/// Checks a boolean option when given: one scalar that parse_bool() reads, else "expected
+/// true or false" at its FILE:LINE:COLUMN.
+void validate_bool_option(config::NotifierSpec const& spec, std::string_view key,
+                          std::vector<config::Diagnostic>& out);
 
 }  // namespace portwatch::notify

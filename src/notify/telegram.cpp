@@ -69,13 +69,7 @@ void validate_telegram(config::NotifierSpec const& spec, std::vector<config::Dia
                                                "expected a numeric chat id or @channelname"));
         }
     }
-    if (spec.options.contains("disable_notification")) {
-        auto const v = option_value(spec, "disable_notification");
-        if (v != "true" && v != "false") {
-            out.push_back(
-                config::option_error(spec, "disable_notification", "expected true or false"));
-        }
-    }
+    validate_bool_option(spec, "disable_notification", out);
 }
 
 std::unique_ptr<Notifier> create_telegram(boost::asio::io_context& io,
@@ -86,7 +80,7 @@ std::unique_ptr<Notifier> create_telegram(boost::asio::io_context& io,
     TelegramOptions const options{
         .chat_id = option_value(spec, "chat_id"),
         .message_thread_id = option_value(spec, "message_thread_id"),
-        .disable_notification = option_value(spec, "disable_notification") == "true"};
+        .disable_notification = bool_option(spec, "disable_notification", false)};
     auto const url = join_url(endpoint.url, fmt::format("/bot{}/sendMessage", token));
     return std::make_unique<HttpNotifier>(
         io, spec.name,

@@ -1,7 +1,15 @@
 // Crash harness of the daemon: `portwatch run` on a SQLite store, loopback targets flipped up
-// and down while it runs, an exec notifier (notify.sh) that appends one line per delivery
-// (event id, event, key, its parent's pid, the message) to calls.log. Each cycle starts the
-// daemon and ends it by SIGKILL at a chosen instant (some cycles by SIGTERM, a clean stop):
+// and down while it runs, and three destinations (issue 15 item 3), each with concurrency 1:
+//   exec   notify.sh appends one line per delivery (event id, event, key, its parent's pid,
+//          the message) to calls.log;
+//   hook   a webhook to a local receiver (tests/notify/http_receiver.py) that records every
+//          request with its body; the URL's path names the daemon's life (/ok/hook/L7), so
+//          each delivery is owed to the daemon that sent it;
+//   flaky  a webhook to the same receiver that fails (503) for a while: for runs of cycles it
+//          answers 503, then 200 again. Between lives (no daemon running) the harness makes
+//          every outbox entry due, as the passing of its backoff (1 min) would.
+// Each cycle starts the daemon and ends it by SIGKILL at a chosen instant (some cycles by
+// SIGTERM, a clean stop):
 //   random     at a random instant of its life (start-up, probing, committing, delivering);
 //   commit     at the fault point `daemon-after-commit` (PORTWATCH_FAULT), right after a
 //              transition and its event were committed, before any send;
@@ -12,22 +20,24 @@
 //   sigstop    after a storm of 20 SIGSTOP/SIGCONT pairs (0..60 ms each).
 // After each cycle the store must pass `PRAGMA integrity_check` and keep every transition it
 // ever recorded. At the end a daemon runs until the store matches the ports and the outbox is
-// empty, is stopped with SIGTERM, and the oracle checks:
+// empty, is stopped with SIGTERM, and the oracle checks, for each destination on its own
+// (only the answers 200 count as delivered):
 //   - no lost transition: per target, the notifier got exactly the recorded transitions (all
 //     but a first-seen UP), in order, each message byte for byte (description, key, word,
 //     the transition's local time);
 //   - every event the outbox ever held was delivered; the outbox ends empty;
 //   - the last message per target matches its final state;
 //   - duplicates: a message repeats only after the daemon that first sent it was killed, and
-//     each kill causes at most one duplicate (one destination, notifier concurrency 1:
-//     issue 17 item 7, "at most one duplicate per destination per kill");
+//     each kill causes at most one duplicate per destination (notifier concurrency 1:
+//     issue 17 item 7, "at most one duplicate per destination per kill"; with concurrency N,
+//     N deliveries may be in flight at a kill);
 //   - no file outside the state directory touched (the daemon's cwd, HOME and TMPDIR are
 //     empty directories beside it that must stay empty).
 // `--storm N` instead runs issue 17 item 7's scenario three times: N targets flip at once
 // (DOWN, UP, DOWN), the daemon is killed as soon as half of the N messages were delivered, the
 // next daemon delivers the rest; each kill may cause at most one duplicate.
 // Usage: daemon_crash_harness [--cycles N] [--storm N] [--seed S] [--binary PATH] [--keep]
-// CI runs `--cycles 60` (under a minute) and `--storm 40`; for a long run use
+// CI runs `--cycles 60` (about a minute) and `--storm 40`; for a long run use
 // `--cycles 1000` (or PORTWATCH_CRASH_CYCLES=1000). Prints its seed; `--seed S` replays the
 // same choices (the instant a kill lands still varies a little). `--keep` copies the
 // directory (store, calls.log, daemon.log) to /tmp/daemon-crash-harness-PID.
@@ -45,15 +55,18 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "crash/daemon_oracle.hpp"
 #include "crash/flip_ports.hpp"
 #include "crash/store_reader.hpp"
+#include "notify/http_receiver.hpp"
 #include "support/background_process.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -82,6 +95,9 @@ struct Options {
 class Harness {
   public:
     explicit Harness(Options options) : opt_(std::move(options)), rng_(opt_.seed) {
+        if (!receiver_.ok()) {
+            throw std::runtime_error("the HTTP receiver did not start");
+        }
         for (auto const* d : {"state", "cwd", "home", "tmp"}) {
             fs::create_directory(root_ / d);
         }
@@ -111,10 +127,14 @@ class Harness {
                                             "delivered", "reload", "sigstop"};
         for (int c = 0; c < opt_.cycles && failures_.empty(); ++c) {
             cycle_ = c;
+            if (pick(0, 3) == 0) {
+                flaky_failing_ = !flaky_failing_;  // the flaky destination fails for a while
+            }
             bool const clean = pick(0, 7) == 0;
             cycle(clean ? "sigterm" : modes[pick(0, 5)]);
         }
         cycle_ = -1;
+        flaky_failing_ = false;
         settle();
         verify();
         return report();
@@ -188,7 +208,8 @@ class Harness {
     }
 
     /// The config: every port but the spare, plus the spare when `spare`; `slow` changes the
-    /// interval (a reload that touches every target's schedule).
+    /// interval (a reload that touches every target's schedule). The webhooks' URLs name the
+    /// life about to start (or running), and whether the flaky one fails.
     void write_config(bool spare, bool slow) {
         std::string targets;
         std::size_t const n = ports_->size() - (spare ? 0 : 1);
@@ -198,16 +219,28 @@ class Harness {
                 "svc{0}}}\n",
                 i, ports_->port(i));
         }
+        auto const hook = [&](char const* name, bool failing) {
+            return fmt::format(
+                "  - {{name: {}, type: webhook, url: '{}/{}/L{}', timeout: 10s, concurrency: 1}}\n",
+                name, receiver_.url(failing ? "503" : "ok"), name, lives_.size());
+        };
         write(state_ / "portwatch.yaml",
               fmt::format("defaults:\n  interval: {}\n  timeout: 500ms\n  failure_threshold: 1\n"
-                          "  success_threshold: 1\nnotifiers:\n  - {{type: exec, command: ['{}'], "
-                          "timeout: 10s, concurrency: 1}}\nstore: sqlite:portwatch.db\n"
-                          "shutdown_grace: 5s\ntargets:\n{}",
-                          slow ? "150ms" : "100ms", (state_ / "notify.sh").string(), targets));
+                          "  success_threshold: 1\nnotifiers:\n  - {{name: exec, type: exec, "
+                          "command: ['{}'], timeout: 10s, concurrency: 1}}\n{}{}"
+                          "store: sqlite:portwatch.db\nshutdown_grace: 5s\ntargets:\n{}",
+                          slow ? "150ms" : "100ms", (state_ / "notify.sh").string(),
+                          hook("hook", false), hook("flaky", flaky_failing_), targets));
         spare_ = spare;
+        slow_ = slow;
     }
 
+    /// Starts the next daemon life (none runs): the config names it, every outbox entry is due.
     std::unique_ptr<pt::BackgroundProcess> start(std::string const& fault) {
+        write_config(spare_, slow_);
+        if (auto const error = pt::make_outbox_due(state_ / "portwatch.db"); !error.empty()) {
+            fail(error);
+        }
         return std::make_unique<pt::BackgroundProcess>(
             std::vector<std::string>{opt_.binary, "run", "-c",
                                      (state_ / "portwatch.yaml").string()},
@@ -364,7 +397,7 @@ class Harness {
             }
         }
         transitions_ = v->transitions;
-        outbox_ids_.insert(v->outbox_ids.begin(), v->outbox_ids.end());
+        outbox_entries_.insert(v->outbox_entries.begin(), v->outbox_entries.end());
         last_ = *v;
     }
 
@@ -414,18 +447,55 @@ class Harness {
         end_life(*d, "final (sigterm)", false);
     }
 
-    void verify() {
-        auto verdict = pt::judge({.calls = pt::read_calls(state_ / "calls.log"),
-                                  .lives = lives_,
-                                  .transitions = transitions_,
-                                  .outbox_ids = outbox_ids_,
-                                  .final_statuses = last_.statuses,
-                                  .description = [this](auto const& k) { return description(k); }});
-        for (auto& f : verdict.failures) {
-            fail(std::move(f));
+    /// The deliveries the receiver accepted (200) for the webhook `name`, as calls of the
+    /// daemon whose life the URL names.
+    std::vector<pt::DeliveryCall> webhook_calls(std::string const& name) {
+        std::vector<pt::DeliveryCall> out;
+        std::string const prefix = "/ok/" + name + "/L";
+        for (auto const& r : receiver_.requests()) {
+            if (!r.path.starts_with(prefix)) {
+                continue;  // a 503 answer, or another destination
+            }
+            auto const life = std::stoul(r.path.substr(prefix.size()));
+            auto const j = nlohmann::json::parse(r.body, nullptr, false);
+            if (life >= lives_.size() || j.is_discarded() || !j.is_object()) {
+                fail(fmt::format("{}: a request the harness cannot place: {} {}", name, r.path,
+                                 r.body));
+                continue;
+            }
+            out.push_back({.id = j.value("id", ""),
+                           .event = j.value("event", ""),
+                           .key = j.value("key", ""),
+                           .ppid = lives_[life].pid,
+                           .message = j.value("message", "")});
         }
-        verdict_ = std::move(verdict);
-        calls_ = pt::read_calls(state_ / "calls.log").size();
+        return out;
+    }
+
+    void verify() {
+        for (auto const* dest : {"exec", "hook", "flaky"}) {
+            auto calls = std::string(dest) == "exec" ? pt::read_calls(state_ / "calls.log")
+                                                     : webhook_calls(dest);
+            std::set<std::string> ids;
+            for (auto const& [id, d] : outbox_entries_) {
+                if (d == dest) {
+                    ids.insert(id);
+                }
+            }
+            auto const n = calls.size();
+            auto verdict =
+                pt::judge({.calls = std::move(calls),
+                           .lives = lives_,
+                           .transitions = transitions_,
+                           .outbox_ids = ids,
+                           .final_statuses = last_.statuses,
+                           .description = [this](auto const& k) { return description(k); }});
+            for (auto& f : verdict.failures) {
+                fail(fmt::format("[{}] {}", dest, f));
+            }
+            verdicts_.emplace_back(dest, std::move(verdict));
+            calls_ += n;
+        }
         for (auto const* d : {"cwd", "home", "tmp"}) {
             for (auto const& e : fs::directory_iterator(root_ / d)) {
                 fail(fmt::format("the daemon wrote {} outside its state directory",
@@ -449,13 +519,26 @@ class Harness {
         for (auto const& l : lives_) {
             kills += l.killed ? 1 : 0;
         }
+        std::size_t announced = 0;
+        std::size_t duplicates = 0;
+        for (auto const& [dest, v] : verdicts_) {
+            announced = v.announced;
+            duplicates += v.duplicates;
+        }
         std::printf(
-            "  %zu daemons, %d kills, %zu transitions (%zu announced), %zu calls, %zu "
-            "duplicate(s)\n",
-            lives_.size(), kills, transitions_.size(), verdict_.announced, calls_,
-            verdict_.duplicates);
-        std::printf("  duplicates per kill, in order: [%s]\n",
-                    fmt::format("{}", fmt::join(verdict_.duplicates_per_kill, " ")).c_str());
+            "  %zu daemons, %d kills, %zu transitions (%zu announced), %zu deliveries to %zu "
+            "destinations, %zu duplicate(s)\n",
+            lives_.size(), kills, transitions_.size(), announced, calls_, verdicts_.size(),
+            duplicates);
+        auto const requests = receiver_.requests();
+        auto const refused = std::count_if(requests.begin(), requests.end(), [](auto const& r) {
+            return r.path.starts_with("/503/");
+        });
+        std::printf("  flaky answered 503 to %td attempt(s)\n", refused);
+        for (auto const& [dest, v] : verdicts_) {
+            std::printf("  %-6s duplicates per kill, in order: [%s]\n", dest.c_str(),
+                        fmt::format("{}", fmt::join(v.duplicates_per_kill, " ")).c_str());
+        }
         if (!failures_.empty()) {
             for (auto const& f : failures_) {
                 std::fprintf(stderr, "FAIL: %s\n", f.c_str());
@@ -482,19 +565,22 @@ class Harness {
 
     Options opt_;
     std::mt19937_64 rng_;
+    pt::HttpReceiver receiver_;  // before root_: its requests are read after the last life
     pt::TempDir root_;
     fs::path state_;
     std::string kept_ = fmt::format("/tmp/daemon-crash-harness-{}", ::getpid());
     std::unique_ptr<pt::FlipPorts> ports_;
     bool spare_ = false;
+    bool slow_ = false;
+    bool flaky_failing_ = false;  ///< the flaky webhook answers 503 in this life
     int cycle_ = -1;
     std::map<std::string, int> modes_;
     std::vector<pt::DaemonLife> lives_;
     std::vector<pt::TransitionRow> transitions_;
-    std::set<std::string> outbox_ids_;
+    std::set<std::pair<std::string, std::string>> outbox_entries_;  ///< (event id, destination)
     pt::StoreView last_;
     std::vector<std::string> failures_;
-    pt::OracleVerdict verdict_;
+    std::vector<std::pair<std::string, pt::OracleVerdict>> verdicts_;  ///< per destination
     std::size_t calls_ = 0;
 };
 

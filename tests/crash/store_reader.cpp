@@ -66,8 +66,12 @@ std::optional<StoreView> read_store(std::filesystem::path const& path, std::stri
             },
             error) &&
         each_row(
-            db, "SELECT id FROM outbox",
-            [&](sqlite3_stmt* st) { v.outbox_ids.insert(text(st, 0)); }, error) &&
+            db, "SELECT id, destination FROM outbox",
+            [&](sqlite3_stmt* st) {
+                v.outbox_ids.insert(text(st, 0));
+                v.outbox_entries.emplace(text(st, 0), text(st, 1));
+            },
+            error) &&
         each_row(
             db, "SELECT key, status FROM target_state",
             [&](sqlite3_stmt* st) { v.statuses[text(st, 0)] = text(st, 1); }, error);
@@ -76,6 +80,28 @@ std::optional<StoreView> read_store(std::filesystem::path const& path, std::stri
         return std::nullopt;
     }
     return v;
+}
+
+std::string make_outbox_due(std::filesystem::path const& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return "";
+    }
+    sqlite3* db = nullptr;
+    std::string error;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        error = fmt::format("cannot open {}: {}", path.string(), sqlite3_errmsg(db));
+    } else {
+        sqlite3_busy_timeout(db, 5000);
+        char* msg = nullptr;
+        if (sqlite3_exec(db, "UPDATE outbox SET next_attempt = 0", nullptr, nullptr, &msg) !=
+            SQLITE_OK) {
+            error = fmt::format("make the outbox due: {}", msg == nullptr ? "?" : msg);
+        }
+        sqlite3_free(msg);
+    }
+    sqlite3_close(db);
+    return error;
 }
 
 }  // namespace portwatch::test

@@ -108,6 +108,41 @@ TEST(AlertmanagerResend, ANotifierMadeAgainOnReloadKeepsResending) {
     EXPECT_EQ(dynamic_cast<AlertmanagerNotifier&>(*other).firing(), 0u);
 }
 
+TEST(AlertmanagerResend, AnAlertRefusedForGoodIsNotResent) {
+    test::HttpReceiver receiver;
+    ASSERT_TRUE(receiver.ok());
+    boost::asio::io_context io;
+    auto notifier = test::make(io, "notifiers:\n  - {type: alertmanager, url: '" +
+                                       receiver.url("bad") + "', resend_interval: 100ms}\n");
+    auto& am = dynamic_cast<AlertmanagerNotifier&>(*notifier);
+    auto const r = test::deliver(io, *notifier, sample(EventKind::down));
+    EXPECT_EQ(r.error, DeliveryCondition::permanent) << r.detail;
+    EXPECT_EQ(am.firing(), 0u);
+    // Several intervals later, still only the one refused POST.
+    test::run_until(
+        io, [] { return false; }, 500ms);
+    EXPECT_EQ(receiver.requests().size(), 1u);
+}
+
+TEST(AlertmanagerResend, AlertsRestoredAtStartAreResent) {
+    test::HttpReceiver receiver;
+    ASSERT_TRUE(receiver.ok());
+    boost::asio::io_context io;
+    auto notifier = test::make(io, "notifiers:\n  - {type: alertmanager, url: '" +
+                                       receiver.url("ok") + "', resend_interval: 100ms}\n");
+    auto& am = dynamic_cast<AlertmanagerNotifier&>(*notifier);
+    notifier->restore_firing(sample(EventKind::up));  // nothing fires for an UP
+    EXPECT_EQ(am.firing(), 0u);
+    notifier->restore_firing(sample(EventKind::down));
+    EXPECT_EQ(am.firing(), 1u);
+    EXPECT_TRUE(receiver.requests().empty());  // nothing sent by the call itself
+    ASSERT_TRUE(test::run_until(
+        io, [&] { return receiver.requests().size() >= 2; }, 10s));
+    EXPECT_EQ(receiver.requests().back().body, alertmanager_payload(sample(EventKind::down)));
+    EXPECT_TRUE(test::deliver(io, *notifier, sample(EventKind::up)).ok());
+    EXPECT_EQ(am.firing(), 0u);
+}
+
 /// A free port on 127.0.0.1 (bound, read, closed).
 int free_port() {
     int const fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -326,16 +326,17 @@ TEST(EmailOptionsTest, ValidatedWithTheirPlace) {
                         "    starttls: false\n"),
               std::vector<std::string>{"/etc/pw.yaml:7:5: notifiers.mail.starttls: only for "
                                        "smtp:// (smtps:// is TLS from the start)"});
-    EXPECT_EQ(errors_of(base + "    starttls: maybe\n    subject: '{nme} down'\n"
-                               "    ca_file: /nonexistent/ca.pem\n    smtp_host: x\n"),
-              (std::vector<std::string>{
-                  "/etc/pw.yaml:10:5: notifiers.mail.smtp_host: unknown key for type email "
-                  "(expected one of: name, type, timeout, concurrency, max_age, templates, group, url, "
-                  "from, to, username, password, password_file, password_env, subject, body, "
-                  "starttls, tls_verify, ca_file)",
-                  "/etc/pw.yaml:8:5: notifiers.mail.subject: unknown placeholder {nme}",
-                  "/etc/pw.yaml:7:5: notifiers.mail.starttls: expected true or false",
-                  "/etc/pw.yaml:9:5: notifiers.mail.ca_file: cannot read /nonexistent/ca.pem"}));
+    EXPECT_EQ(
+        errors_of(base + "    starttls: maybe\n    subject: '{nme} down'\n"
+                         "    ca_file: /nonexistent/ca.pem\n    smtp_host: x\n"),
+        (std::vector<std::string>{
+            "/etc/pw.yaml:10:5: notifiers.mail.smtp_host: unknown key for type email "
+            "(expected one of: name, type, timeout, concurrency, max_age, templates, group, url, "
+            "from, to, username, password, password_file, password_env, subject, body, "
+            "starttls, tls_verify, ca_file)",
+            "/etc/pw.yaml:8:5: notifiers.mail.subject: unknown placeholder {nme}",
+            "/etc/pw.yaml:7:5: notifiers.mail.starttls: expected true or false",
+            "/etc/pw.yaml:9:5: notifiers.mail.ca_file: cannot read /nonexistent/ca.pem"}));
     EXPECT_EQ(errors_of("    url: 'smtp://u:p@h:99999'\n    from: pw@example.com\n    to: a@b.c\n"),
               std::vector<std::string>{"/etc/pw.yaml:4:5: notifiers.mail.url: credentials in the "
                                        "URL are not allowed (use username and password)"});
@@ -346,6 +347,27 @@ TEST(EmailOptionsTest, ValidatedWithTheirPlace) {
     EXPECT_EQ(errors_of(base + "    username: pw\n    password: s3cret\n    starttls: false\n"),
               std::vector<std::string>{"/etc/pw.yaml:9:5: warning: notifiers.mail.starttls: "
                                        "false: the password goes to the server unencrypted"});
+}
+
+TEST_F(EmailTest, MessagePlaceholderInSubjectAndBody) {
+    auto const e = down_event();
+    EXPECT_EQ(render_email_template("[pw] {message} / {name} {message}", e, "db is down"),
+              "[pw] db is down / orders-db db is down");
+    // A value that contains "{message}" is not substituted again.
+    auto odd = e;
+    odd.name = "x{message}y";
+    EXPECT_EQ(render_email_template("{name}: {message}", odd, "M"), "x{message}y: M");
+    auto content = default_content();
+    content.subject = "[pw] {message}";
+    content.body = "{message}\n--\n{name} {reason}\n";
+    auto const mail = build_email(content, e, "db is down", t0 + 2s);
+    EXPECT_NE(mail.find("\r\nSubject: [pw] db is down\r\n"), std::string::npos) << mail;
+    EXPECT_NE(mail.find("\r\n\r\ndb is down\r\n--\r\norders-db refused\r\n"), std::string::npos)
+        << mail;
+    EXPECT_EQ(errors_of("    url: smtp://127.0.0.1:587\n    from: pw@example.com\n"
+                        "    to: ops@example.com\n    subject: '[pw] {message}'\n"
+                        "    body: '{message} ({name})'\n"),
+              std::vector<std::string>{});
 }
 
 TEST(EmailOptionsTest, PasswordFromAFileAndPathsFromTheConfigDirectory) {

@@ -106,6 +106,43 @@ OutboxOptions daemon_options() {
     return o;
 }
 
+// Issue 17 item 12: the daemon's outbox is bounded per destination. A flapping target of a
+// destination that does not answer keeps its oldest entry (in flight) and its newest; those
+// between are coalesced away, each reported (the daemon deletes it from the store and counts
+// it), never silently.
+TEST_F(OutboxTest, ADestinationOverItsCapCoalescesATargetsOlderEntries) {
+    FakeNotifier a("a");
+    FakeNotifier b("b");
+    auto o = daemon_options();
+    o.max_per_destination = 5;
+    auto box = make(o);
+    box.set_destination("a", a);
+    box.set_destination("b", b);
+    for (int i = 0; i < 40; ++i) {
+        box.add(entry("h:1", "a", "a" + std::to_string(i)));
+        box.add(entry("h:1", "b", "b" + std::to_string(i)));
+        if (i < 3) {
+            box.add(entry("h:" + std::to_string(i + 2), "a", "other" + std::to_string(i)));
+        }
+        box.pump();
+    }
+    // a: at most its cap (h:1's head in flight and newest, the three others' one each).
+    EXPECT_LE(box.pending(), 5u + 5u);
+    std::size_t coalesced = 0;
+    for (auto const& c : changes_) {
+        coalesced += c.kind == Kind::coalesced ? 1 : 0;
+        EXPECT_NE(c.entry.message, "a0");   // the one in flight stays
+        EXPECT_NE(c.entry.message, "a39");  // the newest stays
+    }
+    EXPECT_EQ(coalesced + box.pending(), 40u + 3u + 40u);
+    EXPECT_EQ(box.stats().coalesced, coalesced);
+    // Delivered in order: the head, then the newest of h:1 (the others of a between).
+    EXPECT_EQ(a.answer(), "a0");
+    commit_deletions(box);
+    box.pump();
+    EXPECT_EQ(a.calls.back(), "a39");
+}
+
 TEST_F(OutboxTest, OnePerKeyAndDestinationAtATimeInOrder) {
     FakeNotifier a("a");
     auto box = make(daemon_options());

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "config/yaml.hpp"
@@ -29,6 +30,39 @@ std::vector<std::string> errors_of(std::string_view yaml) {
         out.push_back(d.to_string());
     }
     return out;
+}
+
+// Issue 15: one boolean spelling for every kind (the config's own: true/yes/on, false/no/off),
+// and a bad value named at its FILE:LINE:COLUMN.
+TEST(NotifierRegistryTest, BooleanOptionsAreReadAlikeByEveryKind) {
+    struct Case {
+        std::string head;  ///< the notifier's other options
+        std::string key;
+    };
+    std::string const smtp = "url: 'smtp://127.0.0.1:25', from: a@b.c, to: d@e.f";
+    std::vector<Case> const cases = {
+        {"type: webhook, url: 'http://127.0.0.1:1/'", "tls_verify"},
+        {"type: slack, url: 'http://127.0.0.1:1/'", "tls_verify"},
+        {"type: alertmanager, url: 'http://127.0.0.1:1/'", "tls_verify"},
+        {"type: telegram, token: 'a:b', chat_id: '1', url: 'http://127.0.0.1:1/'",
+         "disable_notification"},
+        {"type: email, " + smtp, "starttls"},
+        {"type: email, " + smtp, "tls_verify"},
+    };
+    for (auto const& c : cases) {
+        for (auto const* v : {"true", "false", "yes", "no", "on", "off"}) {
+            auto const yaml =
+                "notifiers:\n  - {name: n, " + c.head + ", " + c.key + ": " + v + "}\n";
+            SCOPED_TRACE(yaml);
+            EXPECT_EQ(errors_of(yaml), std::vector<std::string>{});
+        }
+        auto const yaml = "notifiers:\n  - {name: n, " + c.head + ", " + c.key + ": maybe}\n";
+        SCOPED_TRACE(yaml);
+        auto const column = yaml.find(c.key + ":") - yaml.find("  - ") + 1;
+        EXPECT_EQ(errors_of(yaml),
+                  std::vector<std::string>{fmt::format(
+                      "/etc/pw.yaml:2:{}: notifiers.n.{}: expected true or false", column, c.key)});
+    }
 }
 
 TEST(NotifierRegistryTest, EveryTypeIsFoundByItsNameAndInTheSchema) {
