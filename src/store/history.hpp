@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "eval/event.hpp"
@@ -29,6 +30,9 @@ struct Transition {
     std::string reason;
 };
 
+using UptimeByKey = std::unordered_map<std::string, std::optional<double>>;
+using RollupsByKey = std::unordered_map<std::string, std::vector<Rollup>>;
+
 /// Read-only queries over history, for the HTTP layer. Implementations must be safe to call
 /// from a thread other than the probe loop's (e.g. their own read-only connection).
 class HistoryReader {
@@ -42,6 +46,15 @@ class HistoryReader {
     virtual util::Result<std::vector<Rollup>> rollups(std::string const& target_key,
                                                       util::TimePoint from, util::TimePoint to,
                                                       std::chrono::seconds bucket) = 0;
+    /// uptime() of each of `keys` (a key without checks maps to empty). The default asks
+    /// uptime() per key; a store answers it with one query.
+    virtual util::Result<UptimeByKey> uptime_many(std::vector<std::string> const& keys,
+                                                  util::TimePoint from, util::TimePoint to);
+    /// rollups() of each of `keys` (keys without rollups may be absent). The default asks
+    /// rollups() per key; a store answers it with one query.
+    virtual util::Result<RollupsByKey> rollups_many(std::vector<std::string> const& keys,
+                                                    util::TimePoint from, util::TimePoint to,
+                                                    std::chrono::seconds bucket);
     /// Newest first; all targets when target_key is empty.
     virtual util::Result<std::vector<Transition>> transitions(std::string const& target_key,
                                                               std::size_t limit) = 0;

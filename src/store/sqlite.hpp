@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,8 +20,13 @@ struct sqlite3;
 
 namespace portwatch::store {
 
-/// The daemon's store: target state, the outbox, transitions and per-minute rollups in one
-/// SQLite file (WAL, one writer, schema version in PRAGMA user_version with migrations).
+/// The daemon's store: target state, the outbox, transitions and rollups in one SQLite file.
+/// Rollups come in three tiers, each row one target's checks in one minute, hour or UTC day,
+/// all three written with every minute's rollup; minute rows are kept `minute_rows_kept`,
+/// hour rows `hour_rows_kept`, day rows until the retention (prune's `before`). Uptime over a
+/// window is summed from the coarsest rows that fit (days, then hours, then minutes at the
+/// edges). Sizes: docs/api.md, "History storage".
+/// The file is (WAL, one writer, schema version in PRAGMA user_version with migrations).
 /// The writing methods belong to one thread; the HistoryReader methods may be called from any
 /// other thread at the same time (they use their own read-only connection).
 class SqliteStore final : public Store, public HistoryReader {
@@ -43,8 +49,13 @@ class SqliteStore final : public Store, public HistoryReader {
     util::Result<std::vector<OutboxEntry>> claim(std::string const& owner, std::size_t limit,
                                                  std::chrono::milliseconds lease,
                                                  util::TimePoint now) override;
-    /// Deletes rollups and transitions older than `before`.
+    /// Deletes rollups and transitions older than `before` (every tier).
     util::Result<void> prune(util::TimePoint before) override;
+    /// Deletes, at most `max_rows` rows in one transaction: transitions and day rows older
+    /// than `before`, hour rows older than now - hour_rows_kept, minute rows older than
+    /// now - minute_rows_kept (each tier: never later than `before`).
+    util::Result<bool> compact(util::TimePoint now, util::TimePoint before,
+                               std::size_t max_rows) override;
     HistoryReader* history() override { return this; }
     /// Locks PATH.lock (the file `portwatch run` always locked).
     util::Result<void> lock(std::chrono::milliseconds wait) override;
@@ -60,9 +71,19 @@ class SqliteStore final : public Store, public HistoryReader {
                                               std::chrono::seconds bucket) override;
     util::Result<std::vector<Transition>> transitions(std::string const& target_key,
                                                       std::size_t limit) override;
+    /// One query for all keys.
+    util::Result<UptimeByKey> uptime_many(std::vector<std::string> const& keys,
+                                          util::TimePoint from, util::TimePoint to) override;
+    /// One query for all keys.
+    util::Result<RollupsByKey> rollups_many(std::vector<std::string> const& keys,
+                                            util::TimePoint from, util::TimePoint to,
+                                            std::chrono::seconds bucket) override;
 
     /// The schema version this build writes.
-    static constexpr int schema_version = 3;
+    static constexpr int schema_version = 4;
+    /// How long rows of the finer tiers are kept (compact()).
+    static constexpr std::chrono::hours minute_rows_kept{6};
+    static constexpr std::chrono::hours hour_rows_kept{14 * 24};
 
   private:
     explicit SqliteStore(std::filesystem::path path) : path_(std::move(path)) {}
@@ -71,10 +92,16 @@ class SqliteStore final : public Store, public HistoryReader {
     util::Result<void> commit_batch(Batch const& batch);
     /// Copies the WAL into the database and truncates it (sqlite_wal.cpp).
     util::Result<void> checkpoint();
+    /// Upserts minute rollups into the three tiers (sqlite_rollups.cpp).
+    util::Result<void> write_rollups(std::vector<MinuteRollup> const& rollups);
+    /// The series id of a key, created when new (sqlite_rollups.cpp).
+    util::Result<std::int64_t> series_id(std::string const& key);
 
     std::filesystem::path path_;
     std::optional<util::FileLock> lock_;
     sqlite3* db_ = nullptr;
+    /// Series ids by key, of the writer's connection.
+    std::unordered_map<std::string, std::int64_t> series_ids_;
     std::mutex read_mutex_;
     sqlite3* read_db_ = nullptr;
 };
