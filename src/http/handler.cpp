@@ -110,9 +110,12 @@ bool is_get(Request const& r) {
 
 Handler::Handler(HttpOptions const& options, ServerSources sources)
     : options_(options), sources_(std::move(sources)) {
-    if (sources_.history != nullptr)
+    if (sources_.history != nullptr) {
         history_ = std::make_unique<CachedHistory>(
             *sources_.history, [this] { return now(); }, options_.history_cache);
+        history_worker_ = std::make_unique<HistoryWorker>(
+            *sources_.history, [this] { return now(); }, options_.history_cache);
+    }
 }
 
 Handler::~Handler() = default;
@@ -296,17 +299,24 @@ Reply Handler::status_data(http::SnapshotPtr const& snap, Url const& url, bool p
     auto q = parse_status_query(url, options_.status_page_targets);
     if (!q)
         return error_reply(400, q.error().message);
-    // One render per snapshot and query: a page left open costs a write per refresh.
-    if (status_cache_.snapshot != snap || !(status_cache_.query == *q)) {
+    // History comes from the worker's latest summary, never from a read on this thread.
+    auto summary = history_worker_ ? history_worker_->latest(snap) : nullptr;
+    // One render per snapshot, query and summary: a page left open costs a write per refresh.
+    if (status_cache_.snapshot != snap || !(status_cache_.query == *q) ||
+        status_cache_.history != summary) {
         auto const selection = select_status_targets(*snap, *q);
         std::vector<StatusHistory> histories;
         histories.reserve(selection.items.size());
-        auto const t = now();
-        for (auto const* target : selection.items)
-            histories.push_back(fetch_status_history(history_.get(), history_key(*target), t));
+        for (auto const* target : selection.items) {
+            auto const it = summary ? summary->status.find(history_key(*target))
+                                    : decltype(summary->status.cend()){};
+            histories.push_back(summary && it != summary->status.end() ? it->second
+                                                                       : StatusHistory{});
+        }
         status_cache_.body = text(render_status_data(*snap, selection, histories));
         status_cache_.snapshot = snap;
         status_cache_.query = *q;
+        status_cache_.history = std::move(summary);
     }
     if (!page)
         return Reply{.content_type = json_type, .body = status_cache_.body};

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "eval/event.hpp"
@@ -55,9 +57,41 @@ class HistoryReader {
     virtual util::Result<RollupsByKey> rollups_many(std::vector<std::string> const& keys,
                                                     util::TimePoint from, util::TimePoint to,
                                                     std::chrono::seconds bucket);
+    /// A reader of the same history that shares nothing with this one (its own connection),
+    /// for a thread of its own; null when this one is all there is (the default).
+    virtual std::unique_ptr<HistoryReader> another() { return nullptr; }
     /// Newest first; all targets when target_key is empty.
     virtual util::Result<std::vector<Transition>> transitions(std::string const& target_key,
                                                               std::size_t limit) = 0;
 };
+
+inline util::Result<UptimeByKey> HistoryReader::uptime_many(std::vector<std::string> const& keys,
+                                                            util::TimePoint from,
+                                                            util::TimePoint to) {
+    UptimeByKey out;
+    for (auto const& key : keys) {
+        auto r = uptime(key, from, to);
+        if (!r) {
+            return r.error();
+        }
+        out.insert_or_assign(key, *r);
+    }
+    return out;
+}
+
+inline util::Result<RollupsByKey> HistoryReader::rollups_many(std::vector<std::string> const& keys,
+                                                              util::TimePoint from,
+                                                              util::TimePoint to,
+                                                              std::chrono::seconds bucket) {
+    RollupsByKey out;
+    for (auto const& key : keys) {
+        auto r = rollups(key, from, to, bucket);
+        if (!r) {
+            return r.error();
+        }
+        out.insert_or_assign(key, std::move(*r));
+    }
+    return out;
+}
 
 }  // namespace portwatch::store

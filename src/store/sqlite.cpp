@@ -227,7 +227,6 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& pat
 }
 
 SqliteStore::~SqliteStore() {
-    sqlite3_close_v2(read_db_);
     sqlite3_close_v2(db_);
 }
 

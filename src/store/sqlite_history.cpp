@@ -10,18 +10,26 @@ namespace portwatch::store {
 
 using namespace sqlite_detail;
 
-util::Result<sqlite3*> SqliteStore::reader() {
-    if (read_db_ == nullptr) {
-        if (sqlite3_open_v2(path_.c_str(), &read_db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+SqliteHistory::~SqliteHistory() {
+    sqlite3_close_v2(db_);
+}
+
+std::unique_ptr<HistoryReader> SqliteHistory::another() {
+    return std::make_unique<SqliteHistory>(path_);
+}
+
+util::Result<sqlite3*> SqliteHistory::reader() {
+    if (db_ == nullptr) {
+        if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                             nullptr) != SQLITE_OK) {
-            auto err = db_error(read_db_, "open for reading");
-            sqlite3_close_v2(read_db_);
-            read_db_ = nullptr;
+            auto err = db_error(db_, "open for reading");
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
             return err;
         }
-        sqlite3_busy_timeout(read_db_, 2000);
+        sqlite3_busy_timeout(db_, 2000);
     }
-    return read_db_;
+    return db_;
 }
 
 namespace {
@@ -188,9 +196,10 @@ Tier tier_for(std::int64_t from, std::int64_t to, std::chrono::seconds bucket) {
 
 }  // namespace
 
-util::Result<std::optional<double>> SqliteStore::uptime(std::string const& target_key,
-                                                        util::TimePoint from, util::TimePoint to) {
-    std::lock_guard lock(read_mutex_);
+util::Result<std::optional<double>> SqliteHistory::uptime(std::string const& target_key,
+                                                          util::TimePoint from,
+                                                          util::TimePoint to) {
+    std::lock_guard lock(mutex_);
     auto db = reader();
     if (!db) {
         return db.error();
@@ -216,9 +225,9 @@ util::Result<std::optional<double>> SqliteStore::uptime(std::string const& targe
     return total.uptime();
 }
 
-util::Result<UptimeByKey> SqliteStore::uptime_many(std::vector<std::string> const& keys,
-                                                   util::TimePoint from, util::TimePoint to) {
-    std::lock_guard lock(read_mutex_);
+util::Result<UptimeByKey> SqliteHistory::uptime_many(std::vector<std::string> const& keys,
+                                                     util::TimePoint from, util::TimePoint to) {
+    std::lock_guard lock(mutex_);
     auto db = reader();
     if (!db) {
         return db.error();
@@ -249,10 +258,10 @@ util::Result<UptimeByKey> SqliteStore::uptime_many(std::vector<std::string> cons
     return out;
 }
 
-util::Result<std::vector<Rollup>> SqliteStore::rollups(std::string const& target_key,
-                                                       util::TimePoint from, util::TimePoint to,
-                                                       std::chrono::seconds bucket) {
-    std::lock_guard lock(read_mutex_);
+util::Result<std::vector<Rollup>> SqliteHistory::rollups(std::string const& target_key,
+                                                         util::TimePoint from, util::TimePoint to,
+                                                         std::chrono::seconds bucket) {
+    std::lock_guard lock(mutex_);
     auto db = reader();
     if (!db) {
         return db.error();
@@ -284,10 +293,10 @@ util::Result<std::vector<Rollup>> SqliteStore::rollups(std::string const& target
     return out;
 }
 
-util::Result<RollupsByKey> SqliteStore::rollups_many(std::vector<std::string> const& keys,
-                                                     util::TimePoint from, util::TimePoint to,
-                                                     std::chrono::seconds bucket) {
-    std::lock_guard lock(read_mutex_);
+util::Result<RollupsByKey> SqliteHistory::rollups_many(std::vector<std::string> const& keys,
+                                                       util::TimePoint from, util::TimePoint to,
+                                                       std::chrono::seconds bucket) {
+    std::lock_guard lock(mutex_);
     auto db = reader();
     if (!db) {
         return db.error();
@@ -322,9 +331,9 @@ util::Result<RollupsByKey> SqliteStore::rollups_many(std::vector<std::string> co
     return out;
 }
 
-util::Result<std::vector<Transition>> SqliteStore::transitions(std::string const& target_key,
-                                                               std::size_t limit) {
-    std::lock_guard lock(read_mutex_);
+util::Result<std::vector<Transition>> SqliteHistory::transitions(std::string const& target_key,
+                                                                 std::size_t limit) {
+    std::lock_guard lock(mutex_);
     auto db = reader();
     if (!db) {
         return db.error();

@@ -30,33 +30,6 @@ util::Result<bool> Store::compact(util::TimePoint /*now*/, util::TimePoint befor
     return false;
 }
 
-util::Result<UptimeByKey> HistoryReader::uptime_many(std::vector<std::string> const& keys,
-                                                     util::TimePoint from, util::TimePoint to) {
-    UptimeByKey out;
-    for (auto const& key : keys) {
-        auto r = uptime(key, from, to);
-        if (!r) {
-            return r.error();
-        }
-        out.insert_or_assign(key, *r);
-    }
-    return out;
-}
-
-util::Result<RollupsByKey> HistoryReader::rollups_many(std::vector<std::string> const& keys,
-                                                       util::TimePoint from, util::TimePoint to,
-                                                       std::chrono::seconds bucket) {
-    RollupsByKey out;
-    for (auto const& key : keys) {
-        auto r = rollups(key, from, to, bucket);
-        if (!r) {
-            return r.error();
-        }
-        out.insert_or_assign(key, std::move(*r));
-    }
-    return out;
-}
-
 HistoryReader* Store::history() {
     return nullptr;
 }
