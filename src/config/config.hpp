@@ -68,6 +68,7 @@ struct HttpConfig {
     std::size_t max_connections = 256;
     Duration request_timeout{10000};
     std::size_t max_request_bytes = 16 * 1024;
+    bool per_target_histograms = false;  ///< metrics.per_target_histograms
 
     bool operator==(HttpConfig const&) const = default;
 };

@@ -285,14 +285,29 @@ Reply Handler::handle(Request const& req) {
 
 Reply Handler::metrics(Request const& req, http::SnapshotPtr const& snap) {
     auto const format = negotiate_metrics_format(req.accept);
-    auto& cache = metrics_cache_[format == MetricsFormat::openmetrics ? 1 : 0];
+    auto const i = format == MetricsFormat::openmetrics ? 1 : 0;
+    auto& cache = metrics_cache_[i];
     // One render per snapshot and format: scrapes between two snapshots cost a write only.
     if (cache.snapshot != snap) {
         cache.body.reset();
-        cache.body = text(render_metrics(*snap, format));
+        cache.body = text(render_metrics(*snap, format,
+                                         {.per_target_histograms = options_.per_target_histograms,
+                                          .process = read_process_stats()}));
         cache.snapshot = snap;
     }
-    return Reply{.content_type = metrics_content_type(format), .body = cache.body};
+    Reply reply{.content_type = metrics_content_type(format),
+                .body = cache.body,
+                .headers = {{"Vary", "Accept, Accept-Encoding"}}};
+    if (accepts_gzip(req.accept_encoding)) {
+        auto& zipped = metrics_gzip_cache_[i];
+        if (zipped.snapshot != snap || zipped.body == nullptr) {
+            zipped.body = text(gzip(*cache.body));
+            zipped.snapshot = snap;
+        }
+        reply.body = zipped.body;
+        reply.headers.emplace_back("Content-Encoding", "gzip");
+    }
+    return reply;
 }
 
 Reply Handler::status_data(http::SnapshotPtr const& snap, Url const& url, bool page) {

@@ -19,6 +19,7 @@ struct Request {
     std::string target;  ///< "/api/v1/targets?state=down"
     std::string authorization;
     std::string accept;
+    std::string accept_encoding;
 };
 
 /// A response: the body is shared so that a cached /metrics page is written without a copy.
@@ -61,6 +62,7 @@ class Handler {
         std::shared_ptr<HistorySummary const> history;  ///< of the status cache only
     };
     Cached metrics_cache_[2];
+    Cached metrics_gzip_cache_[2];
     Cached status_cache_;
 };
 
