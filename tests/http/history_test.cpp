@@ -56,11 +56,13 @@ class HeldHistory : public test::FakeHistory {
 
 struct Response {
     int status = 0;  ///< 0: no answer within the bound
+    std::string head;
     std::string body;
 };
 
 /// One GET on a new connection, waiting at most `bound` for the whole answer.
-Response get(std::uint16_t port, std::string const& target, std::chrono::seconds bound = 3s) {
+Response get(std::uint16_t port, std::string const& target, std::chrono::seconds bound = 3s,
+             std::string const& headers = "") {
     Response r;
     int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{.tv_sec = static_cast<time_t>(bound.count()), .tv_usec = 0};
@@ -73,8 +75,9 @@ Response get(std::uint16_t port, std::string const& target, std::chrono::seconds
         ::close(fd);
         return r;
     }
-    std::string const req =
-        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string const req = "GET " + target +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                            "\r\n";
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
         ::close(fd);
         return r;
@@ -94,6 +97,7 @@ Response get(std::uint16_t port, std::string const& target, std::chrono::seconds
         return r;
     // Connection: close: the body is what follows the head (no chunking for these).
     r.status = std::stoi(raw.substr(9, 3));
+    r.head = raw.substr(0, head_end + 2);
     r.body = raw.substr(head_end + 4);
     return r;
 }
@@ -165,6 +169,27 @@ TEST(HistoryWorker, ReadsTheSummaryOfEveryTargetAtOnce) {
     auto const failed = read_history_summary(history, snap, test::http_now);
     EXPECT_EQ(failed.error, "database is locked");
     EXPECT_TRUE(failed.status.empty());
+}
+
+// Not history, but the same raw client: /metrics compressed on request, and Vary on both.
+TEST(MetricsEndpoint, GzipWhenAskedAndVaryOnAcceptAndEncoding) {
+    auto snapshot = std::make_shared<http::Snapshot const>(test::make_snapshot());
+    Server server({.listen = "127.0.0.1:0"}, ServerSources{.snapshot = [&] { return snapshot; }});
+    ASSERT_TRUE(server.start());
+    auto const plain = get(server.port(), "/metrics");
+    ASSERT_EQ(plain.status, 200);
+    EXPECT_NE(plain.head.find("Vary: Accept, Accept-Encoding\r\n"), std::string::npos)
+        << plain.head;
+    EXPECT_EQ(plain.head.find("Content-Encoding"), std::string::npos);
+    EXPECT_NE(plain.body.find("process_open_fds "), std::string::npos);
+    auto const zipped = get(server.port(), "/metrics", 3s, "Accept-Encoding: gzip, br\r\n");
+    ASSERT_EQ(zipped.status, 200);
+    EXPECT_NE(zipped.head.find("Content-Encoding: gzip\r\n"), std::string::npos) << zipped.head;
+    EXPECT_NE(zipped.head.find("Vary: Accept, Accept-Encoding\r\n"), std::string::npos);
+    ASSERT_GE(zipped.body.size(), 2u);
+    EXPECT_EQ(static_cast<unsigned char>(zipped.body[0]), 0x1f);
+    EXPECT_LT(zipped.body.size(), plain.body.size());
+    server.stop();
 }
 
 }  // namespace
