@@ -48,7 +48,7 @@ std::string render_metrics(http::Snapshot const& snapshot, MetricsFormat format,
 /// True when an Accept-Encoding header value accepts gzip (and does not refuse it, q=0).
 bool accepts_gzip(std::string_view accept_encoding);
 
-/// `body` gzip-compressed (zlib, default level).
+/// `body` gzip-compressed (zlib, fastest level).
 std::string gzip(std::string_view body);
 
 /// A label name made valid ([a-zA-Z_][a-zA-Z0-9_]*): other characters become '_', a leading

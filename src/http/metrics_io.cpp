@@ -103,8 +103,9 @@ bool accepts_gzip(std::string_view header) {
 
 std::string gzip(std::string_view body) {
     z_stream z{};
-    // 15 + 16: a gzip wrapper, not zlib's own.
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    // 15 + 16: a gzip wrapper, not zlib's own. Level 1: metrics text compresses about 9:1 even so,
+    // at a fraction of the default level's time (bench/RESULTS.md).
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return {};
     std::string out(deflateBound(&z, body.size()), '\0');
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
