@@ -11,7 +11,7 @@ apt-get install -y -q --no-install-recommends \
     clang libclang-rt-14-dev clang-format \
     python3 iproute2 nftables iptables procps util-linux valgrind \
     nmap hyperfine prometheus-blackbox-exporter time \
-    libssl-dev libcrypt-dev openssl curl prometheus chromium wrk faketime \
+    libssl-dev libcrypt-dev zlib1g-dev openssl curl prometheus chromium wrk faketime \
     debhelper dpkg-dev help2man lintian man-db bash-completion zsh python3-yaml \
     libcurl4-openssl-dev python3-aiosmtpd prometheus-alertmanager postgresql \
     fonts-noto-cjk \

@@ -69,6 +69,7 @@ struct HttpConfig {
     Duration request_timeout{10000};
     std::size_t max_request_bytes = 16 * 1024;
     std::string title = "portwatch status";  ///< of the status page
+    bool per_target_histograms = false;  ///< metrics.per_target_histograms
 
     bool operator==(HttpConfig const&) const = default;
 };

@@ -46,7 +46,7 @@ bool is_password_hash(std::string_view h) {
 
 void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
     p.each(
-        n, "http", {"listen", "tls", "auth", "limits", "title"},
+        n, "http", {"listen", "tls", "auth", "limits", "title", "metrics"},
         [&](auto const& k, auto const& v, auto const& f) {
             if (k == "listen") {
                 p.string(v, f, h.listen);
@@ -71,6 +71,11 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
                 if (h.tls_cert.empty() != h.tls_key.empty()) {
                     p.error(v, f, "needs both cert and key");
                 }
+            } else if (k == "metrics") {
+                p.each(v, f, {"per_target_histograms"},
+                       [&](auto const&, auto const& v2, auto const& f2) {
+                           p.boolean(v2, f2, h.per_target_histograms);
+                       });
             } else if (k == "auth") {
                 p.each(v, f, {"basic", "bearer_token"},
                        [&](auto const& k2, auto const& v2, auto const& f2) {

@@ -148,7 +148,9 @@ void Daemon::Impl::reload(char const* why) {
     log::info("reloading {} ({})", options.config.string(), why);
     util::systemd_notify("RELOADING=1");
     config::Config next;
-    if (load_config(next, false)) {
+    last_reload_ok = load_config(next, false);
+    if (last_reload_ok) {
+        last_reload_success = util::Clock::now();
         apply_config(std::move(next));
     }
     util::systemd_notify("READY=1");
@@ -408,6 +410,11 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     pv.lateness_sum = lateness.sum();
     pv.config_loaded = true;
     pv.store_writable = writer && writer->healthy();
+    pv.last_reload_successful = last_reload_ok;
+    pv.last_reload_success =
+        last_reload_success != util::TimePoint{} ? last_reload_success : started;
+    pv.canaries = config.connectivity.canaries.size();
+    pv.connectivity_up = !canaries || canaries->ok();
     return snap;
 }
 

@@ -111,6 +111,8 @@ struct Daemon::Impl {
     TargetTable table;
     LatenessStats lateness;
     std::unique_ptr<CanaryLoop> canaries;
+    bool last_reload_ok = true;             ///< for /metrics
+    util::TimePoint last_reload_success{};  ///< the start, then each successful reload
     ConfigWatch watch{io, [this] { reload("config file changed"); }};
     SnapshotPublisher publisher{io, [this] { return build_snapshot(); }};
 

@@ -17,6 +17,7 @@ HttpOptions options_from_config(config::HttpConfig const& c) {
     o.max_header_bytes = c.max_request_bytes;
     o.max_body_bytes = c.max_request_bytes;
     o.idle_timeout = c.request_timeout;
+    o.per_target_histograms = c.per_target_histograms;
     return o;
 }
 

@@ -110,9 +110,12 @@ bool is_get(Request const& r) {
 
 Handler::Handler(HttpOptions const& options, ServerSources sources)
     : options_(options), sources_(std::move(sources)) {
-    if (sources_.history != nullptr)
+    if (sources_.history != nullptr) {
         history_ = std::make_unique<CachedHistory>(
             *sources_.history, [this] { return now(); }, options_.history_cache);
+        history_worker_ = std::make_unique<HistoryWorker>(
+            *sources_.history, [this] { return now(); }, options_.history_cache);
+    }
 }
 
 Handler::~Handler() = default;
@@ -282,34 +285,55 @@ Reply Handler::handle(Request const& req) {
 
 Reply Handler::metrics(Request const& req, http::SnapshotPtr const& snap) {
     auto const format = negotiate_metrics_format(req.accept);
-    auto& cache = metrics_cache_[format == MetricsFormat::openmetrics ? 1 : 0];
+    auto const i = format == MetricsFormat::openmetrics ? 1 : 0;
+    auto& cache = metrics_cache_[i];
     // One render per snapshot and format: scrapes between two snapshots cost a write only.
     if (cache.snapshot != snap) {
         cache.body.reset();
-        cache.body = text(render_metrics(*snap, format));
+        cache.body = text(render_metrics(*snap, format,
+                                         {.per_target_histograms = options_.per_target_histograms,
+                                          .process = read_process_stats()}));
         cache.snapshot = snap;
     }
-    return Reply{.content_type = metrics_content_type(format), .body = cache.body};
+    Reply reply{.content_type = metrics_content_type(format),
+                .body = cache.body,
+                .headers = {{"Vary", "Accept, Accept-Encoding"}}};
+    if (accepts_gzip(req.accept_encoding)) {
+        auto& zipped = metrics_gzip_cache_[i];
+        if (zipped.snapshot != snap || zipped.body == nullptr) {
+            zipped.body = text(gzip(*cache.body));
+            zipped.snapshot = snap;
+        }
+        reply.body = zipped.body;
+        reply.headers.emplace_back("Content-Encoding", "gzip");
+    }
+    return reply;
 }
 
 Reply Handler::status_data(http::SnapshotPtr const& snap, Url const& url, bool page) {
     auto q = parse_status_query(url, options_.status_page_targets);
     if (!q)
         return error_reply(400, q.error().message);
-    // One render per snapshot and query: a page left open costs a write per refresh.
-    if (status_cache_.snapshot != snap || !(status_cache_.query == *q)) {
+    // History comes from the worker's latest summary, never from a read on this thread.
+    auto summary = history_worker_ ? history_worker_->latest(snap) : nullptr;
+    // One render per snapshot, query and summary: a page left open costs a write per refresh.
+    if (status_cache_.snapshot != snap || !(status_cache_.query == *q) ||
+        status_cache_.history != summary) {
         auto const selection = select_status_targets(*snap, *q);
         std::vector<StatusHistory> histories;
         histories.reserve(selection.items.size());
-        auto const t = now();
-        for (std::size_t i = 0; i < selection.items.size(); ++i)
-            histories.push_back(
-                selection.with_history(i)
-                    ? fetch_status_history(history_.get(), history_key(*selection.items[i]), t)
-                    : StatusHistory{});
+        for (std::size_t i = 0; i < selection.items.size(); ++i) {
+            if (!summary || !selection.with_history(i)) {
+                histories.emplace_back();
+                continue;
+            }
+            auto const it = summary->status.find(history_key(*selection.items[i]));
+            histories.push_back(it != summary->status.end() ? it->second : StatusHistory{});
+        }
         status_cache_.body = text(render_status_data(*snap, selection, histories));
         status_cache_.snapshot = snap;
         status_cache_.query = *q;
+        status_cache_.history = std::move(summary);
     }
     if (!page)
         return Reply{.content_type = json_type, .body = status_cache_.body};

@@ -19,6 +19,7 @@ struct Request {
     std::string target;  ///< "/api/v1/targets?state=down"
     std::string authorization;
     std::string accept;
+    std::string accept_encoding;
 };
 
 /// A response: the body is shared so that a cached /metrics page is written without a copy.
@@ -50,14 +51,18 @@ class Handler {
     ServerSources sources_;
     /// sources_.history behind a short cache; null without history.
     std::unique_ptr<CachedHistory> history_;
+    /// The status data's history, read on a thread of its own; null without history.
+    std::unique_ptr<HistoryWorker> history_worker_;
     /// Authorization headers that passed (as SHA-256 digests): crypt(3) is slow on purpose.
     std::vector<std::string> verified_;
     struct Cached {
         http::SnapshotPtr snapshot;
         std::shared_ptr<std::string const> body;
-        StatusQuery query;  ///< of the status cache only
+        StatusQuery query;                              ///< of the status cache only
+        std::shared_ptr<HistorySummary const> history;  ///< of the status cache only
     };
     Cached metrics_cache_[2];
+    Cached metrics_gzip_cache_[2];
     Cached status_cache_;
 };
 

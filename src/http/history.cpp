@@ -93,28 +93,133 @@ TargetHistory fetch_target_history(store::HistoryReader* reader, std::string con
     return h;
 }
 
+namespace {
+
+/// The whole UTC days (status_days of them, today last) and hours (status_hours, this hour
+/// last) the status page draws.
+struct StatusRanges {
+    util::TimePoint day_from, day_end, hour_from, hour_end;
+};
+
+StatusRanges status_ranges(util::TimePoint now) {
+    using std::chrono::hours;
+    auto const day = std::chrono::duration_cast<std::chrono::seconds>(hours(24));
+    auto const hour = std::chrono::duration_cast<std::chrono::seconds>(hours(1));
+    StatusRanges r;
+    r.day_end = std::chrono::floor<hours>(now - now.time_since_epoch() % day) + day;
+    r.day_from = r.day_end - status_days * day;
+    r.hour_end = std::chrono::floor<hours>(now) + hour;
+    r.hour_from = r.hour_end - status_hours * hour;
+    return r;
+}
+
+double uptime_of(store::Rollup const& x) {
+    return 1.0 - static_cast<double>(x.failures) / static_cast<double>(x.checks);
+}
+
+double latency_of(store::Rollup const& x) {
+    return x.latency_avg_ms;
+}
+
+}  // namespace
+
+HistorySummary read_history_summary(store::HistoryReader& reader, http::Snapshot const& snap,
+                                    util::TimePoint now) {
+    HistorySummary out{.at = now, .targets = snap.targets.size()};
+    std::vector<std::string> keys;
+    keys.reserve(snap.targets.size());
+    for (auto const& t : snap.targets)
+        keys.push_back(history_key(t));
+    auto const r = status_ranges(now);
+    auto const day = std::chrono::seconds(24 * 3600);
+    auto const hour = std::chrono::seconds(3600);
+    auto days = reader.rollups_many(keys, r.day_from, r.day_end, day);
+    auto hours = days ? reader.rollups_many(keys, r.hour_from, r.hour_end, hour) : days;
+    if (!days || !hours) {
+        out.error = (!days ? days : hours).error().message;
+        return out;
+    }
+    for (auto const& key : keys) {
+        auto& h = out.status[key];
+        auto const d = days->find(key);
+        h.days = spread_rollups(d == days->end() ? std::vector<store::Rollup>{} : d->second,
+                                r.day_from, day, status_days, uptime_of);
+        auto const l = hours->find(key);
+        h.latency_ms = spread_rollups(l == hours->end() ? std::vector<store::Rollup>{} : l->second,
+                                      r.hour_from, hour, status_hours, latency_of);
+    }
+    for (std::size_t i = 0; i < uptime_windows.size(); ++i) {
+        auto up = reader.uptime_many(keys, now - uptime_windows[i].length, now);
+        if (!up) {
+            out = HistorySummary{.at = now, .targets = snap.targets.size()};
+            out.error = up.error().message;
+            return out;
+        }
+        for (auto& [key, v] : *up)
+            out.uptime[key][i] = v;
+    }
+    return out;
+}
+
+HistoryWorker::HistoryWorker(store::HistoryReader& reader, std::function<util::TimePoint()> now,
+                             std::chrono::seconds ttl)
+    : own_(reader.another()),
+      reader_(own_ ? *own_ : reader),
+      now_(std::move(now)),
+      ttl_(ttl),
+      thread_([this] { loop(); }) {}
+
+HistoryWorker::~HistoryWorker() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+}
+
+std::shared_ptr<HistorySummary const> HistoryWorker::latest(SnapshotPtr const& snap) {
+    std::lock_guard lock(mutex_);
+    auto const now = now_();
+    bool const stale = !latest_ || latest_->targets != snap->targets.size() ||
+                       now - latest_->at >= ttl_ || now < latest_->at || !latest_->error.empty();
+    if (stale && !reading_) {
+        wanted_ = snap;
+        cv_.notify_one();
+    }
+    return latest_;
+}
+
+void HistoryWorker::loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [this] { return stop_ || wanted_; });
+        if (stop_)
+            return;
+        auto snap = std::move(wanted_);
+        wanted_.reset();
+        reading_ = true;
+        lock.unlock();
+        auto summary =
+            std::make_shared<HistorySummary const>(read_history_summary(reader_, *snap, now_()));
+        lock.lock();
+        reading_ = false;
+        latest_ = std::move(summary);
+    }
+}
+
 StatusHistory fetch_status_history(store::HistoryReader* reader, std::string const& key,
                                    util::TimePoint now) {
-    using std::chrono::hours;
     StatusHistory h;
     if (reader == nullptr)
         return h;
-    auto const day = std::chrono::duration_cast<std::chrono::seconds>(hours(24));
-    auto const hour = std::chrono::duration_cast<std::chrono::seconds>(hours(1));
-    // Whole UTC days and hours, the current one last.
-    auto const day_end = std::chrono::floor<hours>(now - now.time_since_epoch() % day) + day;
-    auto const day_from = day_end - status_days * day;
-    if (auto r = reader->rollups(key, day_from, day_end, day)) {
-        h.days = spread_rollups(*r, day_from, day, status_days, [](store::Rollup const& x) {
-            return 1.0 - static_cast<double>(x.failures) / static_cast<double>(x.checks);
-        });
-    }
-    auto const hour_end = std::chrono::floor<hours>(now) + hour;
-    auto const hour_from = hour_end - status_hours * hour;
-    if (auto r = reader->rollups(key, hour_from, hour_end, hour)) {
-        h.latency_ms = spread_rollups(*r, hour_from, hour, status_hours,
-                                      [](store::Rollup const& x) { return x.latency_avg_ms; });
-    }
+    auto const r = status_ranges(now);
+    auto const day = std::chrono::seconds(24 * 3600);
+    auto const hour = std::chrono::seconds(3600);
+    if (auto x = reader->rollups(key, r.day_from, r.day_end, day))
+        h.days = spread_rollups(*x, r.day_from, day, status_days, uptime_of);
+    if (auto x = reader->rollups(key, r.hour_from, r.hour_end, hour))
+        h.latency_ms = spread_rollups(*x, r.hour_from, hour, status_hours, latency_of);
     return h;
 }
 

@@ -2,10 +2,14 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -93,6 +97,57 @@ TargetHistory fetch_target_history(store::HistoryReader* reader, std::string con
 /// `now` (UTC day and hour boundaries). Empty vectors when `reader` is null.
 StatusHistory fetch_status_history(store::HistoryReader* reader, std::string const& key,
                                    util::TimePoint now);
+
+/// The history of every target of one snapshot, read at once (HistoryWorker).
+struct HistorySummary {
+    util::TimePoint at{};                                   ///< the `now` it was read for
+    std::size_t targets = 0;                                ///< of the snapshot it was read for
+    std::unordered_map<std::string, StatusHistory> status;  ///< by history_key()
+    /// Uptime per uptime_windows entry, by history_key().
+    std::unordered_map<std::string, std::array<std::optional<double>, uptime_windows.size()>>
+        uptime;
+    std::string error;  ///< a failed read: the summary is empty
+};
+
+/// Reads the status page's history of every target with a few queries for all of them
+/// (HistoryReader::rollups_many/uptime_many), over the reader's own connection
+/// (HistoryReader::another()), pure but for the reader.
+HistorySummary read_history_summary(store::HistoryReader& reader, http::Snapshot const& snap,
+                                    util::TimePoint now);
+
+/// Keeps history reads off the thread that serves requests: a thread of its own reads a
+/// HistorySummary of every target when asked and the last one is older than `ttl` (or was
+/// read for another target count); latest() never waits for it. Until the first summary is
+/// read, a request sees none (and the status page shows no bars yet).
+class HistoryWorker {
+  public:
+    HistoryWorker(store::HistoryReader& reader, std::function<util::TimePoint()> now,
+                  std::chrono::seconds ttl);
+    /// Stops the thread (after the read it is in, if any).
+    ~HistoryWorker();
+    HistoryWorker(HistoryWorker const&) = delete;
+    HistoryWorker& operator=(HistoryWorker const&) = delete;
+
+    /// The latest summary (null before the first), asking for a new one for `snap` when it
+    /// is stale. Never blocks on a read.
+    std::shared_ptr<HistorySummary const> latest(SnapshotPtr const& snap);
+
+  private:
+    void loop();
+
+    /// A reader of its own when the store can make one, else the shared one.
+    std::unique_ptr<store::HistoryReader> own_;
+    store::HistoryReader& reader_;
+    std::function<util::TimePoint()> now_;
+    std::chrono::seconds ttl_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::shared_ptr<HistorySummary const> latest_;
+    SnapshotPtr wanted_;  ///< a read is asked for this snapshot
+    bool reading_ = false;
+    bool stop_ = false;
+    std::thread thread_;  // last: starts after the members it uses
+};
 
 /// Spreads rollups over `count` buckets of `bucket` length starting at `from` (pure).
 /// `value` maps a rollup to its figure; buckets without a rollup are empty.

@@ -1,5 +1,6 @@
 #include "http/metrics.hpp"
 
+#include <array>
 #include <cmath>
 #include <iterator>
 #include <set>
@@ -8,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "util/time.hpp"
-#include "util/utf8.hpp"
 
 namespace portwatch::http {
 namespace {
@@ -184,6 +184,23 @@ void render_fact_metrics(Writer& w, std::vector<TargetView> const& targets,
     }
 }
 
+/// The standard process_* metrics (as the Prometheus client libraries name them).
+void render_process_metrics(Writer& w, ProcessStats const& p) {
+    w.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, seconds.");
+    w.sample("process_cpu_seconds_total", "", p.cpu_seconds);
+    w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    w.sample("process_resident_memory_bytes", "", p.resident_bytes);
+    w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+    w.sample("process_virtual_memory_bytes", "", p.virtual_bytes);
+    w.family("process_open_fds", "gauge", "Open file descriptors.");
+    w.sample("process_open_fds", "", p.open_fds);
+    w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    w.sample("process_max_fds", "", p.max_fds);
+    w.family("process_start_time_seconds", "gauge",
+             "Start time of the process since the Unix epoch, seconds.");
+    w.sample("process_start_time_seconds", "", p.start_time_seconds);
+}
+
 }  // namespace
 
 MetricsFormat negotiate_metrics_format(std::string_view accept) {
@@ -198,48 +215,8 @@ char const* metrics_content_type(MetricsFormat format) {
                : "text/plain; version=0.0.4; charset=utf-8";
 }
 
-std::string sanitize_label_name(std::string_view name) {
-    std::string out;
-    out.reserve(name.size() + 1);
-    for (char c : name) {
-        bool const ok =
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        out += ok ? c : '_';
-    }
-    if (out.empty() || (out[0] >= '0' && out[0] <= '9'))
-        out.insert(out.begin(), '_');
-    return out;
-}
-
-void append_escaped_label_value(std::string& out, std::string_view value) {
-    bool const valid = util::is_valid_utf8(value);
-    for (std::size_t i = 0; i < value.size();) {
-        char const c = value[i];
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '"') {
-            out += "\\\"";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (valid || static_cast<unsigned char>(c) < 0x80) {
-            out += c;
-        } else {
-            // Invalid UTF-8 somewhere: copy whole valid sequences, replace each bad byte.
-            auto const lead = static_cast<unsigned char>(c);
-            std::size_t const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-            auto const seq = value.substr(i, len);
-            if (len > 1 && seq.size() == len && util::is_valid_utf8(seq)) {
-                out += seq;
-                i += len;
-                continue;
-            }
-            out += "\xef\xbf\xbd";
-        }
-        ++i;
-    }
-}
-
-std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
+std::string render_metrics(Snapshot const& snap, MetricsFormat format,
+                           MetricsOptions const& options) {
     auto const& targets = snap.targets;
     std::vector<std::string> labels;
     labels.reserve(targets.size());
@@ -253,8 +230,9 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
         bounds.push_back(bucket_bound(b));
 
     std::string out;
-    // About 25 lines per target of ~45 bytes plus the labels.
-    out.reserve(4096 + targets.size() * 25 * 45 + label_bytes * 25);
+    // About 10 lines per target of ~45 bytes plus the labels (25 with histograms).
+    std::size_t const lines = options.per_target_histograms ? 30 : 10;
+    out.reserve(4096 + targets.size() * lines * 45 + label_bytes * lines);
     Writer w(out, format);
     double const taken = seconds(snap.taken);
 
@@ -288,14 +266,37 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
         w.sample("portwatch_target_latency_seconds", labels[i], v);
     }
 
-    w.family("portwatch_probe_duration_seconds", "histogram", "Duration of the checks.");
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        w.histogram("portwatch_probe_duration_seconds", labels[i], bounds,
-                    targets[i].duration_counts, targets[i].duration_sum);
+    if (options.per_target_histograms) {
+        w.family("portwatch_probe_duration_seconds", "histogram", "Duration of the checks.");
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            w.histogram("portwatch_probe_duration_seconds", labels[i], bounds,
+                        targets[i].duration_counts, targets[i].duration_sum);
+    } else {
+        // One histogram of every target's checks (per target: metrics.per_target_histograms).
+        std::array<std::uint64_t, probe_duration_buckets.size() + 1> counts{};
+        double sum = 0;
+        for (auto const& t : targets) {
+            for (std::size_t b = 0; b < counts.size(); ++b)
+                counts[b] += t.duration_counts[b];
+            sum += t.duration_sum;
+        }
+        w.family("portwatch_probe_duration_seconds", "histogram",
+                 "Duration of the checks of every target.");
+        w.histogram("portwatch_probe_duration_seconds", "", bounds, counts, sum);
+    }
 
     w.family("portwatch_checks_total", "counter", "Checks of the target.");
     for (std::size_t i = 0; i < targets.size(); ++i)
         w.sample_uint("portwatch_checks_total", labels[i], targets[i].checks_total);
+
+    w.family("portwatch_checks_failed_total", "counter",
+             "Failed checks of the target, every reason (present from zero).");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        std::uint64_t failed = 0;
+        for (auto const& [reason, n] : targets[i].failures_by_reason)
+            failed += n;
+        w.sample_uint("portwatch_checks_failed_total", labels[i], failed);
+    }
 
     w.family("portwatch_check_failures_total", "counter",
              "Failed checks of the target, by reason.");
@@ -383,6 +384,24 @@ std::string render_metrics(Snapshot const& snap, MetricsFormat format) {
         w.family("portwatch_process_start_time_seconds", "gauge", "Unix time the daemon started.");
         w.sample("portwatch_process_start_time_seconds", "", seconds(p.started));
     }
+
+    w.family("portwatch_config_last_reload_successful", "gauge",
+             "Whether the last (re)load of the configuration succeeded.");
+    w.sample_uint("portwatch_config_last_reload_successful", "", p.last_reload_successful ? 1 : 0);
+    if (p.last_reload_success != util::TimePoint{}) {
+        w.family("portwatch_config_last_reload_success_timestamp_seconds", "gauge",
+                 "Unix time of the last successful (re)load of the configuration.");
+        w.sample("portwatch_config_last_reload_success_timestamp_seconds", "",
+                 seconds(p.last_reload_success));
+    }
+    w.family("portwatch_canaries", "gauge", "Connectivity canaries configured.");
+    w.sample_uint("portwatch_canaries", "", p.canaries);
+    w.family("portwatch_connectivity_up", "gauge",
+             "0 while every canary fails (checks then count as UNKNOWN), else 1.");
+    w.sample_uint("portwatch_connectivity_up", "", p.connectivity_up ? 1 : 0);
+
+    if (options.process)
+        render_process_metrics(w, *options.process);
 
     w.family("portwatch_build_info", "gauge", "Build information; the value is always 1.");
     std::string version = "version=\"";

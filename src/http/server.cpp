@@ -147,6 +147,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             .target = std::string(req.target()),
             .authorization = std::string(req[bhttp::field::authorization]),
             .accept = std::string(req[bhttp::field::accept]),
+            .accept_encoding = std::string(req[bhttp::field::accept_encoding]),
         };
         Reply reply = server_.handler.handle(request);
         bool const head = req.method() == bhttp::verb::head;

@@ -52,6 +52,8 @@ struct HttpOptions {
     /// Niceness added to the server thread (Linux: per thread), so that under CPU contention
     /// the probe loop runs first; 0 leaves it as the process.
     int thread_nice = 5;
+    /// /metrics: a duration histogram per target (else one of every target's checks).
+    bool per_target_histograms = false;
     /// Uptime and rollup answers of the history store are reused for this long.
     std::chrono::seconds history_cache{30};
 

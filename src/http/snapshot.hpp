@@ -14,9 +14,10 @@
 
 namespace portwatch::http {
 
-/// Upper bounds (seconds) of the probe duration histogram buckets; +Inf is implied.
-inline constexpr std::array<double, 12> probe_duration_buckets = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+/// Upper bounds (seconds) of the probe duration histogram buckets; +Inf is implied. They
+/// reach 60 s, so a check that ran into a long timeout still lands in a bucket of its own.
+inline constexpr std::array<double, 16> probe_duration_buckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5, 10, 30, 60};
 
 /// What the HTTP layer may know of one target: a copy, never live state.
 struct TargetView {
@@ -85,6 +86,12 @@ struct ProcessView {
     double lateness_sum = 0;
     bool config_loaded = false;
     bool store_writable = false;
+    /// Whether the last (re)load of the config succeeded, and when one last did.
+    bool last_reload_successful = true;
+    util::TimePoint last_reload_success{};
+    /// Canaries configured, and whether connectivity is up (always, without canaries).
+    std::size_t canaries = 0;
+    bool connectivity_up = true;
 };
 
 /// An immutable picture of the daemon, published whole after each scheduling tick (or at a

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "eval/event.hpp"
@@ -29,6 +32,9 @@ struct Transition {
     std::string reason;
 };
 
+using UptimeByKey = std::unordered_map<std::string, std::optional<double>>;
+using RollupsByKey = std::unordered_map<std::string, std::vector<Rollup>>;
+
 /// Read-only queries over history, for the HTTP layer. Implementations must be safe to call
 /// from a thread other than the probe loop's (e.g. their own read-only connection).
 class HistoryReader {
@@ -42,9 +48,50 @@ class HistoryReader {
     virtual util::Result<std::vector<Rollup>> rollups(std::string const& target_key,
                                                       util::TimePoint from, util::TimePoint to,
                                                       std::chrono::seconds bucket) = 0;
+    /// uptime() of each of `keys` (a key without checks maps to empty). The default asks
+    /// uptime() per key; a store answers it with one query.
+    virtual util::Result<UptimeByKey> uptime_many(std::vector<std::string> const& keys,
+                                                  util::TimePoint from, util::TimePoint to);
+    /// rollups() of each of `keys` (keys without rollups may be absent). The default asks
+    /// rollups() per key; a store answers it with one query.
+    virtual util::Result<RollupsByKey> rollups_many(std::vector<std::string> const& keys,
+                                                    util::TimePoint from, util::TimePoint to,
+                                                    std::chrono::seconds bucket);
+    /// A reader of the same history that shares nothing with this one (its own connection),
+    /// for a thread of its own; null when this one is all there is (the default).
+    virtual std::unique_ptr<HistoryReader> another() { return nullptr; }
     /// Newest first; all targets when target_key is empty.
     virtual util::Result<std::vector<Transition>> transitions(std::string const& target_key,
                                                               std::size_t limit) = 0;
 };
+
+inline util::Result<UptimeByKey> HistoryReader::uptime_many(std::vector<std::string> const& keys,
+                                                            util::TimePoint from,
+                                                            util::TimePoint to) {
+    UptimeByKey out;
+    for (auto const& key : keys) {
+        auto r = uptime(key, from, to);
+        if (!r) {
+            return r.error();
+        }
+        out.insert_or_assign(key, *r);
+    }
+    return out;
+}
+
+inline util::Result<RollupsByKey> HistoryReader::rollups_many(std::vector<std::string> const& keys,
+                                                              util::TimePoint from,
+                                                              util::TimePoint to,
+                                                              std::chrono::seconds bucket) {
+    RollupsByKey out;
+    for (auto const& key : keys) {
+        auto r = rollups(key, from, to, bucket);
+        if (!r) {
+            return r.error();
+        }
+        out.insert_or_assign(key, std::move(*r));
+    }
+    return out;
+}
 
 }  // namespace portwatch::store

@@ -68,6 +68,36 @@ ALTER TABLE target_state ADD COLUMN cert_warned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE target_state ADD COLUMN cert_warned_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN extras TEXT NOT NULL DEFAULT '';
 )",
+    // 4: rollups in three tiers (minute, hour, day; store/sqlite_rollups.cpp), keyed by
+    // (time, series) so that rows are appended in order and pruned as a prefix; latencies in
+    // whole microseconds (varints, not 8-byte reals).
+    R"(
+CREATE TABLE series(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE rollups_minute(
+    t INTEGER NOT NULL, series INTEGER NOT NULL, checks INTEGER NOT NULL,
+    failures INTEGER NOT NULL, lat_count INTEGER NOT NULL, lat_min INTEGER NOT NULL,
+    lat_sum INTEGER NOT NULL, lat_max INTEGER NOT NULL, PRIMARY KEY(t, series)) WITHOUT ROWID;
+CREATE TABLE rollups_hour(
+    t INTEGER NOT NULL, series INTEGER NOT NULL, checks INTEGER NOT NULL,
+    failures INTEGER NOT NULL, lat_count INTEGER NOT NULL, lat_min INTEGER NOT NULL,
+    lat_sum INTEGER NOT NULL, lat_max INTEGER NOT NULL, PRIMARY KEY(t, series)) WITHOUT ROWID;
+CREATE TABLE rollups_day(
+    t INTEGER NOT NULL, series INTEGER NOT NULL, checks INTEGER NOT NULL,
+    failures INTEGER NOT NULL, lat_count INTEGER NOT NULL, lat_min INTEGER NOT NULL,
+    lat_sum INTEGER NOT NULL, lat_max INTEGER NOT NULL, PRIMARY KEY(t, series)) WITHOUT ROWID;
+INSERT INTO series(key) SELECT DISTINCT key FROM rollups ORDER BY key;
+INSERT INTO rollups_minute SELECT r.minute, s.id, r.checks, r.failures, r.lat_count,
+    CAST(round(r.lat_min * 1000) AS INTEGER), CAST(round(r.lat_sum * 1000) AS INTEGER),
+    CAST(round(r.lat_max * 1000) AS INTEGER) FROM rollups r JOIN series s ON s.key = r.key
+    ORDER BY r.minute, s.id;
+INSERT INTO rollups_hour SELECT t / 60, series, sum(checks), sum(failures), sum(lat_count),
+    coalesce(min(CASE WHEN lat_count > 0 THEN lat_min END), 0), sum(lat_sum), max(lat_max)
+    FROM rollups_minute GROUP BY t / 60, series ORDER BY t / 60, series;
+INSERT INTO rollups_day SELECT t / 1440, series, sum(checks), sum(failures), sum(lat_count),
+    coalesce(min(CASE WHEN lat_count > 0 THEN lat_min END), 0), sum(lat_sum), max(lat_max)
+    FROM rollups_minute GROUP BY t / 1440, series ORDER BY t / 1440, series;
+DROP TABLE rollups;
+)",
 };
 
 constexpr char const* upsert_state_sql =
@@ -197,7 +227,6 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(fs::path const& pat
 }
 
 SqliteStore::~SqliteStore() {
-    sqlite3_close_v2(read_db_);
     sqlite3_close_v2(db_);
 }
 
@@ -362,47 +391,12 @@ util::Result<void> SqliteStore::commit_batch(Batch const& batch) {
         }
     }
     if (!batch.rollups.empty()) {
-        Stmt st(db_,
-                "INSERT INTO rollups(key, minute, checks, failures, lat_count, lat_min, lat_sum,"
-                " lat_max) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(key, minute) DO"
-                " UPDATE SET checks = checks + ?3, failures = failures + ?4,"
-                " lat_min = CASE WHEN lat_count = 0 THEN ?6 WHEN ?5 = 0 THEN lat_min"
-                " ELSE min(lat_min, ?6) END, lat_count = lat_count + ?5,"
-                " lat_sum = lat_sum + ?7, lat_max = max(lat_max, ?8)");
-        for (auto const& r : batch.rollups) {
-            if (!st.bind(1, r.key)
-                     .bind(2, r.minute)
-                     .bind(3, static_cast<std::int64_t>(r.checks))
-                     .bind(4, static_cast<std::int64_t>(r.failures))
-                     .bind(5, static_cast<std::int64_t>(r.latency_count))
-                     .bind(6, r.latency_min_ms)
-                     .bind(7, r.latency_sum_ms)
-                     .bind(8, r.latency_max_ms)
-                     .run()) {
-                return db_error(db_, "save rollup");
-            }
+        if (auto r = write_rollups(batch.rollups); !r) {
+            series_ids_.clear();  // ids of this transaction are rolled back with it
+            return r;
         }
     }
     return tx.commit();
-}
-
-util::Result<void> SqliteStore::prune(util::TimePoint before) {
-    Transaction tx(db_);
-    if (!tx.ok()) {
-        return db_error(db_, "begin");
-    }
-    Stmt r(db_, "DELETE FROM rollups WHERE minute < ?1");
-    Stmt t(db_, "DELETE FROM transitions WHERE time < ?1");
-    if (!r.bind(1, to_minute(before)).run() || !t.bind(1, to_us(before)).run()) {
-        return db_error(db_, "prune history");
-    }
-    if (auto c = tx.commit(); !c) {
-        return c;
-    }
-    // Hourly: the WAL gives back what the deletes freed. Best effort (a reader may hold it);
-    // a full disk makes room in commit() anyway.
-    [[maybe_unused]] auto const truncated = checkpoint();
-    return {};
 }
 
 }  // namespace portwatch::store

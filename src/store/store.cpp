@@ -22,6 +22,14 @@ util::Result<void> Store::prune(util::TimePoint /*before*/) {
     return {};
 }
 
+util::Result<bool> Store::compact(util::TimePoint /*now*/, util::TimePoint before,
+                                  std::size_t /*max_rows*/) {
+    if (auto r = prune(before); !r) {
+        return r.error();
+    }
+    return false;
+}
+
 HistoryReader* Store::history() {
     return nullptr;
 }

@@ -87,6 +87,12 @@ class Store {
     /// Deletes history (transitions, rollups) older than `before`; nothing to do without.
     virtual util::Result<void> prune(util::TimePoint before);
 
+    /// One bounded step of history upkeep at `now`: what prune(before) deletes, and rows of
+    /// the finer rollup tiers past their own keep time (store/sqlite.hpp), at most `max_rows`
+    /// rows. True when more remains (call again). The default runs prune(before) whole.
+    virtual util::Result<bool> compact(util::TimePoint now, util::TimePoint before,
+                                       std::size_t max_rows);
+
     /// History reads for the HTTP layer (safe from another thread), or null for a store that
     /// keeps no history.
     virtual HistoryReader* history();

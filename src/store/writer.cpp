@@ -54,8 +54,16 @@ void Writer::loop() {
             queue_.pop_front();
         }
         if (job.prune_before) {
-            if (auto r = store_.prune(*job.prune_before); !r) {
+            // One bounded step; the rest after the batches queued meanwhile.
+            auto r =
+                store_.compact(util::Clock::now(), *job.prune_before, options_.prune_step_rows);
+            if (!r) {
                 log::warn("cannot prune history: {}", r.error().message);
+            } else if (*r) {
+                std::lock_guard lock(mutex_);
+                if (!stopping_) {
+                    queue_.push_back(std::move(job));
+                }
             }
             continue;
         }

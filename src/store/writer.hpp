@@ -29,6 +29,8 @@ class Writer {
     struct Options {
         std::chrono::milliseconds retry_every{1000};
         int shutdown_retries = 3;
+        /// Rows one step of history pruning deletes at most (Store::compact()).
+        std::size_t prune_step_rows = 20'000;
     };
 
     explicit Writer(Store& store) : Writer(store, Options{}) {}
@@ -39,7 +41,8 @@ class Writer {
 
     /// Queues a batch; `done` (may be empty) runs once it is saved or given up.
     void submit(Batch batch, Done done = {});
-    /// Queues Store::prune(before), after the batches queued so far.
+    /// Queues history pruning (Store::compact() at the time it runs, with `before`), after
+    /// the batches queued so far, in bounded steps between later batches.
     void prune(util::TimePoint before);
     /// Commits what is queued, then stops the thread. What could not be saved is logged in
     /// one line with a count.

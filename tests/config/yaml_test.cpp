@@ -72,6 +72,7 @@ http:
   auth: {basic: {user: admin, hash: "sha256:30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"}}
   limits: {max_connections: 10, request_timeout: 3s}
   title: "운영 현황"
+  metrics: {per_target_histograms: true}
 log_level: debug
 )";
     auto const f = parse_config(text, dir / "portwatch.yaml");
@@ -113,6 +114,7 @@ log_level: debug
     EXPECT_EQ(c.http->max_connections, 10u);
     EXPECT_EQ(c.http->request_timeout, milliseconds(3000));
     EXPECT_EQ(c.http->title, "운영 현황");
+    EXPECT_TRUE(c.http->per_target_histograms);
     EXPECT_EQ(c.log_level, "debug");
 }
 
@@ -193,6 +195,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"group_key", "groups:\n  db: {notfy: []}\n",
                   "p.yaml:2:8: groups.db.notfy: unknown key"},
         ErrorCase{"auth", "http:\n  auth: {basic: {user: x}}\n", "http.auth.basic: needs both"},
+        ErrorCase{"metrics_key", "http:\n  metrics: {per_target_histogram: true}\n",
+                  "p.yaml:2:13: http.metrics.per_target_histogram: unknown key"},
         // Issue 13 item 6: what failed only at run time fails `validate -c` too.
         ErrorCase{"auth_hash_not_crypt", "http:\n  auth: {basic: {user: x, hash: hunter2}}\n",
                   "p.yaml:2:33: http.auth.basic.hash: not a password hash"},

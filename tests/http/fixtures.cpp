@@ -22,7 +22,8 @@ http::Snapshot make_snapshot() {
         .checks_total = 120,
         .transitions_total = 1,
     };
-    web.duration_counts = {0, 0, 10, 100, 120, 120, 120, 120, 120, 120, 120, 120, 120};
+    web.duration_counts = {0,   0,   10,  100, 120, 120, 120, 120, 120,
+                           120, 120, 120, 120, 120, 120, 120, 120};
     web.duration_sum = 0.5;
     http::TargetView db{
         .id = "db",
@@ -40,7 +41,7 @@ http::Snapshot make_snapshot() {
         .failures_by_reason = {{"refused", 3}, {"timeout", 1}},
         .transitions_total = 2,
     };
-    db.duration_counts = {1, 2, 3, 4, 50, 50, 50, 50, 50, 50, 50, 50, 50};
+    db.duration_counts = {1, 2, 3, 4, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50};
     db.duration_sum = 0.1;
     http::TargetView fresh{
         .id = "new",
@@ -60,7 +61,7 @@ http::Snapshot make_snapshot() {
         .config_loaded = true,
         .store_writable = true,
     };
-    s.process.lateness_counts = {5, 9, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
+    s.process.lateness_counts = {5, 9, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
     return s;
 }
 

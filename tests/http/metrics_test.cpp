@@ -1,5 +1,7 @@
 #include "http/metrics.hpp"
 
+#include <zlib.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -121,7 +123,8 @@ TEST(MetricsTest, CountersGaugesAndProcess) {
 }
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeWithInf) {
-    auto const out = render_metrics(make_snapshot(), MetricsFormat::prometheus);
+    auto const out =
+        render_metrics(make_snapshot(), MetricsFormat::prometheus, {.per_target_histograms = true});
     std::string const web = R"(target="web",host="127.0.0.1",port="8080",group="prod",team="blue")";
     std::string const expected =
         "portwatch_probe_duration_seconds_bucket{" + web + ",le=\"0.0005\"} 0\n" +
@@ -242,6 +245,101 @@ TEST(MetricsTest, FiftyThousandTargets) {
     EXPECT_EQ(promtool_problems(
                   render_metrics(test::make_large_snapshot(2'000), MetricsFormat::prometheus)),
               "");
+}
+
+/// Samples (not comments) whose labels name `target="NAME"`.
+std::size_t series_of(std::string const& out, std::string const& name) {
+    std::size_t n = 0;
+    auto const label = "{target=\"" + name + "\",";
+    for (std::size_t pos = 0; (pos = out.find(label, pos)) != std::string::npos; ++pos)
+        ++n;
+    return n;
+}
+
+TEST(MetricsTest, DefaultsKeepAtMostTenSeriesPerTargetAndOneHistogram) {
+    auto const s = test::make_large_snapshot(1'000);
+    auto const out = render_metrics(s, MetricsFormat::prometheus);
+    // An up target and a down one (t00016: refused).
+    EXPECT_LE(series_of(out, "t00000"), 10u);
+    EXPECT_LE(series_of(out, "t00016"), 10u);
+    EXPECT_GE(series_of(out, "t00016"), 8u);
+    EXPECT_LE(out.size(), 1'000u * 1'500u);
+    EXPECT_FALSE(contains(out, "portwatch_probe_duration_seconds_bucket{target="));
+    // The process-wide histogram: every target's checks, buckets up to 60 s.
+    EXPECT_TRUE(contains(out, "portwatch_probe_duration_seconds_bucket{le=\"0.005\"} 100000\n"));
+    EXPECT_TRUE(contains(out, "portwatch_probe_duration_seconds_bucket{le=\"60.0\"} 100000\n"));
+    EXPECT_TRUE(contains(out, "portwatch_probe_duration_seconds_count 100000\n"));
+    auto const with = render_metrics(s, MetricsFormat::prometheus, {.per_target_histograms = true});
+    EXPECT_EQ(series_of(with, "t00000"), series_of(out, "t00000") + 19);
+    EXPECT_EQ(promtool_problems(out), "");
+}
+
+TEST(MetricsTest, FailureCounterPresentFromZero) {
+    auto const out = render_metrics(make_snapshot(), MetricsFormat::prometheus);
+    std::string const web = R"(target="web",host="127.0.0.1",port="8080",group="prod",team="blue")";
+    std::string const db = R"(target="db",host="127.0.0.1",port="5432",group="prod")";
+    EXPECT_TRUE(contains(out, "portwatch_checks_failed_total{" + web + "} 0\n")) << out;
+    EXPECT_TRUE(contains(out, "portwatch_checks_failed_total{" + db + "} 4\n"));
+}
+
+TEST(MetricsTest, ProcessReloadAndCanaryMetrics) {
+    auto s = make_snapshot();
+    s.process.last_reload_successful = false;
+    s.process.last_reload_success = test::http_now - std::chrono::seconds(60);
+    s.process.canaries = 2;
+    s.process.connectivity_up = false;
+    auto const stats = read_process_stats();
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_GT(stats->open_fds, 2);
+    EXPECT_GT(stats->resident_bytes, 0);
+    EXPECT_GT(stats->start_time_seconds, 1.7e9);
+    auto const out = render_metrics(s, MetricsFormat::prometheus, {.process = stats});
+    for (auto const* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+                             "process_virtual_memory_bytes ", "process_open_fds ",
+                             "process_max_fds ", "process_start_time_seconds "})
+        EXPECT_TRUE(contains(out, std::string("\n") + name)) << name;
+    EXPECT_TRUE(contains(out, "portwatch_config_last_reload_successful 0\n"));
+    EXPECT_TRUE(
+        contains(out, "portwatch_config_last_reload_success_timestamp_seconds 1749988740\n"));
+    EXPECT_TRUE(contains(out, "portwatch_canaries 2\n"));
+    EXPECT_TRUE(contains(out, "portwatch_connectivity_up 0\n"));
+    EXPECT_FALSE(contains(render_metrics(s, MetricsFormat::prometheus), "process_open_fds"));
+    EXPECT_EQ(promtool_problems(out), "");
+}
+
+std::string gunzip(std::string const& in) {
+    z_stream z{};
+    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    std::string out;
+    char buf[65536];
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        z.next_out = reinterpret_cast<Bytef*>(buf);
+        z.avail_out = sizeof buf;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.append(buf, sizeof buf - z.avail_out);
+    }
+    inflateEnd(&z);
+    EXPECT_EQ(rc, Z_STREAM_END);
+    return out;
+}
+
+TEST(MetricsTest, GzipRoundTripAndAcceptEncoding) {
+    auto const out = render_metrics(test::make_large_snapshot(1'000), MetricsFormat::prometheus);
+    auto const zipped = gzip(out);
+    ASSERT_GE(zipped.size(), 2u);
+    EXPECT_EQ(static_cast<unsigned char>(zipped[0]), 0x1f);  // gzip magic
+    EXPECT_LT(zipped.size() * 5, out.size());
+    EXPECT_EQ(gunzip(zipped), out);
+    EXPECT_TRUE(accepts_gzip("gzip"));
+    EXPECT_TRUE(accepts_gzip("deflate, GZIP;q=0.5"));
+    EXPECT_TRUE(accepts_gzip("br, *"));
+    EXPECT_FALSE(accepts_gzip(""));
+    EXPECT_FALSE(accepts_gzip("identity"));
+    EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+    EXPECT_FALSE(accepts_gzip("gzipx"));
 }
 
 }  // namespace

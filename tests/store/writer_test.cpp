@@ -1,6 +1,7 @@
 #include "store/writer.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -124,6 +125,61 @@ TEST(Writer, AtShutdownAFailingStoreIsOneLineWithACount) {
     EXPECT_NE(err.find("cannot write test:store: disk on fire; 50 batches not saved at shutdown"),
               std::string::npos)
         << err;
+}
+
+/// A store whose history upkeep takes `steps` bounded steps.
+class SteppedPruneStore final : public Store {
+  public:
+    util::Result<Loaded> load() override { return Loaded{}; }
+    util::Result<void> commit(Batch const& batch) override {
+        std::unique_lock lock(mutex_);
+        // The first batch waits (at most 10 s) until the test has queued the rest.
+        cv.wait_for(lock, 10s, [this] { return open; });
+        log.push_back(batch.removed.front());
+        return {};
+    }
+    util::Result<std::vector<OutboxEntry>> claim(std::string const&, std::size_t,
+                                                 std::chrono::milliseconds,
+                                                 util::TimePoint) override {
+        return std::vector<OutboxEntry>{};
+    }
+    util::Result<bool> compact(util::TimePoint, util::TimePoint, std::size_t max_rows) override {
+        std::lock_guard lock(mutex_);
+        log.push_back("step " + std::to_string(max_rows));
+        return --steps > 0;
+    }
+    util::Result<void> lock(std::chrono::milliseconds) override { return {}; }
+    std::string describe() const override { return "test:store"; }
+
+    std::mutex mutex_;
+    std::condition_variable cv;
+    bool open = false;
+    int steps = 3;
+    std::vector<std::string> log;
+};
+
+TEST(Writer, PrunesInBoundedStepsBetweenLaterBatches) {
+    SteppedPruneStore store;
+    Writer writer(store, {.prune_step_rows = 7});
+    writer.submit(batch_named("a"));
+    writer.prune(util::TimePoint{});
+    writer.submit(batch_named("b"));
+    {
+        std::lock_guard lock(store.mutex_);
+        store.open = true;
+    }
+    store.cv.notify_all();
+    for (int i = 0; i < 500; ++i) {
+        {
+            std::lock_guard lock(store.mutex_);
+            if (store.log.size() >= 5)
+                break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    writer.stop();
+    // One step, the batch queued behind it, then the other steps.
+    EXPECT_EQ(store.log, (std::vector<std::string>{"a", "step 7", "b", "step 7", "step 7"}));
 }
 
 }  // namespace
