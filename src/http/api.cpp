@@ -339,8 +339,8 @@ std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
     return dump(j);
 }
 
-std::string render_error(std::string_view message) {
-    return dump(json{{"error", message}});
+std::string render_error(int status, std::string_view message) {
+    return dump(json{{"error", json{{"code", status}, {"message", message}}}});
 }
 
 }  // namespace portwatch::http

@@ -80,8 +80,9 @@ StatusSelection select_status_targets(http::Snapshot const& snapshot, StatusQuer
 std::string render_status_data(http::Snapshot const& snapshot, StatusSelection const& selection,
                                std::vector<StatusHistory> const& histories);
 
-/// {"error": message} for an error response.
-std::string render_error(std::string_view message);
+/// {"error": {"code": STATUS, "message": "..."}} for an error response (the server layer's
+/// 400/413/414/431/503 answers use it too).
+std::string render_error(int status, std::string_view message);
 
 /// "2025-06-15T12:00:00.123Z", or "" for the epoch (never happened).
 std::string format_utc(util::TimePoint t);
