@@ -1,5 +1,3 @@
-#include <algorithm>
-
 #include "config/config.hpp"
 #include "http/server.hpp"
 
