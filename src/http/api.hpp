@@ -12,9 +12,16 @@
 
 namespace portwatch::http {
 
+/// The group filter value meaning "targets without a group" (`group=-`).
+inline constexpr std::string_view no_group = "-";
+
+/// True when a target of `group` passes the group= filter `filter`: empty passes every
+/// target, "-" those without a group, anything else that group only.
+bool group_matches(std::string_view filter, std::string_view group);
+
 /// Filters and page of GET /api/v1/targets.
 struct TargetQuery {
-    std::string group;                  ///< empty: every group
+    std::string group;                  ///< empty: every group; "-": targets without one
     std::optional<eval::Status> state;  ///< empty: every state
     std::size_t offset = 0;
     std::size_t limit = 100;  ///< 1..max_page
@@ -51,13 +58,14 @@ std::string render_targets(http::Snapshot const& snapshot, TargetQuery const& qu
 std::string render_target(http::Snapshot const& snapshot, http::TargetView const& target,
                           TargetHistory const& history);
 
-/// {"events": [...]}: transitions newest first, each with the target id when known.
-std::string render_events(http::Snapshot const& snapshot,
-                          std::vector<store::Transition> const& transitions);
+/// {"events": [...], "next": URL or null}: transitions newest first, each with the target id
+/// when known; `next` is the next page's URL (empty: none).
+std::string render_events(Snapshot const& snap, std::vector<store::Transition> const& trs,
+                          std::string const& next = "");
 
 /// Filter and size of the status page and GET /api/v1/status.
 struct StatusQuery {
-    std::string group;  ///< empty: every group
+    std::string group;  ///< empty: every group; "-": targets without one
     std::size_t limit = 500;
     bool operator==(StatusQuery const&) const = default;
 };

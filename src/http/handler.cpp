@@ -6,6 +6,7 @@
 
 #include "http/api.hpp"
 #include "http/badge.hpp"
+#include "http/events.hpp"
 #include "http/history.hpp"
 #include "http/status_page.hpp"
 #include "http/url.hpp"
@@ -150,22 +151,21 @@ Reply Handler::handle(Request const& req) {
             return json_reply(200, render_target(*snap, *target, history));
         }
         if (seg.size() == 3 && seg[2] == "events") {
-            auto limit = parse_limit(url, 100);
-            if (!limit)
-                return error_reply(400, limit.error().message);
-            std::string key;
-            if (auto it = url.query.find("target"); it != url.query.end() && !it->second.empty()) {
-                auto const* target = find_target(*snap, it->second);
+            auto q = parse_events_query(url);
+            if (!q)
+                return error_reply(400, q.error().message);
+            if (!q->target.empty()) {
+                auto const* target = find_target(*snap, q->target);
                 if (target == nullptr)
                     return error_reply(404, "no such target");
-                key = history_key(*target);
+                q->key = history_key(*target);
             }
             if (!history_)
                 return json_reply(200, render_events(*snap, {}));
-            auto trs = history_->transitions(key, *limit);
-            if (!trs)
-                return error_reply(503, "history unavailable: " + trs.error().message);
-            return json_reply(200, render_events(*snap, *trs));
+            auto page = read_events(*history_, *q);
+            if (!page)
+                return error_reply(503, "history unavailable: " + page.error().message);
+            return json_reply(200, render_events_page(*snap, *q, *page));
         }
         return error_reply(404, "no such endpoint");
     }
