@@ -118,6 +118,8 @@ struct Daemon::Impl {
     bool flush_wanted = false;  ///< flush at the next flush_period tick
     std::uint64_t notifications_sent = 0;
     std::uint64_t notifications_failed = 0;
+    /// Refusals and last errors per destination this run, for /api/v1/daemon.
+    std::map<std::string, http::DestinationView> destination_stats;
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};

@@ -110,6 +110,9 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
         case Kind::failed:
         case Kind::permanent:
             ++notifications_failed;
+            destination_stats[change.entry.destination].last_error = change.result.detail;
+            destination_stats[change.entry.destination].refused +=
+                change.kind == Kind::permanent ? 1 : 0;
             batch.outbox_put.push_back(change.entry);
             flush_wanted = true;
             break;

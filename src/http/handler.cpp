@@ -6,6 +6,7 @@
 
 #include "http/api.hpp"
 #include "http/badge.hpp"
+#include "http/daemon_api.hpp"
 #include "http/events.hpp"
 #include "http/history.hpp"
 #include "http/status_page.hpp"
@@ -129,6 +130,8 @@ Reply Handler::handle(Request const& req) {
     if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
         if (seg.size() == 3 && seg[2] == "status")
             return status_data(snap, url, false);
+        if (seg.size() == 3 && seg[2] == "daemon")
+            return json_reply(200, render_daemon(*snap));
         if (seg.size() == 3 && seg[2] == "targets") {
             auto q = parse_target_query(url);
             if (!q)

@@ -53,6 +53,16 @@ struct TargetView {
     double duration_sum = 0;
 };
 
+/// One notification destination as /api/v1/daemon shows it.
+struct DestinationView {
+    std::string name;           ///< the notifier's name; "" = the seed list's default
+    std::size_t pending = 0;    ///< entries held (in flight included)
+    std::uint64_t refused = 0;  ///< permanent refusals this run (kept in the store, not retried)
+    std::string last_error;     ///< of the last failed or refused attempt this run
+
+    bool operator==(DestinationView const&) const = default;
+};
+
 /// Process-wide numbers.
 struct ProcessView {
     std::string version;
@@ -65,6 +75,11 @@ struct ProcessView {
     double lateness_sum = 0;
     bool config_loaded = false;
     bool store_writable = false;
+    /// Per destination with entries held or a failure this run, by name.
+    std::vector<DestinationView> destinations;
+    /// The connectivity self-check: false while every canary fails.
+    bool connectivity_ok = true;
+    std::size_t canaries = 0;
 };
 
 /// An immutable picture of the daemon, published whole after each scheduling tick (or at a
