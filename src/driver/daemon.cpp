@@ -387,16 +387,7 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
     pv.lateness_sum = lateness.sum();
     pv.config_loaded = true;
     pv.store_writable = writer && writer->healthy();
-    auto stats = destination_stats;
-    if (outbox) {
-        for (auto const& e : outbox->entries()) {
-            ++stats[e.destination].pending;
-        }
-    }
-    for (auto& [name, d] : stats) {
-        d.name = name;
-        pv.destinations.push_back(std::move(d));
-    }
+    pv.destinations = destination_views();
     pv.connectivity_ok = !canaries || canaries->ok();
     pv.canaries = config.connectivity.canaries.size();
     return snap;

@@ -120,6 +120,8 @@ struct Daemon::Impl {
     std::uint64_t notifications_failed = 0;
     /// Refusals and last errors per destination this run, for /api/v1/daemon.
     std::map<std::string, http::DestinationView> destination_stats;
+    /// destination_stats with the entries each destination holds now (daemon_outbox.cpp).
+    std::vector<http::DestinationView> destination_views() const;
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};

@@ -120,4 +120,19 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
     publisher.mark_stale();
 }
 
+std::vector<http::DestinationView> Daemon::Impl::destination_views() const {
+    auto stats = destination_stats;
+    if (outbox) {
+        for (auto const& e : outbox->entries()) {
+            ++stats[e.destination].pending;
+        }
+    }
+    std::vector<http::DestinationView> out;
+    for (auto& [name, d] : stats) {
+        d.name = name;
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
 }  // namespace portwatch::driver

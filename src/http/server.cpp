@@ -75,7 +75,7 @@ bool Core::make_room(std::string const& peer) {
     }
     Connection* victim = nullptr;
     if (from_peer >= options.max_connections_per_address) {
-        victim = oldest_peer != nullptr ? oldest_peer : nullptr;
+        victim = oldest_peer;
         if (victim == nullptr) {
             warn(limited.note(peer, SteadyClock::now()));
             return false;
