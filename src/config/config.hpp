@@ -66,7 +66,10 @@ struct HttpConfig {
     std::string basic_hash;  ///< auth.basic.hash (crypt(3)-style or sha256:HEX, HTTP decides)
     std::string bearer_token;
     std::size_t max_connections = 256;
-    Duration request_timeout{10000};
+    std::size_t max_connections_per_address = 64;
+    Duration request_timeout{10000};  ///< idle keep-alive connection
+    Duration header_timeout{10000};   ///< a request's head (and body) must arrive within
+    bool public_status = false;       ///< status page, /api/v1/status, badges without auth
     std::size_t max_request_bytes = 16 * 1024;
     std::string title = "portwatch status";  ///< of the status page
     bool per_target_histograms = false;  ///< metrics.per_target_histograms
@@ -76,7 +79,8 @@ struct HttpConfig {
 
 /// A whole `portwatch.yaml`.
 struct Config {
-    std::filesystem::path file;  ///< the config file itself
+    std::filesystem::path file;                   ///< the config file itself
+    std::vector<std::filesystem::path> includes;  ///< the lists of `include:`, even empty ones
     std::vector<TargetSpec> targets;
     std::vector<NotifierSpec> notifiers;  ///< named, unique; empty = the seed's exec default
     /// `groups:`: per group name, the notifiers its targets go to (when a target and its

@@ -227,7 +227,8 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
                         p.error(n, key, "missing file");
                         continue;
                     }
-                    auto list = load_list(p.resolve(path));
+                    cfg.includes.push_back(p.resolve(path));
+                    auto list = load_list(cfg.includes.back());
                     if (!list) {
                         p.error(n, key,
                                 fmt::format("{}: {}", list.error().message,

@@ -46,9 +46,11 @@ bool is_password_hash(std::string_view h) {
 
 void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
     p.each(
-        n, "http", {"listen", "tls", "auth", "limits", "title", "metrics"},
+        n, "http", {"listen", "tls", "auth", "limits", "title", "metrics", "public_status"},
         [&](auto const& k, auto const& v, auto const& f) {
-            if (k == "listen") {
+            if (k == "public_status") {
+                p.boolean(v, f, h.public_status);
+            } else if (k == "listen") {
                 p.string(v, f, h.listen);
                 if (h.listen.rfind(':') == std::string::npos) {
                     p.error(v, f, "expected HOST:PORT");
@@ -99,10 +101,16 @@ void parse_http(Parser& p, YAML::Node const& n, HttpConfig& h) {
                            }
                        });
             } else {
-                p.each(v, f, {"max_connections", "request_timeout", "max_request_bytes"},
+                p.each(v, f,
+                       {"max_connections", "max_connections_per_address", "request_timeout",
+                        "header_timeout", "max_request_bytes"},
                        [&](auto const& k2, auto const& v2, auto const& f2) {
                            if (k2 == "max_connections") {
                                p.integer(v2, f2, h.max_connections, 1, 100000);
+                           } else if (k2 == "max_connections_per_address") {
+                               p.integer(v2, f2, h.max_connections_per_address, 1, 100000);
+                           } else if (k2 == "header_timeout") {
+                               p.duration(v2, f2, h.header_timeout, Duration(1));
                            } else if (k2 == "request_timeout") {
                                p.duration(v2, f2, h.request_timeout, Duration(1));
                            } else {

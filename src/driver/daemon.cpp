@@ -45,6 +45,9 @@ log::Level parse_level(std::string const& s) {
 /// The config file and every list it includes.
 std::vector<fs::path> watched_files(config::Config const& cfg, TargetTable const& table) {
     std::set<std::string> files{cfg.file.string()};
+    for (auto const& list : cfg.includes) {
+        files.insert(list.string());  // an empty list has no target to name it
+    }
     for (auto const slot : table.view_order()) {
         files.insert(table[slot].spec.target.file);
     }
@@ -150,8 +153,10 @@ void Daemon::Impl::reload(char const* why) {
     config::Config next;
     last_reload_ok = load_config(next, false);
     if (last_reload_ok) {
-        last_reload_success = util::Clock::now();
+        last_reload_success = now();
+        auto const http_before = config.http;
         apply_config(std::move(next));
+        reload_http(http_before);
     }
     util::systemd_notify("READY=1");
 }
@@ -295,21 +300,15 @@ int Daemon::Impl::run() {
     }
     restore_firing();
     // HTTP: its own thread and io_context (never this loop), reading the published snapshot
-    // and the history reader. Changes to http: need a restart. Started before "running:" is
+    // and the history reader; a reload applies changes (reload_http). Started before "running:" is
     // logged, so that a port in use or a bad certificate stops the start (exit 2) first.
     if (config.http) {
-        http_server = std::make_unique<http::Server>(
-            http::options_from_config(*config.http),
-            http::ServerSources{.snapshot = [this] { return publisher.fresh(); },
-                                .history = db->history(),
-                                .now = parts.clock});
-        if (auto r = http_server->start(); !r) {
+        if (auto r = start_http(*config.http); !r) {
             log::error("{}", r.error().message);
             writer->stop();
             history = nullptr;
             return exit_config_errors;
         }
-        log::info("http: serving on {}", http_server->url());
     }
 
     log::info("portwatch {} running: {} target(s) ({} with saved state), {} pending event(s), {}",
@@ -415,6 +414,7 @@ http::SnapshotPtr Daemon::Impl::build_snapshot() const {
         last_reload_success != util::TimePoint{} ? last_reload_success : started;
     pv.canaries = config.connectivity.canaries.size();
     pv.connectivity_up = !canaries || canaries->ok();
+    pv.destinations = destination_views();
     return snap;
 }
 

@@ -56,6 +56,11 @@ struct Daemon::Impl {
     bool load_config(config::Config& out, bool initial);
     void apply_config(config::Config cfg);
     void reload(char const* why);
+    /// Starts the HTTP server of `http` (daemon_http.cpp); the error says why not.
+    util::Result<void> start_http(config::HttpConfig const& http);
+    /// After a reload: applies a changed http: section (or rotated TLS files) by starting a
+    /// new server; when that fails, the previous one keeps serving and the log says so.
+    void reload_http(std::optional<config::HttpConfig> const& before);
     void wait_signal();
     void every(std::chrono::milliseconds period, std::function<void()> fn);
     void arm(Periodic& p);
@@ -127,6 +132,10 @@ struct Daemon::Impl {
     std::map<std::string, std::uint64_t> notifications_coalesced;
     static constexpr std::size_t max_pending_per_destination = 100000;
     std::deque<http::RefusedNotification> refused;  ///< the last 100
+    /// Refusals and last errors per destination this run, for /api/v1/daemon.
+    std::map<std::string, http::DestinationView> destination_stats;
+    /// destination_stats with the entries each destination holds now (daemon_outbox.cpp).
+    std::vector<http::DestinationView> destination_views() const;
 
     // Timers, signals.
     boost::asio::steady_timer tick_timer{io};
@@ -145,6 +154,8 @@ struct Daemon::Impl {
     std::atomic<store::HistoryReader*> history{nullptr};
     /// HTTP on its own thread; declared after db, so it stops before the store closes.
     std::unique_ptr<http::Server> http_server;
+    /// The TLS files' sizes and times when the server started: rotated files are re-read.
+    std::string http_tls_stamp;
 };
 
 }  // namespace portwatch::driver

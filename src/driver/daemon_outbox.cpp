@@ -170,6 +170,9 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
             break;
         case Kind::failed:
             ++notifications_failed;
+            destination_stats[change.entry.destination].last_error = change.result.detail;
+            destination_stats[change.entry.destination].refused +=
+                change.kind == Kind::permanent ? 1 : 0;
             batch.outbox_put.push_back(change.entry);
             flush_wanted = true;
             break;
@@ -178,6 +181,21 @@ void Daemon::Impl::on_outbox_change(notify::OutboxChange const& change) {
             break;
     }
     publisher.mark_stale();
+}
+
+std::vector<http::DestinationView> Daemon::Impl::destination_views() const {
+    auto stats = destination_stats;
+    if (outbox) {
+        for (auto const& e : outbox->entries()) {
+            ++stats[e.destination].pending;
+        }
+    }
+    std::vector<http::DestinationView> out;
+    for (auto& [name, d] : stats) {
+        d.name = name;
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 }  // namespace portwatch::driver

@@ -152,6 +152,12 @@ std::string format_utc(util::TimePoint t) {
                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+bool group_matches(std::string_view filter, std::string_view group) {
+    if (filter.empty())
+        return true;
+    return filter == no_group ? group.empty() : filter == group;
+}
+
 util::Result<TargetQuery> parse_target_query(Url const& url) {
     TargetQuery q;
     if (auto it = url.query.find("group"); it != url.query.end())
@@ -183,7 +189,7 @@ util::Result<std::size_t> parse_limit(Url const& url, std::size_t fallback) {
 TargetPage select_targets(Snapshot const& snap, TargetQuery const& q) {
     TargetPage page;
     for (auto const& t : snap.targets) {
-        if (!q.group.empty() && t.group != q.group)
+        if (!group_matches(q.group, t.group))
             continue;
         if (q.state && t.status != *q.state)
             continue;
@@ -238,7 +244,8 @@ std::string render_target(Snapshot const& snap, TargetView const& t, TargetHisto
     return dump(j);
 }
 
-std::string render_events(Snapshot const& snap, std::vector<store::Transition> const& trs) {
+std::string render_events(Snapshot const& snap, std::vector<store::Transition> const& trs,
+                          std::string const& next) {
     std::map<std::string, std::string, std::less<>> ids;
     for (auto const& t : snap.targets)
         ids.emplace(history_key(t), t.id);
@@ -247,7 +254,8 @@ std::string render_events(Snapshot const& snap, std::vector<store::Transition> c
         auto const it = ids.find(tr.target_key);
         events.push_back(transition_json(tr, it == ids.end() ? std::string() : it->second));
     }
-    return dump(json{{"events", std::move(events)}});
+    return dump(
+        json{{"events", std::move(events)}, {"next", next.empty() ? json(nullptr) : json(next)}});
 }
 
 util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallback_limit) {
@@ -283,7 +291,7 @@ StatusSelection select_status_targets(Snapshot const& snap, StatusQuery const& q
     std::map<std::string_view, std::array<std::size_t, 3>> groups;
     for (auto const& t : snap.targets) {
         ++groups[t.group][static_cast<int>(t.status)];
-        if (!q.group.empty() && t.group != q.group)
+        if (!group_matches(q.group, t.group))
             continue;
         ++sel.total;
         ++sel.counts[static_cast<int>(t.status)];
@@ -382,8 +390,8 @@ std::string render_status_data(Snapshot const& snap, StatusSelection const& sel,
     return dump(j);
 }
 
-std::string render_error(std::string_view message) {
-    return dump(json{{"error", message}});
+std::string render_error(int status, std::string_view message) {
+    return dump(json{{"error", json{{"code", status}, {"message", message}}}});
 }
 
 }  // namespace portwatch::http

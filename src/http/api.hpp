@@ -13,9 +13,16 @@
 
 namespace portwatch::http {
 
+/// The group filter value meaning "targets without a group" (`group=-`).
+inline constexpr std::string_view no_group = "-";
+
+/// True when a target of `group` passes the group= filter `filter`: empty passes every
+/// target, "-" those without a group, anything else that group only.
+bool group_matches(std::string_view filter, std::string_view group);
+
 /// Filters and page of GET /api/v1/targets.
 struct TargetQuery {
-    std::string group;                  ///< empty: every group
+    std::string group;                  ///< empty: every group; "-": targets without one
     std::optional<eval::Status> state;  ///< empty: every state
     std::size_t offset = 0;
     std::size_t limit = 100;  ///< 1..max_page
@@ -52,13 +59,14 @@ std::string render_targets(http::Snapshot const& snapshot, TargetQuery const& qu
 std::string render_target(http::Snapshot const& snapshot, http::TargetView const& target,
                           TargetHistory const& history);
 
-/// {"events": [...]}: transitions newest first, each with the target id when known.
-std::string render_events(http::Snapshot const& snapshot,
-                          std::vector<store::Transition> const& transitions);
+/// {"events": [...], "next": URL or null}: transitions newest first, each with the target id
+/// when known; `next` is the next page's URL (empty: none).
+std::string render_events(Snapshot const& snap, std::vector<store::Transition> const& trs,
+                          std::string const& next = "");
 
 /// Filter and page of the status page and GET /api/v1/status.
 struct StatusQuery {
-    std::string group;                  ///< empty: every group
+    std::string group;                  ///< empty: every group; "-": targets without one
     std::optional<eval::Status> state;  ///< empty: every state
     std::size_t offset = 0;             ///< UP targets skipped (the UP list is paged)
     std::size_t limit = 500;            ///< UP targets per page
@@ -94,8 +102,9 @@ StatusSelection select_status_targets(http::Snapshot const& snapshot, StatusQuer
 std::string render_status_data(http::Snapshot const& snapshot, StatusSelection const& selection,
                                std::vector<StatusHistory> const& histories);
 
-/// {"error": message} for an error response.
-std::string render_error(std::string_view message);
+/// {"error": {"code": STATUS, "message": "..."}} for an error response (the server layer's
+/// 400/413/414/431/503 answers use it too).
+std::string render_error(int status, std::string_view message);
 
 /// "2025-06-15T12:00:00.123Z", or "" for the epoch (never happened).
 std::string format_utc(util::TimePoint t);

@@ -18,6 +18,9 @@ HttpOptions options_from_config(config::HttpConfig const& c) {
     o.max_body_bytes = c.max_request_bytes;
     o.idle_timeout = c.request_timeout;
     o.per_target_histograms = c.per_target_histograms;
+    // A request's head must come well within the idle time (slow-header clients).
+    o.header_timeout =
+        std::min<std::chrono::milliseconds>(o.idle_timeout, std::chrono::seconds(10));
     return o;
 }
 

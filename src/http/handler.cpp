@@ -1,16 +1,13 @@
 #include "http/handler.hpp"
 
-#include <crypt.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "http/api.hpp"
 #include "http/badge.hpp"
+#include "http/daemon_api.hpp"
+#include "http/events.hpp"
 #include "http/history.hpp"
 #include "http/status_page.hpp"
 #include "http/url.hpp"
@@ -19,7 +16,6 @@ namespace portwatch::http {
 namespace {
 
 constexpr char const* json_type = "application/json; charset=utf-8";
-constexpr std::size_t verified_cache_size = 64;
 constexpr std::size_t target_transitions = 20;
 
 std::shared_ptr<std::string const> text(std::string s) {
@@ -31,7 +27,7 @@ Reply json_reply(int status, std::string body) {
 }
 
 Reply error_reply(int status, std::string_view message) {
-    return json_reply(status, render_error(message));
+    return json_reply(status, render_error(status, message));
 }
 
 Reply svg_reply(std::string body) {
@@ -41,67 +37,6 @@ Reply svg_reply(std::string body) {
                  .headers = {{"Cache-Control", "no-cache, max-age=0"}}};
 }
 
-bool equal_constant_time(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string sha256(std::string_view s) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
-    return std::string(reinterpret_cast<char const*>(digest), sizeof digest);
-}
-
-std::optional<std::string> base64_decode(std::string_view s) {
-    if (s.empty() || s.size() % 4 != 0)
-        return std::nullopt;
-    std::string out(s.size() / 4 * 3, '\0');
-    int const n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<unsigned char const*>(s.data()),
-                                  static_cast<int>(s.size()));
-    if (n < 0)
-        return std::nullopt;
-    // EVP_DecodeBlock counts padding as zero bytes.
-    std::size_t pad = 0;
-    for (auto it = s.rbegin(); it != s.rend() && *it == '='; ++it)
-        ++pad;
-    out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(pad, 2));
-    return out;
-}
-
-/// True when `password` hashes to `hash`: "sha256:HEX", or crypt(3), whose hash names its
-/// method (yescrypt, bcrypt, sha512crypt).
-bool check_password(std::string const& password, std::string const& hash) {
-    if (hash.starts_with("sha256:")) {
-        std::string hex;
-        for (unsigned char c : sha256(password))
-            hex += fmt::format("{:02x}", c);
-        std::string expected = hash.substr(7);
-        for (auto& c : expected)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return equal_constant_time(hex, expected);
-    }
-    crypt_data data{};
-    char const* out = ::crypt_rn(password.c_str(), hash.c_str(), &data, sizeof data);
-    return out != nullptr && out[0] != '*' && equal_constant_time(out, hash);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-/// The challenges of a 401: one per configured scheme.
-std::string challenges(HttpOptions const& o) {
-    std::string out;
-    if (!o.basic_auth_user.empty())
-        out = R"(Basic realm="portwatch", charset="UTF-8")";
-    if (!o.bearer_token.empty())
-        out += std::string(out.empty() ? "" : ", ") + R"(Bearer realm="portwatch")";
-    return out;
-}
-
 bool is_get(Request const& r) {
     return r.method == "GET" || r.method == "HEAD";
 }
@@ -109,7 +44,7 @@ bool is_get(Request const& r) {
 }  // namespace
 
 Handler::Handler(HttpOptions const& options, ServerSources sources)
-    : options_(options), sources_(std::move(sources)) {
+    : options_(options), sources_(std::move(sources)), auth_(options) {
     if (sources_.history != nullptr) {
         history_ = std::make_unique<CachedHistory>(
             *sources_.history, [this] { return now(); }, options_.history_cache);
@@ -124,37 +59,24 @@ util::TimePoint Handler::now() const {
     return sources_.now ? sources_.now() : util::Clock::now();
 }
 
-bool Handler::authorized(std::string const& header) {
-    if (!options_.auth_enabled())
+bool Handler::needs_auth(Request const& req) const {
+    Url const url = parse_url(req.target);
+    auto const& seg = url.segments;
+    if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz"))
+        return false;
+    if (!options_.public_status)
         return true;
-    std::string_view h = header;
-    auto const digest = sha256(h);
-    if (std::find(verified_.begin(), verified_.end(), digest) != verified_.end())
-        return true;
-    // "SCHEME credentials"; the scheme is case-insensitive (RFC 7235), spaces may repeat.
-    auto const space = h.find(' ');
-    auto const scheme = h.substr(0, space);
-    auto credentials = space == std::string_view::npos ? std::string_view() : h.substr(space);
-    while (credentials.starts_with(' '))
-        credentials.remove_prefix(1);
-    bool ok = false;
-    if (!options_.bearer_token.empty() && iequals(scheme, "Bearer")) {
-        ok = equal_constant_time(credentials, options_.bearer_token);
-    } else if (!options_.basic_auth_user.empty() && iequals(scheme, "Basic")) {
-        auto const decoded = base64_decode(credentials);
-        auto const colon = decoded ? decoded->find(':') : std::string::npos;
-        if (colon != std::string::npos) {
-            ok = equal_constant_time(std::string_view(*decoded).substr(0, colon),
-                                     options_.basic_auth_user) &&
-                 check_password(decoded->substr(colon + 1), options_.basic_auth_hash);
-        }
-    }
-    if (ok) {
-        if (verified_.size() >= verified_cache_size)
-            verified_.erase(verified_.begin());
-        verified_.push_back(digest);
-    }
-    return ok;
+    // The public part: what a status page shows, never /metrics or the rest of the API.
+    bool const page = seg.empty() || (seg.size() == 1 && seg[0] == "index.html");
+    bool const status = seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "status";
+    bool const open = !seg.empty() && (seg[0] == "badge" || seg[0] == "assets");
+    return !(page || status || open);
+}
+
+Reply Handler::unauthorized() const {
+    auto reply = error_reply(401, "authentication required");
+    reply.headers.emplace_back("WWW-Authenticate", auth_.challenges());
+    return reply;
 }
 
 Reply Handler::handle(Request const& req) {
@@ -162,11 +84,6 @@ Reply Handler::handle(Request const& req) {
     auto const& seg = url.segments;
     bool const health = seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz");
 
-    if (!health && !authorized(req.authorization)) {
-        auto reply = error_reply(401, "authentication required");
-        reply.headers.emplace_back("WWW-Authenticate", challenges(options_));
-        return reply;
-    }
     // Nothing here changes state: every endpoint is read-only.
     if (!is_get(req)) {
         auto reply = error_reply(405, "only GET and HEAD are supported");
@@ -216,6 +133,8 @@ Reply Handler::handle(Request const& req) {
     if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
         if (seg.size() == 3 && seg[2] == "status")
             return status_data(snap, url, false);
+        if (seg.size() == 3 && seg[2] == "daemon")
+            return json_reply(200, render_daemon(*snap));
         if (seg.size() == 3 && seg[2] == "targets") {
             auto q = parse_target_query(url);
             if (!q)
@@ -238,22 +157,21 @@ Reply Handler::handle(Request const& req) {
             return json_reply(200, render_target(*snap, *target, history));
         }
         if (seg.size() == 3 && seg[2] == "events") {
-            auto limit = parse_limit(url, 100);
-            if (!limit)
-                return error_reply(400, limit.error().message);
-            std::string key;
-            if (auto it = url.query.find("target"); it != url.query.end() && !it->second.empty()) {
-                auto const* target = find_target(*snap, it->second);
+            auto q = parse_events_query(url);
+            if (!q)
+                return error_reply(400, q.error().message);
+            if (!q->target.empty()) {
+                auto const* target = find_target(*snap, q->target);
                 if (target == nullptr)
                     return error_reply(404, "no such target");
-                key = history_key(*target);
+                q->key = history_key(*target);
             }
             if (!history_)
                 return json_reply(200, render_events(*snap, {}));
-            auto trs = history_->transitions(key, *limit);
-            if (!trs)
-                return error_reply(503, "history unavailable: " + trs.error().message);
-            return json_reply(200, render_events(*snap, *trs));
+            auto page = read_events(*history_, *q);
+            if (!page)
+                return error_reply(503, "history unavailable: " + page.error().message);
+            return json_reply(200, render_events_page(*snap, *q, *page));
         }
         return error_reply(404, "no such endpoint");
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http/api.hpp"
+#include "http/auth.hpp"
 #include "http/history.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
@@ -20,6 +21,7 @@ struct Request {
     std::string authorization;
     std::string accept;
     std::string accept_encoding;
+    std::string peer;  ///< the client's address, for logs
 };
 
 /// A response: the body is shared so that a cached /metrics page is written without a copy.
@@ -39,10 +41,17 @@ class Handler {
     Handler(Handler const&) = delete;
     Handler& operator=(Handler const&) = delete;
 
+    /// Whether `request` needs credentials (health probes never do; with public_status the
+    /// status page, /api/v1/status, badges and assets neither).
+    bool needs_auth(Request const& request) const;
+    /// The quick and slow halves of authentication (see Authenticator).
+    Authenticator& auth() { return auth_; }
+    /// The 401 with its challenges.
+    Reply unauthorized() const;
+    /// Answers a request whose credentials have been checked.
     Reply handle(Request const& request);
 
   private:
-    bool authorized(std::string const& header);
     Reply metrics(Request const& request, http::SnapshotPtr const& snap);
     Reply status_data(http::SnapshotPtr const& snap, Url const& url, bool page);
     util::TimePoint now() const;
@@ -53,8 +62,7 @@ class Handler {
     std::unique_ptr<CachedHistory> history_;
     /// The status data's history, read on a thread of its own; null without history.
     std::unique_ptr<HistoryWorker> history_worker_;
-    /// Authorization headers that passed (as SHA-256 digests): crypt(3) is slow on purpose.
-    std::vector<std::string> verified_;
+    Authenticator auth_;
     struct Cached {
         http::SnapshotPtr snapshot;
         std::shared_ptr<std::string const> body;

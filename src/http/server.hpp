@@ -43,8 +43,23 @@ struct HttpOptions {
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t max_connections = 512;
-    /// A connection that sends nothing for this long (between or inside requests) is closed.
+    /// A keep-alive connection that sends nothing for this long between requests is closed.
     std::chrono::milliseconds idle_timeout{30000};
+    /// A request (head and body) must arrive whole within this long of its first byte (of
+    /// the connection, for the first one): slow-header clients are cut off early.
+    std::chrono::milliseconds header_timeout{10000};
+    /// Connections from one address at most; beyond it that address's longest-waiting idle
+    /// connection is closed (or the new one refused when none is idle).
+    std::size_t max_connections_per_address = 128;
+    /// A request target longer than this is answered 414.
+    std::size_t max_target_bytes = 4096;
+    /// Password checks waiting for a verifier thread at most; beyond it: 503.
+    std::size_t auth_queue = 32;
+    /// Threads computing password hashes (never the server's own thread).
+    std::size_t auth_threads = 2;
+    /// The status page, /api/v1/status, badges and assets without credentials; /metrics and
+    /// the rest of the API stay protected.
+    bool public_status = false;
     /// A response that cannot be written within this long is abandoned.
     std::chrono::milliseconds write_timeout{60000};
     /// The status page shows at most this many targets (with their 90-day history).

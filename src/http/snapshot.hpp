@@ -66,6 +66,18 @@ struct RefusedNotification {
     int attempts = 0;
     util::TimePoint event_time{};
     util::TimePoint refused_at{};
+
+    bool operator==(RefusedNotification const&) const = default;
+};
+
+/// One notification destination as /api/v1/daemon shows it.
+struct DestinationView {
+    std::string name;           ///< the notifier's name; "" = the seed list's default
+    std::size_t pending = 0;    ///< entries held (in flight included)
+    std::uint64_t refused = 0;  ///< permanent refusals this run (kept in the store, not retried)
+    std::string last_error;     ///< of the last failed or refused attempt this run
+
+    bool operator==(DestinationView const&) const = default;
 };
 
 /// Process-wide numbers.
@@ -92,6 +104,8 @@ struct ProcessView {
     /// Canaries configured, and whether connectivity is up (always, without canaries).
     std::size_t canaries = 0;
     bool connectivity_up = true;
+    /// Per destination with entries held or a failure this run, by name.
+    std::vector<DestinationView> destinations;
 };
 
 /// An immutable picture of the daemon, published whole after each scheduling tick (or at a

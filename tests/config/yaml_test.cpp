@@ -239,6 +239,25 @@ http:
     EXPECT_EQ(f.config.http->tls_cert, (dir / "c.pem").string());  // beside the config
 }
 
+TEST(ParseConfig, HttpConnectionLimitsPublicStatusAndIncludes) {
+    test::TempDir dir;
+    dir.write("empty.lst", "# nothing yet\n");
+    auto const text = R"(
+include: [empty.lst]
+http:
+  public_status: true
+  limits: {max_connections_per_address: 8, header_timeout: 2s}
+)";
+    auto const f = parse_config(text, dir / "p.yaml");
+    ASSERT_TRUE(f.config.http) << ::testing::PrintToString(messages(f));
+    EXPECT_TRUE(f.config.http->public_status);
+    EXPECT_EQ(f.config.http->max_connections_per_address, 8u);
+    EXPECT_EQ(f.config.http->header_timeout, milliseconds(2000));
+    // An empty list has no target to name it: the config lists it all the same.
+    ASSERT_EQ(f.config.includes.size(), 1u);
+    EXPECT_EQ(f.config.includes[0], dir / "empty.lst");
+}
+
 TEST(ParseConfig, NamedNotifiersAndRouting) {
     test::TempDir dir;
     dir.write("db.lst", "10.0.0.1 5432 main db\n");

@@ -46,6 +46,11 @@ class Spawned {
     Spawned(Spawned const&) = delete;
     Spawned& operator=(Spawned const&) = delete;
 
+    /// Sends `sig` (SIGHUP: reload) to the process.
+    void signal(int sig) {
+        if (pid_ > 0)
+            ::kill(pid_, sig);
+    }
     bool running() {
         int status = 0;
         return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;

@@ -104,7 +104,9 @@ TEST(ApiTest, RejectsBadQueries) {
     EXPECT_FALSE(parse_target_query(parse_url("/?limit=1001")).has_value());
     EXPECT_FALSE(parse_target_query(parse_url("/?offset=-1")).has_value());
     EXPECT_FALSE(parse_target_query(parse_url("/?offset=1x")).has_value());
-    EXPECT_EQ(json::parse(render_error("bad \"x\""))["error"], "bad \"x\"");
+    auto const error = json::parse(render_error(400, "bad \"x\""));
+    EXPECT_EQ(error["error"]["message"], "bad \"x\"");
+    EXPECT_EQ(error["error"]["code"], 400);
 }
 
 TEST(ApiTest, UptimeFromHistory) {
