@@ -40,6 +40,11 @@ struct StreamStep {
     std::chrono::steady_clock::time_point start;
 };
 
+/// How a datagram kind lets the engine end it early: closes its sockets and cancels its
+/// timers (nothing of the probe may hold the loop afterwards). Must be safe to call after
+/// `done` ran, and must not keep the probe alive (capture a weak_ptr).
+using DatagramCancel = std::function<void()>;
+
 /// What a datagram kind gets: the resolved addresses (in preference order) and the deadline;
 /// it opens, uses and closes its own sockets, and must end by the deadline (the engine has
 /// reported a timeout by then and ignores a later `done`).
@@ -49,6 +54,9 @@ struct DatagramStep {
     ProbeRequest const& request;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point start;
+    /// The kind stores its DatagramCancel here; the engine calls it (once) when the probe is
+    /// stopped (Engine::stop, the engine's deadline) before the kind called `done`.
+    DatagramCancel& cancel;
 };
 
 /// A probe kind, blackbox_exporter style: the engine owns DNS, the happy-eyeballs connect,

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -175,6 +177,32 @@ TEST(CheckDatagramKinds, VerdictsAgreeWithBlackboxExporter) {
         EXPECT_EQ(theirs, cases[i].up) << key << "\n" << dir.read("blackbox.log");
         EXPECT_EQ(ours[key], cases[i].up) << key;
     }
+}
+
+// `portwatch run` stopped (SIGTERM) while udp and dns probes to a server that reads and never
+// answers are in flight, with a 60 s probe timeout: once the shutdown grace (1 s) is over, the
+// engine cancels them and the process exits, well before their timeout (bounded wait: 20 s).
+TEST(RunDatagramKinds, SigtermCancelsInFlightDatagramProbes) {
+    SeedDir dir;
+    UdpServer silent("127.0.0.1", [](std::size_t, std::string const&) { return std::nullopt; });
+    ASSERT_TRUE(silent.ok());
+    dir.write("portwatch.yaml",
+              fmt::format("defaults: {{interval: 2s, timeout: 60s}}\n"
+                          "shutdown_grace: 1s\n"
+                          "targets:\n"
+                          "  - {{name: u, host: 127.0.0.1, port: {0}, kind: udp, send: q}}\n"
+                          "  - {{name: d, host: 127.0.0.1, port: {0}, kind: dns,"
+                          " dns: {{query: a.test}}}}\n"
+                          "store: json:{1}\n",
+                          silent.port(), (dir / "state.json").string()));
+    BackgroundProcess d({portwatch_binary(), "run", "-c", (dir / "portwatch.yaml").string()},
+                        dir.path(), {}, dir / "daemon.log");
+    ASSERT_TRUE(poll_until([&] { return silent.received() >= 2; }, std::chrono::seconds(10)))
+        << dir.read("daemon.log");
+    d.signal(SIGTERM);
+    auto const code = d.wait(std::chrono::seconds(20));
+    ASSERT_TRUE(code.has_value()) << "still running 20 s after SIGTERM\n" << dir.read("daemon.log");
+    EXPECT_EQ(*code, 0) << dir.read("daemon.log");
 }
 
 TEST(CheckDatagramKinds, OptionErrorsNameFileLineAndColumn) {
