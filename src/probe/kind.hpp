@@ -18,6 +18,8 @@
 
 namespace portwatch::probe {
 
+class Resolver;
+
 /// How a kind's part of a probe ended: an empty code for success, else the kind's own
 /// error_code (its ProbeCategory); a detail for logs; what it measured on the way.
 struct StepResult {
@@ -38,6 +40,9 @@ struct StreamStep {
     std::chrono::steady_clock::time_point deadline;
     /// When the probe started (DNS included): phase times are measured from here.
     std::chrono::steady_clock::time_point start;
+    /// The engine's resolver (c-ares, cached) for names a kind meets on the way (http
+    /// redirects); empty when the kind runs without an engine.
+    std::weak_ptr<Resolver> resolver{};
 };
 
 /// How a datagram kind lets the engine end it early: closes its sockets and cancels its
