@@ -65,7 +65,8 @@ def run_portwatch(pw, kind, hs, work):
         f.unlink()
     (d / "pw.yaml").write_text(portwatch_config(kind, hs, work))
     with open(d / "report.json", "w") as out:
-        m = timed([pw, "check", "-c", d / "pw.yaml", "--json"], d, out)
+        # `check` takes its cap from -j (the config's `concurrency:` is the daemon's).
+        m = timed([pw, "check", "-c", d / "pw.yaml", "--json", "-j", CONC], d, out)
     report = json.loads((d / "report.json").read_text() or "{}")
     targets = report.get("targets", [])
     m["up"] = sum(1 for t in targets if t.get("status") == "UP")

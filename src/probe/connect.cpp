@@ -176,6 +176,12 @@ void Connector::close_now() {
     deadline_.cancel();
     stagger_.cancel();
     close_all();
+    if (datagram_cancel_) {
+        // A datagram kind's own sockets and timers; its late `done` finds us closed.
+        auto const cancel = std::move(datagram_cancel_);
+        datagram_cancel_ = nullptr;
+        cancel();
+    }
 }
 
 // Not DOWN: retry the address once a socket frees up, or hand the job back to the host.

@@ -122,6 +122,8 @@ class Connector final : public ResolveWaiter, public std::enable_shared_from_thi
     std::vector<Socket> sockets_;
     // The connected socket handed to a stream kind's steps (made only for such kinds).
     std::unique_ptr<boost::asio::ip::tcp::socket> stream_;
+    // How a datagram kind's own sockets and timers are ended early (see DatagramStep).
+    std::function<void()> datagram_cancel_;
     boost::asio::steady_timer deadline_;
     boost::asio::steady_timer stagger_;
     std::chrono::steady_clock::time_point start_{};

@@ -69,7 +69,8 @@ void Connector::start_steps(std::size_t i) {
     }
     s.fd = -1;
     job_.kind->run_steps(
-        StreamStep{*stream_, job_.request, start_ + job_.request.timeout, start_},
+        StreamStep{*stream_, job_.request, start_ + job_.request.timeout, start_,
+                   resolver_.weak_from_this()},
         [self = shared_from_this()](StepResult r) { self->on_steps_done(std::move(r)); });
 }
 
@@ -77,7 +78,12 @@ void Connector::start_datagram() {
     state_ = State::steps;
     arm_deadline(start_ + job_.request.timeout + steps_grace - Clock::now());
     job_.kind->run_datagram(
-        DatagramStep{io_, {addrs_, naddrs_}, job_.request, start_ + job_.request.timeout, start_},
+        DatagramStep{io_,
+                     {addrs_, naddrs_},
+                     job_.request,
+                     start_ + job_.request.timeout,
+                     start_,
+                     datagram_cancel_},
         [self = shared_from_this()](StepResult r) { self->on_steps_done(std::move(r)); });
 }
 

@@ -87,6 +87,9 @@ class DnsQuery : public std::enable_shared_from_this<DnsQuery> {
         after_ares();
     }
 
+    /// Stopped by the engine: closes the socket and cancels the timers at once.
+    void cancel() { finish({ProbeError::cancelled, "probe cancelled"}); }
+
   private:
     std::string where() const {
         return fmt::format("dns {} {} at {}", options_->query, options_->type_name,
@@ -308,7 +311,13 @@ class DnsQuery : public std::enable_shared_from_this<DnsQuery> {
 
 void start_dns_query(DatagramStep const& step, std::shared_ptr<DnsOptions const> options,
                      StepDone done) {
-    std::make_shared<DnsQuery>(step, std::move(options), std::move(done))->start();
+    auto const probe = std::make_shared<DnsQuery>(step, std::move(options), std::move(done));
+    step.cancel = [weak = std::weak_ptr<DnsQuery>(probe)] {
+        if (auto const p = weak.lock()) {
+            p->cancel();
+        }
+    };
+    probe->start();
 }
 
 }  // namespace portwatch::probe

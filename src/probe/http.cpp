@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -75,6 +74,7 @@ HttpSession::HttpSession(StreamStep const& step, StepDone done)
       timeout_(step.request.timeout),
       method_(options_.method),
       timer_(step.socket.get_executor(), step.deadline),
+      resolver_(step.resolver),
       done_(std::move(done)) {}
 
 void HttpSession::start() {
@@ -101,8 +101,10 @@ void HttpSession::start() {
 // timed_out_ after its wait, so a completion already queued does not slip through either.
 void HttpSession::on_deadline() {
     timed_out_ = true;
-    if (resolver_) {
-        resolver_->cancel();
+    if (auto const lookup = std::move(lookup_)) {
+        auto r = std::make_shared<Resolution>();
+        r->error = ProbeError::dns_timeout;
+        lookup->on_resolved(r);
     }
     if (active_ != nullptr) {
         error_code ignored;

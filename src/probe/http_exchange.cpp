@@ -70,30 +70,65 @@ asio::awaitable<StepResult> HttpSession::connect(HttpUrl const& url) {
     own_socket_.reset();
     own_socket_.emplace(ex);
     active_ = &*own_socket_;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    auto const literal = asio::ip::make_address(url.host, ec);
     if (url.host == options_.url.host && url.port == options_.url.port) {
         // The same server: the address the engine connected to.
-        co_await own_socket_->async_connect(origin_, asio::redirect_error(asio::use_awaitable, ec));
+        endpoints.push_back(origin_);
+    } else if (!ec) {
+        endpoints.emplace_back(literal, url.port);
     } else {
-        // Another host: Asio's resolver (getaddrinfo on its thread; a lookup in progress
-        // is not interrupted by the deadline, the engine's backstop ends the probe then).
-        resolver_.emplace(ex);
-        auto const results = co_await resolver_->async_resolve(
-            url.host, std::to_string(url.port), asio::redirect_error(asio::use_awaitable, ec));
-        if (timed_out_ || ec) {
-            co_return io_failure(ec, "address for " + url.host, url,
-                                 ec == asio::error::host_not_found
-                                     ? make_error_code(ProbeError::dns_nxdomain)
-                                     : make_error_code(ProbeError::dns_failure));
+        // Another host: the engine's resolver, as for the first hop.
+        auto const r = co_await lookup(url.host);
+        if (timed_out_) {
+            co_return io_failure(asio::error::timed_out, "address for " + url.host, url,
+                                 make_error_code(ProbeError::dns_timeout));
         }
-        co_await asio::async_connect(*own_socket_, results,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+        if (r->error != ProbeError::none) {
+            co_return StepResult{make_error_code(r->error),
+                                 fmt::format("{} {}: {}", method_, url.text(), r->detail)};
+        }
+        for (auto const& a : r->addresses) {
+            endpoints.emplace_back(a, url.port);
+        }
     }
+    ec = {};
+    co_await asio::async_connect(*own_socket_, endpoints,
+                                 asio::redirect_error(asio::use_awaitable, ec));
     if (timed_out_ || ec) {
         co_return io_failure(ec, "connection to " + url.authority(), url, connect_reason(ec));
     }
     facts_.connect_time = since_start();
     facts_.tls_time = {};
     co_return StepResult{};
+}
+
+asio::awaitable<std::shared_ptr<Resolution const>> HttpSession::lookup(std::string const& host) {
+    auto ex = co_await asio::this_coro::executor;
+    auto const resolver = resolver_.lock();
+    if (!resolver) {
+        auto r = std::make_shared<Resolution>();
+        r->error = ProbeError::dns_failure;
+        r->detail = "resolve " + host + ": no resolver (the engine is gone)";
+        co_return r;
+    }
+    auto r = co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                           void(std::shared_ptr<Resolution const>)>(
+        [&](auto handler) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            auto const waiter =
+                std::make_shared<RedirectLookup>([h, ex](std::shared_ptr<Resolution const> r) {
+                    // Resumed through the executor, never inside the resolver's callback.
+                    asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                });
+            lookup_ = waiter;
+            if (auto cached = resolver->resolve(host, waiter)) {
+                waiter->on_resolved(cached);
+            }
+        },
+        asio::use_awaitable);
+    lookup_.reset();
+    co_return r;
 }
 
 asio::awaitable<StepResult> HttpSession::hop(Socket& socket, HttpUrl const& url,

@@ -13,6 +13,7 @@
 
 #include "probe/http.hpp"
 #include "probe/http_options.hpp"
+#include "probe/resolver.hpp"
 
 namespace portwatch::probe {
 
@@ -22,6 +23,24 @@ struct HttpAnswer {
     std::string location;
     /// The body's first bytes (up to the read bound), read only when a body check needs it.
     std::string body;
+};
+
+/// One lookup of a redirect's host through the engine's resolver; the first answer wins
+/// (the resolver's, or the deadline's).
+class RedirectLookup final : public ResolveWaiter {
+  public:
+    using Handler = std::function<void(std::shared_ptr<Resolution const>)>;
+    explicit RedirectLookup(Handler h) : handler_(std::move(h)) {}
+    void on_resolved(std::shared_ptr<Resolution const> const& r) override {
+        if (handler_) {
+            auto h = std::move(handler_);
+            handler_ = nullptr;
+            h(r);
+        }
+    }
+
+  private:
+    Handler handler_;
 };
 
 /// Runs the hops of one probe (the engine's connection first, then one connection per
@@ -46,8 +65,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                                 std::string const& method, std::string const& body,
                                                 bool read_body, HttpAnswer& answer);
     /// A fresh connection for a redirect: to the engine's address for the same host and
-    /// port, else through a resolve.
+    /// port, else to the addresses of the host (a literal, or through the engine's resolver).
     boost::asio::awaitable<StepResult> connect(HttpUrl const& url);
+    /// The addresses of a redirect's host name from the engine's resolver; resumed on the
+    /// loop, never blocking it; a dns_timeout at the deadline.
+    boost::asio::awaitable<std::shared_ptr<Resolution const>> lookup(std::string const& host);
 
     /// The failure for an I/O error in `what` ("response header", ...): http-timeout past
     /// the deadline, else `otherwise`.
@@ -69,7 +91,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     /// The method of the current hop (a 303 turns it into GET).
     std::string method_;
     boost::asio::steady_timer timer_;
-    std::optional<boost::asio::ip::tcp::resolver> resolver_;
+    std::weak_ptr<Resolver> resolver_;
+    std::shared_ptr<RedirectLookup> lookup_;
     bool timed_out_ = false;
     ProbeFacts facts_;
     StepDone done_;

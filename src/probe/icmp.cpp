@@ -155,6 +155,9 @@ class IcmpProbe : public std::enable_shared_from_this<IcmpProbe> {
         send_next();
     }
 
+    /// Stopped by the engine: closes the socket and cancels the timers at once.
+    void cancel() { finish({ProbeError::cancelled, "probe cancelled"}); }
+
   private:
     std::string where() const {
         return fmt::format("icmp echo to {} ({} socket)", peer_.to_string(),
@@ -368,7 +371,13 @@ void IcmpKind::run_datagram(DatagramStep step, StepDone done) const {
         done({ProbeError::connect_failed, "icmp: no address to probe"});
         return;
     }
-    std::make_shared<IcmpProbe>(step, std::move(done))->start();
+    auto const probe = std::make_shared<IcmpProbe>(step, std::move(done));
+    step.cancel = [weak = std::weak_ptr<IcmpProbe>(probe)] {
+        if (auto const p = weak.lock()) {
+            p->cancel();
+        }
+    };
+    probe->start();
 }
 
 }  // namespace portwatch::probe

@@ -18,6 +18,8 @@
 
 namespace portwatch::probe {
 
+class Resolver;
+
 /// How a kind's part of a probe ended: an empty code for success, else the kind's own
 /// error_code (its ProbeCategory); a detail for logs; what it measured on the way.
 struct StepResult {
@@ -38,7 +40,15 @@ struct StreamStep {
     std::chrono::steady_clock::time_point deadline;
     /// When the probe started (DNS included): phase times are measured from here.
     std::chrono::steady_clock::time_point start;
+    /// The engine's resolver (c-ares, cached) for names a kind meets on the way (http
+    /// redirects); empty when the kind runs without an engine.
+    std::weak_ptr<Resolver> resolver{};
 };
+
+/// How a datagram kind lets the engine end it early: closes its sockets and cancels its
+/// timers (nothing of the probe may hold the loop afterwards). Must be safe to call after
+/// `done` ran, and must not keep the probe alive (capture a weak_ptr).
+using DatagramCancel = std::function<void()>;
 
 /// What a datagram kind gets: the resolved addresses (in preference order) and the deadline;
 /// it opens, uses and closes its own sockets, and must end by the deadline (the engine has
@@ -49,6 +59,9 @@ struct DatagramStep {
     ProbeRequest const& request;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point start;
+    /// The kind stores its DatagramCancel here; the engine calls it (once) when the probe is
+    /// stopped (Engine::stop, the engine's deadline) before the kind called `done`.
+    DatagramCancel& cancel;
 };
 
 /// A probe kind, blackbox_exporter style: the engine owns DNS, the happy-eyeballs connect,

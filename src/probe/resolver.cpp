@@ -198,6 +198,14 @@ std::shared_ptr<Resolution const> Resolver::resolve(std::string const& host,
     return nullptr;
 }
 
+std::shared_ptr<Resolution const> Resolver::cached(std::string const& host) const {
+    auto const it = cache_.find(host);
+    if (it == cache_.end() || it->second->pending || Clock::now() >= it->second->expires) {
+        return nullptr;
+    }
+    return it->second->result;
+}
+
 void Resolver::start_lookup(Entry& entry) {
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;

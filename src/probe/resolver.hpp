@@ -51,6 +51,9 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
     std::shared_ptr<Resolution const> resolve(std::string const& host,
                                               std::weak_ptr<ResolveWaiter> waiter);
 
+    /// The cached, still valid resolution of `host`, or nullptr; never starts a lookup.
+    std::shared_ptr<Resolution const> cached(std::string const& host) const;
+
     /// Cancels every lookup in flight; their waiters get a dns_failure.
     void cancel();
 

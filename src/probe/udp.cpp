@@ -92,6 +92,9 @@ class UdpProbe : public std::enable_shared_from_this<UdpProbe> {
         send();
     }
 
+    /// Stopped by the engine: closes the socket and cancels the timers at once.
+    void cancel() { finish({ProbeError::cancelled, "probe cancelled"}); }
+
   private:
     std::string where(std::string_view prefix) const {
         return std::string(prefix) + endpoint_text(peer_.address(), peer_.port());
@@ -268,7 +271,13 @@ void UdpKind::run_datagram(DatagramStep step, StepDone done) const {
         done({ProbeError::connect_failed, "udp: no address to probe"});
         return;
     }
-    std::make_shared<UdpProbe>(step, std::move(done))->start();
+    auto const probe = std::make_shared<UdpProbe>(step, std::move(done));
+    step.cancel = [weak = std::weak_ptr<UdpProbe>(probe)] {
+        if (auto const p = weak.lock()) {
+            p->cancel();
+        }
+    };
+    probe->start();
 }
 
 }  // namespace portwatch::probe

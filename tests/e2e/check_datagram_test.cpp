@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <filesystem>
 #include <map>
 #include <optional>
 
+#include "e2e/blackbox_support.hpp"
 #include "e2e/e2e_support.hpp"
 #include "support/background_process.hpp"
 #include "support/dns_responder.hpp"
@@ -74,37 +77,11 @@ TEST(CheckDatagramKinds, UdpIcmpAndDnsTargetsInTheJsonReport) {
     EXPECT_EQ(reasons, (std::vector<std::string>{"dns-rcode", "refused"}));
 }
 
-// A port on 127.0.0.1 that was free a moment ago (for a server that takes its port as an
-// argument).
-std::uint16_t free_tcp_port() {
-    OpenPort p;
-    auto const port = p.port();
-    p.close();
-    return port;
-}
-
-// blackbox_exporter's success for one module and target, or nullopt when it did not answer.
-std::optional<bool> blackbox_success(std::uint16_t port, std::string const& module,
-                                     std::string const& target) {
-    auto const r = run_process(
-        {"curl", "-s", "--noproxy", "*", "--max-time", "10",
-         fmt::format("http://127.0.0.1:{}/probe?module={}&target={}", port, module, target)},
-        {.timeout = std::chrono::seconds(15)});
-    if (r.out.find("\nprobe_success 1") != std::string::npos) {
-        return true;
-    }
-    if (r.out.find("\nprobe_success 0") != std::string::npos) {
-        return false;
-    }
-    return std::nullopt;
-}
-
 // The same icmp and dns checks by portwatch and by Debian's prometheus-blackbox-exporter:
 // where their semantics match, their verdicts agree.
 TEST(CheckDatagramKinds, VerdictsAgreeWithBlackboxExporter) {
-    std::string const exporter = "/usr/bin/prometheus-blackbox-exporter";
-    if (!std::filesystem::exists(exporter)) {
-        GTEST_SKIP() << exporter << " is not installed";
+    if (!Blackbox::installed()) {
+        GTEST_SKIP() << Blackbox::binary << " is not installed";
     }
     SeedDir dir;
     DnsResponder dns;
@@ -146,16 +123,10 @@ TEST(CheckDatagramKinds, VerdictsAgreeWithBlackboxExporter) {
             "     dns: {{query: {}, type: {}, {}}}}}\n",
             i, dns.port(), c.query, c.type, c.portwatch);
     }
-    dir.write("blackbox.yml", modules);
     dir.write("portwatch.yaml",
               targets + fmt::format("store: json:{}\n", (dir / "s.json").string()));
-    auto const port = free_tcp_port();
-    BackgroundProcess bb({exporter, "--config.file=" + (dir / "blackbox.yml").string(),
-                          fmt::format("--web.listen-address=127.0.0.1:{}", port)},
-                         dir.path(), {}, dir / "blackbox.log");
-    ASSERT_TRUE(poll_until([&] { return blackbox_success(port, "icmp", "127.0.0.1").has_value(); },
-                           std::chrono::seconds(10)))
-        << dir.read("blackbox.log");
+    Blackbox bb(dir, modules);
+    ASSERT_TRUE(bb.ready()) << bb.log();
 
     auto const r = dir.check({"-c", (dir / "portwatch.yaml").string(), "--json"});
     ASSERT_LE(r.exit_code, 3) << r.err;
@@ -164,17 +135,43 @@ TEST(CheckDatagramKinds, VerdictsAgreeWithBlackboxExporter) {
     for (auto const& t : report["targets"]) {
         ours[t["key"].get<std::string>()] = t["status"] == "UP";
     }
-    EXPECT_EQ(blackbox_success(port, "icmp", "127.0.0.1"), true);
+    EXPECT_EQ(bb.success("icmp", "127.0.0.1"), true);
     EXPECT_EQ(ours["icmp://127.0.0.1"], true);
     for (std::size_t i = 0; i < cases.size(); ++i) {
-        auto const theirs = blackbox_success(port, fmt::format("dns{}", i),
-                                             fmt::format("127.0.0.1:{}", dns.port()));
+        auto const theirs =
+            bb.success(fmt::format("dns{}", i), fmt::format("127.0.0.1:{}", dns.port()));
         auto const key =
             fmt::format("dns://127.0.0.1:{}/{}/{}", dns.port(), cases[i].query, cases[i].type);
         ASSERT_EQ(ours.count(key), 1u) << key << "\n" << r.out;
-        EXPECT_EQ(theirs, cases[i].up) << key << "\n" << dir.read("blackbox.log");
+        EXPECT_EQ(theirs, cases[i].up) << key << "\n" << bb.log();
         EXPECT_EQ(ours[key], cases[i].up) << key;
     }
+}
+
+// `portwatch run` stopped (SIGTERM) while udp and dns probes to a server that reads and never
+// answers are in flight, with a 60 s probe timeout: once the shutdown grace (1 s) is over, the
+// engine cancels them and the process exits, well before their timeout (bounded wait: 20 s).
+TEST(RunDatagramKinds, SigtermCancelsInFlightDatagramProbes) {
+    SeedDir dir;
+    UdpServer silent("127.0.0.1", [](std::size_t, std::string const&) { return std::nullopt; });
+    ASSERT_TRUE(silent.ok());
+    dir.write("portwatch.yaml",
+              fmt::format("defaults: {{interval: 2s, timeout: 60s}}\n"
+                          "shutdown_grace: 1s\n"
+                          "targets:\n"
+                          "  - {{name: u, host: 127.0.0.1, port: {0}, kind: udp, send: q}}\n"
+                          "  - {{name: d, host: 127.0.0.1, port: {0}, kind: dns,"
+                          " dns: {{query: a.test}}}}\n"
+                          "store: json:{1}\n",
+                          silent.port(), (dir / "state.json").string()));
+    BackgroundProcess d({portwatch_binary(), "run", "-c", (dir / "portwatch.yaml").string()},
+                        dir.path(), {}, dir / "daemon.log");
+    ASSERT_TRUE(poll_until([&] { return silent.received() >= 2; }, std::chrono::seconds(10)))
+        << dir.read("daemon.log");
+    d.signal(SIGTERM);
+    auto const code = d.wait(std::chrono::seconds(20));
+    ASSERT_TRUE(code.has_value()) << "still running 20 s after SIGTERM\n" << dir.read("daemon.log");
+    EXPECT_EQ(*code, 0) << dir.read("daemon.log");
 }
 
 TEST(CheckDatagramKinds, OptionErrorsNameFileLineAndColumn) {

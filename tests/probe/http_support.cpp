@@ -41,7 +41,8 @@ class H(http.server.BaseHTTPRequestHandler):
             left = int(p[3:])
             self.send(302, headers=[("Location", "/r/%d" % (left - 1) if left > 1 else "/ok")])
         elif p.startswith("/to?"):
-            self.send(302, headers=[("Location", "http://127.0.0.1:%s/ok" % p[4:])])
+            to = p[4:] if ":" in p[4:] else "127.0.0.1:" + p[4:]
+            self.send(302, headers=[("Location", "http://%s/ok" % to)])
         elif p == "/see": self.send(303, headers=[("Location", "echo")])
         elif p == "/echo":
             self.send(200, ("method=%s probe=%s body=%s" % (self.command,

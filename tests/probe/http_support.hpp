@@ -18,9 +18,9 @@ namespace portwatch::probe::http_test {
 
 /// A Python HTTP server on `address` (HTTPS when given a certificate and key), killed by
 /// the destructor. Routes: /ok, /empty (204), /fail (500), /wrong (another body), /big
-/// (1 MiB, then MARKER), /r/N (N redirects, then /ok), /to?PORT (302 to 127.0.0.1:PORT/ok),
-/// /see (303 to echo), /echo (method, X-Probe and the request body), /slow (half a body,
-/// then silence), /garbage (not HTTP).
+/// (1 MiB, then MARKER), /r/N (N redirects, then /ok), /to?PORT (302 to 127.0.0.1:PORT/ok;
+/// /to?HOST:PORT to HOST:PORT/ok), /see (303 to echo), /echo (method, X-Probe and the request
+/// body), /slow (half a body, then silence), /garbage (not HTTP).
 class PyServer {
   public:
     PyServer(test::TempDir const& dir, std::string const& name,
