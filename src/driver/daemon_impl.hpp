@@ -67,6 +67,11 @@ struct Daemon::Impl {
     void on_result(std::size_t slot, std::uint32_t generation, probe::ProbeResult r);
     void flush_rollups(bool all);
 
+    // Under systemd (daemon_systemd.cpp): STATUS= when it changes, WATCHDOG=1 from this loop.
+    void start_systemd_reports();
+    std::string service_status() const;
+    void send_service_status();
+
     // The store itself (daemon_store.cpp).
     int open_store(std::string const& url);
     void check_store_file();
@@ -118,6 +123,7 @@ struct Daemon::Impl {
     boost::asio::steady_timer tick_timer{io};
     std::list<Periodic> periodics;
     std::uint64_t minutes_run = 0;
+    std::string status_sent;  ///< the last STATUS= text sent to systemd
     SteadyTime shutdown_deadline{};
     boost::asio::steady_timer shutdown_timer{io};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
