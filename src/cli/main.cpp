@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
     if (*run) {
         return pw::driver::run_daemon(
             pw::driver::RunOptions{.config = config_file.empty() ? "portwatch.yaml" : config_file,
-                                   .log_level = log_level});
+                                   .log_level = log_level,
+                                   .log_format = log_format});
     }
 
     if (*notify_test) {

@@ -68,6 +68,11 @@ bool Daemon::Impl::load_config(config::Config& out, bool initial) {
 
 void Daemon::Impl::apply_config(config::Config cfg) {
     log::set_level(parse_level(options.log_level.empty() ? cfg.log_level : options.log_level));
+    log::Format format = default_log_format;
+    if (options.log_format.empty()) {
+        log::parse_format(cfg.log_format, format);  // validated with the config
+    }
+    log::set_format(format);
     scheduler->set_max_in_flight(cfg.concurrency);
 
     // Targets: the table keeps the state of those that remain; the scheduler follows.

@@ -15,6 +15,8 @@ struct RunOptions {
     std::filesystem::path config = "portwatch.yaml";
     /// Overrides the config's log_level when not empty (debug | info | warn | error).
     std::string log_level;
+    /// Overrides the config's log_format when not empty (text | journal | json).
+    std::string log_format;
 };
 
 /// `portwatch run`: the daemon's lifecycle (start, signals, reload, stop). One io_context

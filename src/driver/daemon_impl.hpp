@@ -34,6 +34,7 @@
 #include "probe/engine.hpp"
 #include "store/store.hpp"
 #include "store/writer.hpp"
+#include "util/log.hpp"
 
 namespace portwatch::driver {
 
@@ -124,6 +125,9 @@ struct Daemon::Impl {
     std::list<Periodic> periodics;
     std::uint64_t minutes_run = 0;
     std::string status_sent;  ///< the last STATUS= text sent to systemd
+    /// The log format main() chose (--log-format, else journal or text): used when the
+    /// config has no log_format, or the command line named one.
+    util::log::Format default_log_format = util::log::format();
     SteadyTime shutdown_deadline{};
     boost::asio::steady_timer shutdown_timer{io};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};

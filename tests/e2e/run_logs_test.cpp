@@ -143,6 +143,30 @@ TEST(RunLogs, JsonLinesAndTheReloadLineNamesTargets) {
     EXPECT_TRUE(reload_seen) << run.text();
 }
 
+TEST(RunLogs, ConfigChoosesTheFormat) {
+    TempDir dir;
+    dir.write("portwatch.yaml", "log_format: json\n" + base_config(target("gone", closed_port())));
+    RunningDaemon run(dir);
+    ASSERT_TRUE(run.logged("running:")) << run.text();
+    ASSERT_EQ(run.stop(), 0);
+    std::size_t json = 0;
+    for (auto const& l : lines_of(run.text())) {
+        auto const j = nlohmann::json::parse(l, nullptr, false);
+        json += !j.is_discarded() && j.contains("msg") ? 1 : 0;
+        if (l.find("running:") != std::string::npos || l.find("stopped") != std::string::npos) {
+            EXPECT_FALSE(j.is_discarded()) << l;
+        }
+    }
+    EXPECT_GE(json, 3u) << run.text();
+
+    // A bad value is a config error with its place.
+    dir.write("portwatch.yaml", "log_format: xml\n" + base_config(target("gone", closed_port())));
+    auto const r = run_portwatch({"validate", "-c", (dir / "portwatch.yaml").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("portwatch.yaml:1:13: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("expected text, journal or json"), std::string::npos) << r.err;
+}
+
 TEST(RunLogs, StopCancelsDeliveriesWithoutWarning) {
     TempDir dir;
     auto const marker = dir / "started";
