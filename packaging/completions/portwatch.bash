@@ -24,6 +24,10 @@ _portwatch() {
             COMPREPLY=($(compgen -W 'debug info warn error' -- "$cur"))
             return
             ;;
+        --log-format)
+            COMPREPLY=($(compgen -W 'text journal json' -- "$cur"))
+            return
+            ;;
         --notify-cmd)
             COMPREPLY=($(compgen -c -- "$cur"))
             return
@@ -37,7 +41,7 @@ _portwatch() {
     local sub="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | validate | run | notify-test)
+            check | validate | run | notify-test | help)
                 sub=${words[i]}
                 break
                 ;;
@@ -54,13 +58,14 @@ _portwatch() {
                   -h --help'
             ;;
         validate) opts='-l --list -c --config -h --help' ;;
-        run) opts='-c --config --log-level -h --help' ;;
+        run) opts='-c --config --log-level --log-format -h --help' ;;
         notify-test) opts='-c --config -h --help' ;;
+        help) opts='check validate run notify-test' ;;
         *)
             if [[ $cur == -* ]]; then
                 opts='-C --directory -h --help --help-all --version'
             else
-                opts='check validate run notify-test'
+                opts='check validate run notify-test help'
             fi
             ;;
     esac

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/help_text.hpp"
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
 #include "driver/check.hpp"
@@ -26,45 +27,6 @@ namespace pw = portwatch;
 using pw::driver::ExitCode;
 
 namespace {
-
-constexpr char const* footer = R"(Examples:
-  portwatch check                          check ./port_check.lst, notify via ./push_msg.py
-  portwatch -C /app/mng check              the same from any directory (cron runs in $HOME)
-  portwatch check --dry-run                probe and show changes; write and notify nothing
-  portwatch check --notify-cmd '/usr/local/bin/notify --channel ops'
-  portwatch validate --list port_check.lst
-  portwatch run -c /etc/portwatch/portwatch.yaml   the daemon (scheduler, SQLite history, reload)
-  portwatch validate -c portwatch.yaml     check a YAML config; exit 2 on errors
-  portwatch check -c portwatch.yaml        the daemon's config, checked once
-  portwatch notify-test mail -c portwatch.yaml   send a test message through notifier "mail"
-
-Crontab (replaces the seed script, nothing else changes):
-  */5 * * * * /usr/local/bin/portwatch -C /app/mng check >> /app/mng/port_checker.log 2>&1
-
-Exit codes:
-  0   run completed and every notification was delivered (even with targets DOWN)
-  2   the list has bad lines (reported as FILE:LINE); the good lines were checked
-  3   some notifications are pending (notifier failed); the next run retries them
-  4   the list file is missing or unreadable; the state file was left untouched
-  5   another run held the state lock longer than --lock-timeout
-  6   the state file could not be read or saved; nothing was notified
-  64  bad command line)";
-
-/// `run --help`: the daemon's own examples and exit codes (src/driver/exit_code.hpp).
-constexpr char const* run_footer = R"(Examples:
-  portwatch run -c /etc/portwatch/portwatch.yaml   schedule checks, keep history, serve http:
-  portwatch validate -c portwatch.yaml             check the config first; exit 2 on errors
-  kill -HUP $(pidof portwatch)                     reload (also when the config file changes)
-
-Exit codes of run:
-  0   stopped by SIGTERM or SIGINT, everything saved
-  2   the config has errors (FILE:LINE:COLUMN), or its http: section cannot be served (the
-      listen address is in use or not allowed, the TLS cert or key cannot be read); logged
-      before "running:", nothing was checked
-  4   the config file is missing or unreadable
-  5   another daemon holds the store (its lock file is locked)
-  6   the store cannot be opened (or its lock file cannot be created or written), or changes
-      were left unsaved at stop (a full disk))";
 
 std::chrono::milliseconds seconds_to_ms(double s) {
     return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
@@ -94,7 +56,7 @@ int main(int argc, char** argv) {
         });
     }
     CLI::App app{"portwatch: TCP port monitor, a drop-in for the port_check.lst cron script"};
-    app.footer(footer);
+    app.footer(pw::cli::top_footer);
     app.set_version_flag("--version", std::string("portwatch ") + PORTWATCH_VERSION);
     app.set_help_all_flag("--help-all", "Print this help with every subcommand's options");
     app.require_subcommand(1);
@@ -116,6 +78,7 @@ int main(int argc, char** argv) {
     std::string log_level;
     auto* check =
         app.add_subcommand("check", "Check every target once, notify changes, save state");
+    check->footer(pw::cli::check_footer);
     check->add_option("-c,--config", config_file,
                       "portwatch.yaml: targets, notifier, store and canaries from it");
     check->add_option("-l,--list", list, "Target list (HOST PORT [DESCRIPTION] lines)")
@@ -167,31 +130,74 @@ int main(int argc, char** argv) {
     check->add_flag("-q,--quiet", opt.quiet, "Log only changes, notifications and problems");
 
     auto* validate = app.add_subcommand("validate", "Check a list file for errors; exit 2 if any");
-    validate->add_option("-l,--list", list, "Target list")->capture_default_str();
-    validate->add_option("-c,--config", config_file, "A portwatch.yaml to check instead");
+    validate->footer(pw::cli::validate_footer);
+    auto* validate_list =
+        validate->add_option("-l,--list", list, "Target list")->capture_default_str();
+    validate->add_option("-c,--config", config_file,
+                         "A portwatch.yaml to check instead (-l is then ignored)");
 
     auto* run = app.add_subcommand(
         "run", "Run as a daemon: schedule checks, keep history, reload on SIGHUP, stop on SIGTERM");
-    run->footer(run_footer);
+    run->footer(pw::cli::run_footer);
     run->add_option("-c,--config", config_file, "portwatch.yaml")->default_str("portwatch.yaml");
     run->add_option("--log-level", log_level, "debug | info | warn | error (overrides the config)")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    std::string log_format;
+    run->add_option("--log-format", log_format,
+                    "text (TIME LEVEL message) | journal (<N> priority prefixes) | json (an "
+                    "object per line); default: journal when stderr is the journal, else text")
+        ->check(CLI::IsMember({"text", "journal", "json"}));
 
     std::string notifier_name;
     auto* notify_test = app.add_subcommand(
         "notify-test",
         "Send a test message through one notifier of the config and print the outcome: exit 0 "
         "delivered, 1 failed, 2 no such notifier or config errors.");
+    notify_test->footer(pw::cli::notify_test_footer);
     notify_test->add_option("NAME", notifier_name, "The notifier's name: in the config")
         ->required();
     notify_test->add_option("-c,--config", config_file, "portwatch.yaml")
         ->default_str("portwatch.yaml");
+
+    std::string help_on;
+    auto* help = app.add_subcommand("help", "Print this help, or one subcommand's help");
+    help->footer(pw::cli::help_footer);
+    help->add_option("SUBCOMMAND", help_on, "check | validate | run | notify-test");
 
     try {
         app.parse(argc, argv);
     } catch (CLI::ParseError const& e) {
         int const rc = app.exit(e);
         return rc == 0 ? 0 : ExitCode::exit_usage;
+    }
+
+    if (*help) {
+        if (help_on.empty()) {
+            std::cout << app.get_formatter()->make_help(&app, app.get_name(),
+                                                        CLI::AppFormatMode::Normal);
+            return ExitCode::exit_ok;
+        }
+        for (auto const* sub : app.get_subcommands({})) {
+            if (sub->get_name() == help_on) {
+                std::cout << sub->help(argv[0]);
+                return ExitCode::exit_ok;
+            }
+        }
+        std::cerr << fmt::format(
+            "portwatch help: no subcommand '{}' (check, validate, run, "
+            "notify-test)\n",
+            help_on);
+        return ExitCode::exit_usage;
+    }
+
+    if (*run) {
+        // The daemon's lines carry a level (docs/logging.md); check's stay the seed's.
+        pw::util::log::Format f = pw::util::log::Format::text;
+        if (!pw::util::log::parse_format(log_format, f) &&
+            pw::util::log::stderr_is_journal(std::getenv("JOURNAL_STREAM"))) {
+            f = pw::util::log::Format::journal;
+        }
+        pw::util::log::set_format(f);
     }
 
     if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
@@ -202,7 +208,8 @@ int main(int argc, char** argv) {
     if (*run) {
         return pw::driver::run_daemon(
             pw::driver::RunOptions{.config = config_file.empty() ? "portwatch.yaml" : config_file,
-                                   .log_level = log_level});
+                                   .log_level = log_level,
+                                   .log_format = log_format});
     }
 
     if (*notify_test) {
@@ -211,6 +218,12 @@ int main(int argc, char** argv) {
     }
 
     if (*validate) {
+        if (!config_file.empty() && validate_list->count() > 0) {
+            std::cerr << fmt::format(
+                "portwatch validate: warning: -l {} is ignored with -c (the config names its "
+                "own lists)\n",
+                list);
+        }
         // The same report for a seed list and a portwatch.yaml.
         auto report = [](std::string const& file, auto const& loaded, std::size_t targets) {
             if (!loaded) {

@@ -94,6 +94,7 @@ struct Config {
     std::optional<HttpConfig> http;
     std::size_t concurrency = 1000;  ///< probes in flight at once (global cap)
     std::string log_level = "info";  ///< debug | info | warn | error
+    std::string log_format;  ///< text | journal | json; empty: journal under systemd, else text
     Duration shutdown_grace{10000};  ///< SIGTERM: bound on in-flight probes/notifications
 
     bool operator==(Config const&) const = default;

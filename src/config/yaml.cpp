@@ -112,7 +112,7 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
     p.each(
         root, "",
         {"defaults", "targets", "include", "notifiers", "groups", "store", "retention",
-         "connectivity", "http", "concurrency", "log_level", "shutdown_grace"},
+         "connectivity", "http", "concurrency", "log_level", "log_format", "shutdown_grace"},
         [&](auto const& k, auto const& v, auto const& f) {
             if (k == "defaults") {
                 return;  // done above
@@ -309,6 +309,12 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
                 if (cfg.log_level != "debug" && cfg.log_level != "info" &&
                     cfg.log_level != "warn" && cfg.log_level != "error") {
                     p.error(v, f, "expected debug, info, warn or error");
+                }
+            } else if (k == "log_format") {
+                p.string(v, f, cfg.log_format);
+                if (cfg.log_format != "text" && cfg.log_format != "journal" &&
+                    cfg.log_format != "json") {
+                    p.error(v, f, "expected text, journal or json");
                 }
             } else if (k == "shutdown_grace") {
                 p.duration(v, f, cfg.shutdown_grace);

@@ -1,5 +1,6 @@
 #include "driver/daemon.hpp"
 
+#include <map>
 #include <set>
 
 #include <boost/asio/post.hpp>
@@ -30,16 +31,9 @@ constexpr auto flush_period = 1s;
 constexpr auto schedule_batch = 20ms;
 
 log::Level parse_level(std::string const& s) {
-    if (s == "debug") {
-        return log::Level::debug;
-    }
-    if (s == "warn") {
-        return log::Level::warn;
-    }
-    if (s == "error") {
-        return log::Level::error;
-    }
-    return log::Level::info;
+    log::Level level = log::Level::info;
+    log::parse_level(s, level);  // validated by the config and the command line
+    return level;
 }
 
 /// The config file and every list it includes.
@@ -93,10 +87,19 @@ bool Daemon::Impl::load_config(config::Config& out, bool initial) {
 
 void Daemon::Impl::apply_config(config::Config cfg) {
     log::set_level(parse_level(options.log_level.empty() ? cfg.log_level : options.log_level));
+    log::Format format = default_log_format;
+    if (options.log_format.empty()) {
+        log::parse_format(cfg.log_format, format);  // validated with the config
+    }
+    log::set_format(format);
     scheduler->set_max_in_flight(cfg.concurrency);
 
     // Targets: the table keeps the state of those that remain; the scheduler follows.
     // A removed target stays in the store while its state is parked (see TargetTable).
+    std::map<std::string, std::string> names_before;  // key -> name, for the removed ones
+    for (auto const slot : table.view_order()) {
+        names_before.emplace(table[slot].key, table[slot].spec.name);
+    }
     auto const diff = table.apply(std::move(cfg.targets), now());
     cfg.targets.clear();
     config::Diagnostics ignored;  // validated when the config was loaded
@@ -127,11 +130,7 @@ void Daemon::Impl::apply_config(config::Config cfg) {
     config = std::move(cfg);
     canaries->start(config.connectivity);
     watch.watch(watched_files(config, table));
-    log::info(
-        "config {}: {} target(s): {} added ({} back within the grace), {} removed, {} "
-        "changed; store {}",
-        config.file.string(), table.view_order().size(), diff.added.size(), diff.restored.size(),
-        diff.removed.size(), diff.changed.size(), config.store);
+    log_config_applied(config.file.string(), config.store, table, diff, names_before);
     if (!diff.removed.empty() &&
         diff.removed.size() * 2 > diff.removed.size() + table.view_order().size()) {
         log::warn(
@@ -218,9 +217,10 @@ void Daemon::Impl::shutdown_poll() {
     bool const idle = scheduler->in_flight() == 0 && outbox->in_flight() == 0 && !canaries->busy();
     if (idle || SteadyClock::now() >= shutdown_deadline) {
         if (!idle) {
-            log::warn(
-                "stop: grace period over; {} probe(s), {} notification(s) abandoned "
-                "(undelivered events stay in the outbox)",
+            // A planned stop, not a failure: what was cancelled is sent after the next start.
+            log::info(
+                "stop: grace period over; {} probe(s) and {} notification(s) cancelled (the "
+                "notifications stay in the outbox and go out after the next start)",
                 scheduler->in_flight(), outbox->in_flight());
         }
         finish_shutdown();
@@ -341,6 +341,7 @@ int Daemon::Impl::run() {
     flush();
     pump_outbox();
     util::systemd_notify("READY=1");
+    start_systemd_reports();
     log::debug("event loop starting");
     io.run();
     publisher.loop_done();

@@ -24,6 +24,8 @@ struct RunOptions {
     std::filesystem::path config = "portwatch.yaml";
     /// Overrides the config's log_level when not empty (debug | info | warn | error).
     std::string log_level;
+    /// Overrides the config's log_format when not empty (text | journal | json).
+    std::string log_format;
 };
 
 /// What a daemon is built from besides its config. Each part left empty is the real one;

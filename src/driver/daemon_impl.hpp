@@ -35,6 +35,7 @@
 #include "probe/engine.hpp"
 #include "store/store.hpp"
 #include "store/writer.hpp"
+#include "util/log.hpp"
 
 namespace portwatch::driver {
 
@@ -75,6 +76,11 @@ struct Daemon::Impl {
     void start_probe(std::size_t slot, SteadyTime planned);
     void on_result(std::size_t slot, std::uint32_t generation, probe::ProbeResult r);
     void flush_rollups(bool all);
+
+    // Under systemd (daemon_systemd.cpp): STATUS= when it changes, WATCHDOG=1 from this loop.
+    void start_systemd_reports();
+    std::string service_status() const;
+    void send_service_status();
 
     // The store itself (daemon_store.cpp).
     int open_store(std::string const& url);
@@ -141,6 +147,10 @@ struct Daemon::Impl {
     boost::asio::steady_timer tick_timer{io};
     std::list<Periodic> periodics;
     std::uint64_t minutes_run = 0;
+    std::string status_sent;  ///< the last STATUS= text sent to systemd
+    /// The log format main() chose (--log-format, else journal or text): used when the
+    /// config has no log_format, or the command line named one.
+    util::log::Format default_log_format = util::log::format();
     SteadyTime shutdown_deadline{};
     boost::asio::steady_timer shutdown_timer{io};
     boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};

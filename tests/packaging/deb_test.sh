@@ -95,7 +95,9 @@ complete_words() {
 }
 if [[ -f /usr/share/bash-completion/bash_completion ]]; then
     [[ "$(complete_words portwatch ch)" == check ]] || fail "bash completion of 'portwatch ch'"
-    [[ "$(complete_words portwatch run --log)" == --log-level ]] || fail "bash completion of 'run --log'"
+    [[ "$(complete_words portwatch run --log-l)" == --log-level ]] || fail "bash completion of 'run --log-l'"
+    [[ "$(complete_words portwatch run --log-format j | tr '\n' ' ')" == "journal json " ]] ||
+        fail "bash completion of '--log-format j'"
     [[ "$(complete_words portwatch run --log-level w | tr '\n' ' ')" == "warn " ]] ||
         fail "bash completion of '--log-level w'"
 else
