@@ -139,7 +139,7 @@ void Daemon::Impl::on_refused(notify::OutboxChange const& change) {
                        .error = e.last_error,
                        .attempts = e.attempts,
                        .event_time = e.event.time,
-                       .refused_at = util::Clock::now()});
+                       .refused_at = now()});
     while (refused.size() > 100) {
         refused.pop_front();
     }
