@@ -269,5 +269,6 @@ int main(int argc, char** argv) {
     if (!up_template.empty()) {
         opt.templates.up = opt.templates.up_bare = up_template;
     }
+    opt.concurrency_given = check->count("--concurrency") > 0;
     return pw::driver::run_check(opt);
 }

@@ -83,6 +83,7 @@ struct YamlPlan {
     std::chrono::milliseconds canary_timeout{0};
     std::vector<config::NotifierSpec> notifiers;  ///< empty: the seed's exec notifier
     std::string store;
+    std::size_t concurrency = 0;  ///< the config's `concurrency:`; 0: none
 };
 
 std::vector<Checked> probe_targets(boost::asio::io_context& io,
@@ -91,7 +92,10 @@ std::vector<Checked> probe_targets(boost::asio::io_context& io,
                                    YamlPlan const& plan) {
     std::vector<Checked> out(targets.size());
     config::Diagnostics ignored;  // validated when the config was loaded
-    probe::Engine engine(io, probe::EngineOptions{.concurrency = options.concurrency});
+    std::size_t const cap = plan.concurrency != 0 && !options.concurrency_given
+                                ? plan.concurrency
+                                : options.concurrency;
+    probe::Engine engine(io, probe::EngineOptions{.concurrency = cap});
     auto const order = probe_order(targets, previous, engine.concurrency() / 2);
     // The engine is fed as probes finish, a window ahead of its cap, rather than given every
     // request at once: 100,000 queued requests (host, kind, callback) cost 13 MB.
@@ -216,6 +220,7 @@ int run_check(CheckOptions const& options) {
         plan.canary_timeout = cfg.connectivity.timeout;
         plan.notifiers = std::move(cfg.notifiers);
         plan.store = cfg.store;
+        plan.concurrency = cfg.concurrency;
     }
     if (!loaded) {
         log::error("{}", loaded.error().code ? fmt::format("{}: {}", loaded.error().message,

@@ -20,6 +20,8 @@ struct CheckOptions {
     std::filesystem::path state;  ///< default: port_check_status.json beside the list
     std::chrono::milliseconds timeout{5000};
     std::size_t concurrency = 1000;
+    /// -j was given: it beats a config's `concurrency:` (otherwise the config's applies).
+    bool concurrency_given = false;
     /// Notifier argv (the message is appended); empty: push_msg.py beside the list.
     std::vector<std::string> notify_cmd;
     notify::OutboxOptions delivery;  ///< check mode: concurrency, timeout, retry, breaker
