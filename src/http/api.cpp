@@ -158,8 +158,9 @@ bool group_matches(std::string_view filter, std::string_view group) {
     return filter == no_group ? group.empty() : filter == group;
 }
 
-util::Result<TargetQuery> parse_target_query(Url const& url) {
-    TargetQuery q;
+/// The filters and the page start both target queries take: group, state, offset.
+template <typename Query>
+util::Result<void> parse_filters(Url const& url, Query& q) {
     if (auto it = url.query.find("group"); it != url.query.end())
         q.group = it->second;
     auto state = parse_state(url);
@@ -170,6 +171,13 @@ util::Result<TargetQuery> parse_target_query(Url const& url) {
     if (!offset)
         return offset.error();
     q.offset = *offset;
+    return {};
+}
+
+util::Result<TargetQuery> parse_target_query(Url const& url) {
+    TargetQuery q;
+    if (auto r = parse_filters(url, q); !r)
+        return r.error();
     auto limit = parse_limit(url, 100);
     if (!limit)
         return limit.error();
@@ -260,16 +268,8 @@ std::string render_events(Snapshot const& snap, std::vector<store::Transition> c
 
 util::Result<StatusQuery> parse_status_query(Url const& url, std::size_t fallback_limit) {
     StatusQuery q;
-    if (auto it = url.query.find("group"); it != url.query.end())
-        q.group = it->second;
-    auto state = parse_state(url);
-    if (!state)
-        return state.error();
-    q.state = *state;
-    auto offset = parse_size(url, "offset", 0);
-    if (!offset)
-        return offset.error();
-    q.offset = *offset;
+    if (auto r = parse_filters(url, q); !r)
+        return r.error();
     auto limit = parse_size(url, "limit", fallback_limit);
     if (!limit)
         return limit.error();
