@@ -9,12 +9,12 @@
 
 #include "config/lst.hpp"
 #include "config/yaml.hpp"
+#include "driver/check_probe.hpp"
 #include "driver/connectivity.hpp"
 #include "driver/diagnostics_log.hpp"
 #include "driver/from_config.hpp"
 #include "driver/notifier_set.hpp"
 #include "driver/pipeline.hpp"
-#include "driver/probe_order.hpp"
 #include "eval/evaluator.hpp"
 #include "notify/registry.hpp"
 #include "probe/engine.hpp"
@@ -31,104 +31,12 @@ namespace log = util::log;
 
 namespace {
 
-/// One target's check. The result is kept without its facts (those go aside, and only
-/// kinds that report them have any): at 100,000 targets a whole ProbeResult per target was
-/// a quarter of the run's memory.
-struct Checked {
-    config::Target const* target = nullptr;
-    bool up = false;
-    bool changed = false;
-    std::error_code error;
-    std::chrono::microseconds latency{0};
-    std::string detail;
-    std::string address;
-    std::unique_ptr<probe::ProbeFacts const> facts;  ///< null: none reported
-    util::TimePoint time;
-
-    void keep(probe::ProbeResult r) {
-        up = r.up;
-        error = r.error;
-        latency = r.latency;
-        detail = std::move(r.detail);
-        address = std::move(r.address);
-        if (r.facts != probe::ProbeFacts{}) {
-            facts = std::make_unique<probe::ProbeFacts const>(std::move(r.facts));
-        }
-    }
-    /// The result as the probe gave it (a copy, for the pipeline).
-    probe::ProbeResult result() const {
-        return probe::ProbeResult{.up = up,
-                                  .error = error,
-                                  .detail = detail,
-                                  .latency = latency,
-                                  .address = address,
-                                  .facts = facts ? *facts : probe::ProbeFacts{}};
-    }
-    bool is_local() const { return error == probe::ProbeCondition::host_failed; }
-    std::string reason() const { return probe::reason_name(error); }
-};
-
 std::string label(config::Target const& t) {
     return t.description.empty() ? t.key() : fmt::format("{} ({})", t.key(), t.description);
 }
 
 std::string ms(std::chrono::microseconds us) {
     return fmt::format("{:.1f} ms", us.count() / 1000.0);
-}
-
-/// What a portwatch.yaml adds to a check run (empty when run on a seed list).
-struct YamlPlan {
-    std::vector<config::TargetSpec> specs;  ///< per target, in list order
-    std::vector<config::Target> canaries;
-    std::chrono::milliseconds canary_timeout{0};
-    std::vector<config::NotifierSpec> notifiers;  ///< empty: the seed's exec notifier
-    std::string store;
-    std::size_t concurrency = 0;  ///< the config's `concurrency:`; 0: none
-};
-
-std::vector<Checked> probe_targets(boost::asio::io_context& io,
-                                   std::vector<config::Target> const& targets,
-                                   store::State const& previous, CheckOptions const& options,
-                                   YamlPlan const& plan) {
-    std::vector<Checked> out(targets.size());
-    config::Diagnostics ignored;  // validated when the config was loaded
-    std::size_t const cap = plan.concurrency != 0 && !options.concurrency_given
-                                ? plan.concurrency
-                                : options.concurrency;
-    probe::Engine engine(io, probe::EngineOptions{.concurrency = cap});
-    auto const order = probe_order(targets, previous, engine.concurrency() / 2);
-    // The engine is fed as probes finish, a window ahead of its cap, rather than given every
-    // request at once: 100,000 queued requests (host, kind, callback) cost 13 MB.
-    std::size_t next = 0;
-    std::function<void()> feed_one = [&] {
-        std::size_t const i = order[next++];
-        out[i].target = &targets[i];
-        auto const timeout = i < plan.specs.size()             ? plan.specs[i].timeout
-                             : plan.canary_timeout.count() > 0 ? plan.canary_timeout
-                                                               : options.timeout;
-        engine.submit(probe::ProbeRequest{.kind = targets[i].kind,
-                                          .host = targets[i].connect_host(),
-                                          .port = targets[i].port,
-                                          .timeout = timeout,
-                                          .options = i < plan.specs.size()
-                                                         ? probe::parse_options(
-                                                               targets[i].kind,
-                                                               plan.specs[i].options, ignored)
-                                                         : nullptr},
-                      [&out, &next, &order, &feed_one, i](probe::ProbeResult r) {
-                          out[i].keep(std::move(r));
-                          out[i].time = util::Clock::now();
-                          if (next < order.size()) {
-                              feed_one();
-                          }
-                      });
-    };
-    std::size_t const window = std::min(order.size(), 2 * engine.concurrency() + 64);
-    while (next < window) {
-        feed_one();
-    }
-    io.run();
-    return out;
 }
 
 void log_result(Checked const& c, bool quiet) {
