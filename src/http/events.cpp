@@ -18,6 +18,12 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
     return ec == std::errc() && end == s.data() + pos + n;
 }
 
+/// The instant of a transition as a page cursor can name it: its millisecond (the store may
+/// keep finer times; two transitions within one millisecond must not straddle pages).
+util::TimePoint instant(util::TimePoint t) {
+    return std::chrono::floor<std::chrono::milliseconds>(t);
+}
+
 std::string time_param(util::TimePoint t) {
     return percent_encode(format_utc(t));
 }
@@ -109,8 +115,8 @@ util::Result<EventsPage> read_events(store::HistoryReader& history, EventsQuery 
         bool const exhausted = rows->size() < fetch || older_than_since || fetch >= max_scan;
         // Enough: more than a page that does not lie within one instant (whose every
         // transition must be read before the page can end after it).
-        bool const enough =
-            matching.size() > q.limit && matching.back().time != matching.front().time;
+        bool const enough = matching.size() > q.limit &&
+                            instant(matching.back().time) != instant(matching.front().time);
         if (enough || exhausted)
             break;
         fetch = std::min(max_scan, fetch * 4);
@@ -121,16 +127,16 @@ util::Result<EventsPage> read_events(store::HistoryReader& history, EventsQuery 
     }
     // More than a page: end it at an instant boundary (all of one time on this page).
     std::size_t end = q.limit;
-    auto const cut = matching[q.limit].time;
-    while (end > 0 && matching[end - 1].time == cut)
+    auto const cut = instant(matching[q.limit].time);
+    while (end > 0 && instant(matching[end - 1].time) == cut)
         --end;
     if (end == 0) {
         // A whole page of one instant: take that instant whole.
-        while (end < matching.size() && matching[end].time == cut)
+        while (end < matching.size() && instant(matching[end].time) == cut)
             ++end;
     }
     matching.resize(end);
-    page.next_before = matching.back().time;
+    page.next_before = instant(matching.back().time);
     page.items = std::move(matching);
     return page;
 }

@@ -89,6 +89,23 @@ TEST(EventsTest, OneInstantIsNeverSplitAcrossPages) {
     EXPECT_FALSE(page->next_before.has_value());
 }
 
+TEST(EventsTest, TransitionsWithinOneMillisecondShareAPage) {
+    // The store keeps microseconds, a cursor names milliseconds: two transitions 0.4 ms
+    // apart in one millisecond must come on one page, or the next page would skip one.
+    auto h = history_of(3);
+    h.all_transitions[0].time = http_now + std::chrono::microseconds(700);
+    h.all_transitions[1].time = http_now + std::chrono::microseconds(300);
+    auto page = read_events(h, EventsQuery{.limit = 1});
+    ASSERT_TRUE(page.has_value());
+    EXPECT_EQ(page->items.size(), 2u);
+    ASSERT_TRUE(page->next_before.has_value());
+    page = read_events(h, EventsQuery{.before = page->next_before, .limit = 1});
+    ASSERT_TRUE(page.has_value());
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_EQ(page->items.front().time, http_now - 2s);
+    EXPECT_FALSE(page->next_before.has_value());
+}
+
 TEST(EventsTest, SinceAndBeforeBoundTheWindow) {
     auto h = history_of(50);
     auto const page = read_events(
