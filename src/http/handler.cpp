@@ -73,6 +73,19 @@ bool Handler::needs_auth(Request const& req) const {
     return !(page || status || open);
 }
 
+bool Handler::needs_history(Request const& req) const {
+    if (!history_ || !is_get(req))
+        return false;
+    Url const url = parse_url(req.target);
+    auto const& seg = url.segments;
+    bool const api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
+    if (api && seg.size() == 3)
+        return seg[2] == "targets" || seg[2] == "events";
+    if (api && seg.size() == 4)
+        return seg[2] == "targets";
+    return seg.size() == 4 && seg[0] == "badge" && seg[2] == "uptime";
+}
+
 Reply Handler::unauthorized() const {
     auto reply = error_reply(401, "authentication required");
     reply.headers.emplace_back("WWW-Authenticate", auth_.challenges());

@@ -33,7 +33,10 @@ struct Reply {
 };
 
 /// Routes a request to its renderer, with authentication, history reads and a per-snapshot
-/// cache of /metrics and the status data. Runs on the server's thread; not thread-safe.
+/// cache of /metrics and the status data. Runs on the server's thread, but for the requests
+/// that read history (needs_history()): those run on the server's one history thread and
+/// touch nothing else that the server's thread does (the snapshot source and the history
+/// reader are thread-safe).
 class Handler {
   public:
     Handler(HttpOptions const& options, ServerSources sources);
@@ -44,6 +47,10 @@ class Handler {
     /// Whether `request` needs credentials (health probes never do; with public_status the
     /// status page, /api/v1/status, badges and assets neither).
     bool needs_auth(Request const& request) const;
+    /// Whether answering `request` reads the history store (the target list and a target's
+    /// uptime and transitions, the events, uptime badges): such requests are handled off the
+    /// server's thread. The status data never is: it comes from the HistoryWorker's summary.
+    bool needs_history(Request const& request) const;
     /// The quick and slow halves of authentication (see Authenticator).
     Authenticator& auth() { return auth_; }
     /// The 401 with its challenges.
@@ -58,7 +65,8 @@ class Handler {
 
     HttpOptions const& options_;
     ServerSources sources_;
-    /// sources_.history behind a short cache; null without history.
+    /// sources_.history behind a short cache, for the needs_history() routes only (so used
+    /// by the history thread alone); null without history.
     std::unique_ptr<CachedHistory> history_;
     /// The status data's history, read on a thread of its own; null without history.
     std::unique_ptr<HistoryWorker> history_worker_;

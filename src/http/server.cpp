@@ -127,7 +127,7 @@ void Core::arm_flush() {
             return;
         }
         auto const now = SteadyClock::now();
-        for (auto* log : {&failed_logins, &limited, &auth_busy}) {
+        for (auto* log : {&failed_logins, &limited, &auth_busy, &history_busy}) {
             warn(log->flush(now));
         }
         arm_flush();
@@ -235,8 +235,10 @@ void Server::stop() {
     auto& s = *impl_;
     if (!s.thread.joinable())
         return;
-    // Password checks first: a verdict posted after this finds its session gone or closed.
+    // Password checks and history reads first: an answer posted after this finds its session
+    // gone or closed.
     s.verifier.stop();
+    s.history_reads.stop();
     boost::asio::post(s.io, [&s] {
         s.stopping = true;
         boost::system::error_code ec;

@@ -71,12 +71,16 @@ struct HttpOptions {
     bool per_target_histograms = false;
     /// Uptime and rollup answers of the history store are reused for this long.
     std::chrono::seconds history_cache{30};
+    /// Requests that read history (target list, a target, events, uptime badges) waiting for
+    /// the history thread at most; beyond it: 503 with Retry-After.
+    std::size_t history_queue = 64;
 
     /// True when basic auth or a bearer token is configured.
     bool auth_enabled() const { return !basic_auth_user.empty() || !bearer_token.empty(); }
 };
 
-/// What the server reads. Every callback runs on the server's own thread.
+/// What the server reads. The callbacks run on the server's own thread and (snapshot, now)
+/// on its history thread: they must be thread-safe.
 struct ServerSources {
     /// The latest snapshot (an atomic load of a shared_ptr); null until the first one.
     std::function<http::SnapshotPtr()> snapshot;

@@ -45,6 +45,9 @@ struct Core {
     asio::io_context io{1};
     /// Password checks, off this thread (threads only when Basic auth is configured).
     Verifier verifier;
+    /// Requests that read history (Handler::needs_history), off this thread: one thread, so
+    /// that the handler's history cache is only ever used by it.
+    Verifier history_reads;
     std::optional<asio::ssl::context> tls;
     tcp::acceptor acceptor{io};
     asio::steady_timer retry{io};
@@ -54,6 +57,7 @@ struct Core {
     SummaryLog limited{
         "connection(s) over a connection limit (longest idle closed or new refused)"};
     SummaryLog auth_busy{"login(s) answered 503 (password checks queue full)"};
+    SummaryLog history_busy{"request(s) answered 503 (history reads queue full)"};
     std::thread thread;
     std::future<void> done;
     std::uint16_t port = 0;
@@ -63,8 +67,8 @@ struct Core {
     Core(HttpOptions o, ServerSources s)
         : options(std::move(o)),
           handler(options, std::move(s)),
-          verifier(options.basic_auth_user.empty() ? 0 : options.auth_threads, options.auth_queue) {
-    }
+          verifier(options.basic_auth_user.empty() ? 0 : options.auth_threads, options.auth_queue),
+          history_reads(1, options.history_queue) {}
 
     void do_accept();
     void on_accept(boost::system::error_code ec, tcp::socket socket);

@@ -68,7 +68,9 @@ inline std::string origin_form(std::string_view target) {
 /// must arrive whole within header_timeout (a fresh connection: the shorter of it and
 /// idle_timeout); between keep-alive requests the wait for a first byte is idle_timeout.
 /// Password checks go to the verifier and the answer is written when the verdict is posted
-/// back. Kept alive by shared_from_this (and by self_ while a verdict is pending).
+/// back; requests that read history are handled on the history thread and their answer
+/// posted back the same way. Kept alive by shared_from_this (and by self_ while a verdict or
+/// a history answer is pending).
 template <class Stream>
 class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
   public:
@@ -228,12 +230,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             });
         if (!queued) {
             Core::warn(server_.auth_busy.note(address_, SteadyClock::now()));
-            Reply reply{.status = 503,
-                        .content_type = "application/json; charset=utf-8",
-                        .body = std::make_shared<std::string const>(
-                            render_error(503, "too many logins being checked; retry")),
-                        .headers = {{"Retry-After", "1"}}};
-            return send(std::move(reply), version_, false, head_);
+            return busy("too many logins being checked; retry");
         }
         digest_ = std::move(digest);
         self_ = this->shared_from_this();  // nothing else holds us until the verdict
@@ -251,7 +248,49 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         answer();
     }
 
-    void answer() { send(server_.handler.handle(request_), version_, keep_alive_, head_); }
+    void answer() {
+        if (server_.handler.needs_history(request_)) {
+            return read_history();
+        }
+        send(server_.handler.handle(request_), version_, keep_alive_, head_);
+    }
+
+    /// Handles the request on the history thread and writes its answer when it is posted back.
+    void read_history() {
+        auto weak = this->weak_from_this();
+        auto& io = server_.io;
+        auto& handler = server_.handler;
+        bool const queued = server_.history_reads.submit([&io, &handler, weak, req = request_] {
+            auto reply = std::make_shared<Reply>(handler.handle(req));
+            asio::post(io, [weak, reply] {
+                if (auto self = weak.lock()) {
+                    self->on_history_reply(std::move(*reply));
+                }
+            });
+        });
+        if (!queued) {
+            Core::warn(server_.history_busy.note(address_, SteadyClock::now()));
+            return busy("too many history reads waiting; retry");
+        }
+        self_ = this->shared_from_this();  // nothing else holds us until the reply
+    }
+
+    void on_history_reply(Reply reply) {
+        auto keep = std::move(self_);
+        if (closed_) {
+            return;
+        }
+        send(std::move(reply), version_, keep_alive_, head_);
+    }
+
+    /// A 503 with Retry-After, closing the connection: a queue off this thread is full.
+    void busy(std::string_view message) {
+        Reply reply{.status = 503,
+                    .content_type = "application/json; charset=utf-8",
+                    .body = std::make_shared<std::string const>(render_error(503, message)),
+                    .headers = {{"Retry-After", "1"}}};
+        send(std::move(reply), version_, false, head_);
+    }
 
     void deny() {
         Core::warn(server_.failed_logins.note(address_, SteadyClock::now()));

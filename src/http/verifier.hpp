@@ -10,8 +10,9 @@
 
 namespace portwatch::http {
 
-/// A few threads that run slow checks (password hashes) off the HTTP server's thread, with a
-/// bounded queue: when it is full, `submit` refuses at once instead of blocking the caller.
+/// A few threads that run slow work (password hashes, history reads) off the HTTP server's
+/// thread, with a bounded queue: when it is full, `submit` refuses at once instead of blocking the
+/// caller.
 class Verifier {
   public:
     Verifier(std::size_t threads, std::size_t queue_limit);

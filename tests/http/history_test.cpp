@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -24,18 +25,25 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-/// The fake history, whose rollup reads wait (at most 20 s) until released.
+/// The fake history, whose reads (rollups, uptime, transitions) wait (at most 20 s) until
+/// released.
 class HeldHistory : public test::FakeHistory {
   public:
     util::Result<std::vector<store::Rollup>> rollups(std::string const& key, util::TimePoint from,
                                                      util::TimePoint to,
                                                      std::chrono::seconds bucket) override {
-        std::unique_lock lock(mutex_);
-        entered_ = true;
-        cv_.notify_all();
-        cv_.wait_for(lock, 20s, [this] { return released_; });
-        lock.unlock();
+        hold();
         return FakeHistory::rollups(key, from, to, bucket);
+    }
+    util::Result<std::optional<double>> uptime(std::string const& key, util::TimePoint from,
+                                               util::TimePoint to) override {
+        hold();
+        return FakeHistory::uptime(key, from, to);
+    }
+    util::Result<std::vector<store::Transition>> transitions(std::string const& key,
+                                                             std::size_t limit) override {
+        hold();
+        return FakeHistory::transitions(key, limit);
     }
     bool wait_entered() {
         std::unique_lock lock(mutex_);
@@ -48,6 +56,13 @@ class HeldHistory : public test::FakeHistory {
     }
 
   private:
+    void hold() {
+        std::unique_lock lock(mutex_);
+        entered_ = true;
+        cv_.notify_all();
+        cv_.wait_for(lock, 20s, [this] { return released_; });
+    }
+
     std::mutex mutex_;
     std::condition_variable cv_;
     bool entered_ = false;
@@ -169,6 +184,113 @@ TEST(HistoryWorker, ReadsTheSummaryOfEveryTargetAtOnce) {
     auto const failed = read_history_summary(history, snap, test::http_now);
     EXPECT_EQ(failed.error, "database is locked");
     EXPECT_TRUE(failed.status.empty());
+}
+
+// The API's history (target list, one target, events, uptime badges) is read on the server's
+// history thread: while a read is held, /healthz and /metrics answer; once released, every
+// held request answers with its history.
+TEST(HistoryThread, HealthzAndMetricsAnswerWhileAnApiHistoryReadIsHeld) {
+    HeldHistory history;
+    auto const fixed = test::make_history();
+    history.uptime_by_key = fixed.uptime_by_key;
+    history.all_transitions = fixed.all_transitions;
+    auto snapshot = std::make_shared<http::Snapshot const>(test::make_snapshot());
+    Server server({.listen = "127.0.0.1:0"}, ServerSources{.snapshot = [&] { return snapshot; },
+                                                           .history = &history,
+                                                           .now = [] { return test::http_now; }});
+    ASSERT_TRUE(server.start());
+    auto const port = server.port();
+
+    std::vector<std::string> const targets = {"/api/v1/targets?limit=100", "/api/v1/targets/web",
+                                              "/api/v1/events?limit=2",
+                                              "/badge/web/uptime/24h.svg"};
+    std::vector<Response> held(targets.size());
+    std::vector<std::thread> askers;
+    askers.emplace_back([&] { held[0] = get(port, targets[0], 20s); });
+    ASSERT_TRUE(history.wait_entered());
+    for (std::size_t i = 1; i < targets.size(); ++i)
+        askers.emplace_back([&, i] { held[i] = get(port, targets[i], 20s); });
+
+    for (int round = 0; round < 3; ++round) {
+        auto const health = get(port, "/healthz");
+        EXPECT_EQ(health.status, 200);
+        EXPECT_EQ(health.body, "ok\n");
+        auto const metrics = get(port, "/metrics");
+        EXPECT_EQ(metrics.status, 200);
+        EXPECT_NE(metrics.body.find("portwatch_target_up{"), std::string::npos);
+    }
+
+    history.release();
+    for (auto& t : askers)
+        t.join();
+    ASSERT_EQ(held[0].status, 200) << held[0].body;
+    auto j = json::parse(held[0].body);
+    bool db = false;
+    for (auto const& t : j["targets"]) {
+        if (t["id"] == "db") {
+            db = true;
+            EXPECT_DOUBLE_EQ(t["uptime_percent"]["7d"].get<double>(), 90.0);
+        }
+    }
+    EXPECT_TRUE(db) << held[0].body;
+    ASSERT_EQ(held[1].status, 200) << held[1].body;
+    j = json::parse(held[1].body);
+    EXPECT_EQ(j["transitions"].size(), 1u);
+    EXPECT_DOUBLE_EQ(j["uptime_percent"]["24h"].get<double>(), 99.95);
+    ASSERT_EQ(held[2].status, 200) << held[2].body;
+    EXPECT_EQ(json::parse(held[2].body)["events"].size(), 2u);
+    ASSERT_EQ(held[3].status, 200) << held[3].body;
+    EXPECT_NE(held[3].body.find(">99.95%</text>"), std::string::npos) << held[3].body;
+    server.stop();
+}
+
+// A full history queue answers at once: 503 with Retry-After, never a wait.
+TEST(HistoryThread, AFullQueueAnswers503WithRetryAfter) {
+    HeldHistory history;
+    history.uptime_by_key = test::make_history().uptime_by_key;
+    auto snapshot = std::make_shared<http::Snapshot const>(test::make_snapshot());
+    Server server({.listen = "127.0.0.1:0", .history_queue = 1},
+                  ServerSources{.snapshot = [&] { return snapshot; },
+                                .history = &history,
+                                .now = [] { return test::http_now; }});
+    ASSERT_TRUE(server.start());
+    auto const port = server.port();
+
+    Response running;
+    std::thread first([&] { running = get(port, "/badge/web/uptime/24h.svg", 20s); });
+    ASSERT_TRUE(history.wait_entered());
+    // One of these two waits in the queue (of one), the other finds it full.
+    Response a, b;
+    std::atomic<bool> a_done = false, b_done = false;
+    std::thread second([&] {
+        a = get(port, "/badge/db/uptime/7d.svg", 20s);
+        a_done = true;
+    });
+    std::thread third([&] {
+        b = get(port, "/api/v1/targets/db", 20s);
+        b_done = true;
+    });
+    // The refused one answers while the read is still held.
+    for (int i = 0; i < 200 && !a_done && !b_done; ++i)
+        std::this_thread::sleep_for(50ms);
+    if (!a_done && !b_done) {
+        ADD_FAILURE() << "neither request answered while the read was held";
+        history.release();
+        first.join(), second.join(), third.join();
+        return server.stop();
+    }
+    auto const& refused = a_done ? a : b;
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_NE(refused.head.find("Retry-After: 1\r\n"), std::string::npos) << refused.head;
+    EXPECT_EQ(json::parse(refused.body)["error"]["code"], 503) << refused.body;
+
+    history.release();
+    first.join();
+    second.join();
+    third.join();
+    EXPECT_EQ(running.status, 200);
+    EXPECT_EQ(a.status + b.status, 200 + 503);
+    server.stop();
 }
 
 // Not history, but the same raw client: /metrics compressed on request, and Vary on both.
