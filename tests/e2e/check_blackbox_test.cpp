@@ -4,10 +4,7 @@
 // the verdicts agree, and so do the certificates' notAfter.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,57 +15,6 @@
 
 namespace portwatch::test {
 namespace {
-
-using nlohmann::json;
-
-/// One target probed by both: portwatch's target keys (YAML flow map without name and
-/// description), the exporter's module (YAML flow map) and target, and the expected verdict.
-struct Case {
-    std::string name;
-    std::string portwatch;
-    std::string module;
-    std::string target;
-    bool up;
-    bool same_expiry = false;  ///< compare cert_not_after with probe_ssl_earliest_cert_expiry
-};
-
-/// Runs every case through both and compares.
-void agree(SeedDir const& dir, std::vector<Case> const& cases) {
-    std::string modules = "modules:\n";
-    std::string targets = "defaults: {timeout: 3s}\ntargets:\n";
-    for (auto const& c : cases) {
-        modules += fmt::format("  {}: {}\n", c.name, c.module);
-        targets += fmt::format("  - {{name: {0}, description: {0}, {1}}}\n", c.name, c.portwatch);
-    }
-    dir.write("portwatch.yaml",
-              targets + fmt::format("store: json:{}\n", (dir / "s.json").string()));
-    Blackbox bb(dir, modules);
-    ASSERT_TRUE(bb.ready()) << bb.log();
-
-    auto const r = dir.check({"-c", (dir / "portwatch.yaml").string(), "--json"});
-    ASSERT_LE(r.exit_code, 3) << r.out << r.err;
-    std::map<std::string, json> ours;
-    auto const report = json::parse(r.out);
-    for (auto const& t : report["targets"]) {
-        ours[t["description"].get<std::string>()] = t;
-    }
-    ASSERT_EQ(ours.size(), cases.size()) << r.out << r.err;
-    for (auto const& c : cases) {
-        auto const out = bb.probe(c.name, c.target);
-        auto const theirs = Blackbox::metric(out, "probe_success");
-        auto const& t = ours[c.name];
-        ASSERT_TRUE(theirs.has_value()) << c.name << ": no answer\n" << bb.log();
-        EXPECT_EQ(*theirs == 1, c.up) << c.name << ": blackbox\n" << out;
-        EXPECT_EQ(t["status"] == "UP", c.up) << c.name << ": portwatch " << t.dump();
-        if (c.same_expiry) {
-            auto const expiry = Blackbox::metric(out, "probe_ssl_earliest_cert_expiry");
-            ASSERT_TRUE(expiry.has_value()) << c.name << "\n" << out;
-            ASSERT_TRUE(t.contains("cert_not_after")) << c.name << ": " << t.dump();
-            EXPECT_EQ(t["cert_not_after"].get<std::int64_t>(), static_cast<std::int64_t>(*expiry))
-                << c.name;
-        }
-    }
-}
 
 TEST(CheckBlackboxAgreement, TlsAndSendExpectVerdictsAndCertificateExpiry) {
     if (!Blackbox::installed()) {
