@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """TLS and HTTP probes at scale: `portwatch check` against prometheus-blackbox-exporter's
-tls/http modules, on the same targets, inside the farm's namespace (run by bench/kinds.sh).
+tcp/tls/http modules, on the same targets, inside the farm's namespace (run by bench/kinds.sh).
+Also measures the floor of a TLS probe on this machine: the cryptography of one handshake
+(`openssl speed`) and a bare OpenSSL client loop (bench/farm/tls_floor.c) on the same targets.
 Writes the "Probe kinds" section of bench/RESULTS.md (between its markers) and prints it.
 Usage: kinds.py PORTWATCH WORKDIR RESULTS_MD [--sizes 1000,10000] [--reps 1]"""
 import argparse
@@ -47,7 +49,9 @@ def portwatch_config(kind, hs, work):
     lines = ["defaults: {timeout: %ds}" % TIMEOUT_S, f"concurrency: {CONC}",
              "notifiers: [{name: none, type: exec, command: [/bin/true]}]", "targets:"]
     for h in hs:
-        if kind == "tls":
+        if kind == "tcp":
+            lines.append(f"  - {{host: {h}, port: {TLS_PORT}}}")
+        elif kind == "tls":
             lines.append(f"  - {{host: {h}, port: {TLS_PORT}, kind: tls, "
                          f"tls: {{server_name: localhost, ca_file: {ca}}}}}")
         elif kind == "http":
@@ -80,6 +84,10 @@ def run_portwatch(pw, kind, hs, work):
 def blackbox_config(work):
     ca = work / "ca.pem"
     return f"""modules:
+  tcp_connect:
+    prober: tcp
+    timeout: {TIMEOUT_S}s
+    tcp: {{preferred_ip_protocol: ip4}}
   tls_connect:
     prober: tcp
     timeout: {TIMEOUT_S}s
@@ -131,14 +139,33 @@ async def drive(module, targets):
 
 
 def run_blackbox(bb_pid, kind, hs):
-    module = "tls_connect" if kind == "tls" else "http_2xx"
-    targets = [f"{h}:{TLS_PORT}" if kind == "tls" else
+    module = {"tcp": "tcp_connect", "tls": "tls_connect"}.get(kind, "http_2xx")
+    targets = [f"{h}:{TLS_PORT}" if kind in ("tcp", "tls") else
                f"http://{h}:{HTTP_PORT}/health" if kind == "http" else
                f"https://{h}:{HTTPS_PORT}/health" for h in hs]
     before, t0 = proc_cpu(bb_pid), time.monotonic()
     up = asyncio.run(drive(module, targets))
     return dict(wall=time.monotonic() - t0, cpu=proc_cpu(bb_pid) - before,
                 rss_mb=proc_hwm(bb_pid), up=up, rc=0)
+
+
+def tls_floor(binary, work, hs):
+    """The bare OpenSSL client loop over the same targets: CPU seconds and handshakes done."""
+    (work / "hosts.txt").write_text("\n".join(hs) + "\n")
+    out = subprocess.run([str(binary), str(work / "ca.pem"), str(TLS_PORT), str(work / "hosts.txt")],
+                         capture_output=True, text=True, timeout=900).stdout.split()
+    return dict(ok=int(out[1]), cpu=float(out[3]))
+
+
+def crypto_floor_us():
+    """µs of one ECDSA P-256 verify plus one X25519 derivation on this machine (openssl speed):
+    the least cryptography a TLS 1.3 handshake with this farm's certificate can do (the key
+    share's generation is left out, so this is an underestimate)."""
+    t = subprocess.run(["openssl", "speed", "-seconds", "2", "ecdsap256", "ecdhx25519"],
+                       capture_output=True, text=True, timeout=120).stdout
+    verify = re.search(r"256 bits ecdsa \(nistp256\)\s+\S+s\s+\S+s\s+\S+\s+([\d.]+)", t)
+    x25519 = re.search(r"253 bits ecdh \(X25519\)\s+\S+s\s+([\d.]+)", t)
+    return 1e6 / float(verify.group(1)) + 1e6 / float(x25519.group(1))
 
 
 def wait_port(port):
@@ -157,6 +184,35 @@ def machine():
         if line.startswith("Model name:"):
             model = line.split(":", 1)[1].strip()
     return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def floor_section(rows, floors, crypto_us):
+    """The TLS goal against what a handshake costs here, all from this run (first repetition)."""
+    per = {(n, kind): (pw["cpu"] / n * 1e6, bbm["cpu"] / n * 1e6)
+           for n, kind, rep, pw, bbm in rows if rep == 0}
+    L = ["### The floor of a TLS probe here", "",
+         "The same targets: a bare OpenSSL client loop (bench/farm/tls_floor.c: blocking, one "
+         "handshake after another, chain and host name verified, notAfter read, nothing else) "
+         "and the same loop with GnuTLS (tls_floor_gnutls.c); "
+         "the cryptography one TLS 1.3 handshake cannot skip with this certificate (one ECDSA "
+         "P-256 verify and one X25519 derivation, `openssl speed`); and the goal's budget, "
+         "blackbox's TLS CPU per probe / 5. Lower bound = portwatch's own tcp probe + that "
+         "cryptography, i.e. a TLS probe with no library overhead at all.", "",
+         "| targets | OpenSSL loop µs | GnuTLS loop µs | portwatch tls µs | crypto µs | portwatch tcp µs | "
+         "lower bound µs | blackbox tcp µs | blackbox tls µs | goal budget µs | best ratio possible |",
+         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n, f in floors.items():
+        if (n, "tls") not in per or (n, "tcp") not in per or f["ok"] == 0:
+            continue
+        pw_tls, bb_tls = per[(n, "tls")]
+        pw_tcp, bb_tcp = per[(n, "tcp")]
+        bound = pw_tcp + crypto_us
+        g = f.get("gnutls")
+        gnutls = f"{g['cpu'] / g['ok'] * 1e6:.0f}" if g and g["ok"] else "-"
+        L.append(f"| {n:,} | {f['cpu'] / f['ok'] * 1e6:.0f} | {gnutls} | {pw_tls:.0f} | {crypto_us:.0f} | "
+                 f"{pw_tcp:.0f} | {bound:.0f} | {bb_tcp:.0f} | {bb_tls:.0f} | {bb_tls / 5:.0f} | "
+                 f"{bb_tls / bound:.1f}x |")
+    return L
 
 
 def main():
@@ -179,13 +235,27 @@ def main():
     bb = subprocess.Popen(["prometheus-blackbox-exporter", f"--config.file={work / 'blackbox.yml'}",
                            f"--web.listen-address=127.0.0.1:{BB_PORT}", "--log.level=error"],
                           stdout=subprocess.DEVNULL, stderr=open(work / "blackbox.log", "w"))
-    rows = []
+    floor_bin, gnutls_bin = work / "tls_floor", work / "tls_floor_gnutls"
+    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(floor_bin),
+                    str(Path(__file__).parent / "farm/tls_floor.c"), "-lssl", "-lcrypto"], check=True)
+    # The same loop with GnuTLS, when libgnutls28-dev is installed (a column of "-" otherwise).
+    if subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(gnutls_bin),
+                       str(Path(__file__).parent / "farm/tls_floor_gnutls.c"), "-lgnutls"],
+                      capture_output=True).returncode != 0:
+        gnutls_bin = None
+    crypto_us = crypto_floor_us()
+    rows, floors = [], {}
     try:
         for port in (TLS_PORT, HTTP_PORT, HTTPS_PORT, BB_PORT):
             wait_port(port)
         for n in [int(s) for s in a.sizes.split(",")]:
             hs = hosts(n)
-            for kind in ("tls", "http", "https"):
+            floors[n] = tls_floor(floor_bin, work, hs)
+            if gnutls_bin is not None:
+                floors[n]["gnutls"] = tls_floor(gnutls_bin, work, hs)
+            print(f"floor n={n:>6} bare OpenSSL loop cpu {floors[n]['cpu']:.2f}s "
+                  f"ok {floors[n]['ok']}; crypto {crypto_us:.0f} µs/handshake", flush=True)
+            for kind in ("tcp", "tls", "http", "https"):
                 for rep in range(a.reps):
                     pw = run_portwatch(a.portwatch, kind, hs, work)
                     bbm = run_blackbox(bb.pid, kind, hs)
@@ -213,7 +283,9 @@ def main():
         L.append(f"| {n:,} | {kind} | {pw['wall']:.2f} | {pw['cpu']:.2f} | "
                  f"{pw['cpu'] / n * 1e6:.0f} | {pw['rss_mb']:.1f} | {pw['up']} | {bbm['wall']:.2f} | "
                  f"{bbm['cpu']:.2f} | {bbm['cpu'] / n * 1e6:.0f} | {bbm['up']} | {ratio:.1f}x |")
-    L += ["", "CPU ratio = blackbox CPU / portwatch CPU (the issue's goal: at least 5x).", END]
+    L += ["", "CPU ratio = blackbox CPU / portwatch CPU (the issue's goal: at least 5x).", ""]
+    L += floor_section(rows, floors, crypto_us)
+    L += [END]
     section = "\n".join(L) + "\n"
     print(section)
     text = a.results.read_text() if a.results.exists() else ""
