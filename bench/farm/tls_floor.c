@@ -22,7 +22,7 @@ static double cpu_s(void) {
            (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
-static int handshake(SSL_CTX *ctx, char const *host, int port) {
+static int handshake(SSL_CTX* ctx, char const* host, int port) {
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -35,13 +35,13 @@ static int handshake(SSL_CTX *ctx, char const *host, int port) {
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int ok = 0;
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-        SSL *ssl = SSL_new(ctx);
+    if (fd >= 0 && connect(fd, (struct sockaddr*)&a, sizeof a) == 0) {
+        SSL* ssl = SSL_new(ctx);
         SSL_set_tlsext_host_name(ssl, "localhost");
         SSL_set1_host(ssl, "localhost");
         SSL_set_fd(ssl, fd);
         if (SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK) {
-            X509 *leaf = SSL_get1_peer_certificate(ssl);
+            X509* leaf = SSL_get1_peer_certificate(ssl);
             ok = leaf != NULL && X509_get0_notAfter(leaf) != NULL;
             X509_free(leaf);
             SSL_shutdown(ssl);
@@ -54,19 +54,19 @@ static int handshake(SSL_CTX *ctx, char const *host, int port) {
     return ok;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: tls_floor CA_FILE PORT HOSTS_FILE\n");
         return 2;
     }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL || SSL_CTX_load_verify_locations(ctx, argv[1], NULL) != 1) {
         fprintf(stderr, "tls_floor: cannot load %s\n", argv[1]);
         return 2;
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    FILE *in = fopen(argv[3], "r");
+    FILE* in = fopen(argv[3], "r");
     if (in == NULL) {
         perror(argv[3]);
         return 2;

@@ -19,7 +19,7 @@ static double cpu_s(void) {
 }
 
 static int handshake(gnutls_certificate_credentials_t creds, gnutls_priority_t prio,
-                     char const *host, int port) {
+                     char const* host, int port) {
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -32,7 +32,7 @@ static int handshake(gnutls_certificate_credentials_t creds, gnutls_priority_t p
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int ok = 0;
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+    if (fd >= 0 && connect(fd, (struct sockaddr*)&a, sizeof a) == 0) {
         gnutls_session_t s;
         gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_TICKETS);
         gnutls_priority_set(s, prio);
@@ -45,7 +45,7 @@ static int handshake(gnutls_certificate_credentials_t creds, gnutls_priority_t p
             r = gnutls_handshake(s);
         } while (r < 0 && gnutls_error_is_fatal(r) == 0);
         unsigned n = 0;
-        gnutls_datum_t const *chain = r == 0 ? gnutls_certificate_get_peers(s, &n) : NULL;
+        gnutls_datum_t const* chain = r == 0 ? gnutls_certificate_get_peers(s, &n) : NULL;
         if (chain != NULL && n > 0) {
             gnutls_x509_crt_t leaf;
             gnutls_x509_crt_init(&leaf);
@@ -62,7 +62,7 @@ static int handshake(gnutls_certificate_credentials_t creds, gnutls_priority_t p
     return ok;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: tls_floor_gnutls CA_FILE PORT HOSTS_FILE\n");
         return 2;
@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
     }
     gnutls_priority_t prio;
     gnutls_priority_init(&prio, "NORMAL", NULL);
-    FILE *in = fopen(argv[3], "r");
+    FILE* in = fopen(argv[3], "r");
     if (in == NULL) {
         perror(argv[3]);
         return 2;
