@@ -193,7 +193,7 @@ def floor_section(rows, floors, crypto_us):
     L = ["### The floor of a TLS probe here", "",
          "The same targets: a bare OpenSSL client loop (bench/farm/tls_floor.c: blocking, one "
          "handshake after another, chain and host name verified, notAfter read, nothing else) "
-         "and the same loop with GnuTLS (tls_floor_gnutls.c); "
+         "and the same loop with GnuTLS (the same file, -DFLOOR_GNUTLS); "
          "the cryptography one TLS 1.3 handshake cannot skip with this certificate (one ECDSA "
          "P-256 verify and one X25519 derivation, `openssl speed`); and the goal's budget, "
          "blackbox's TLS CPU per probe / 5. Lower bound = portwatch's own tcp probe + that "
@@ -239,8 +239,8 @@ def main():
     subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(floor_bin),
                     str(Path(__file__).parent / "farm/tls_floor.c"), "-lssl", "-lcrypto"], check=True)
     # The same loop with GnuTLS, when libgnutls28-dev is installed (a column of "-" otherwise).
-    if subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(gnutls_bin),
-                       str(Path(__file__).parent / "farm/tls_floor_gnutls.c"), "-lgnutls"],
+    if subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-DFLOOR_GNUTLS", "-o", str(gnutls_bin),
+                       str(Path(__file__).parent / "farm/tls_floor.c"), "-lgnutls"],
                       capture_output=True).returncode != 0:
         gnutls_bin = None
     crypto_us = crypto_floor_us()
