@@ -14,7 +14,7 @@ targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(lst state yaml)
 build="${PORTWATCH_FUZZ_BUILD:-build-fuzz}"
 cxx="${CXX_FUZZ:-clang++}"
-flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -Isrc -fsanitize=address,undefined
+flags=(-std=c++20 -O1 -g1 -fno-omit-frame-pointer -Isrc -fsanitize=address,undefined
        -fno-sanitize-recover=all)
 mkdir -p "$build/obj"
 
@@ -25,13 +25,22 @@ sources=(src/util/*.cpp src/config/*.cpp src/eval/*.cpp)
 for src in src/store/*.cpp; do
     case $src in src/store/sqlite*.cpp | src/store/registry.cpp) ;; *) sources+=("$src") ;; esac
 done
+# Two compiles at a time (the machine's two cores); a failed compile fails the script.
 objects=()
+pids=()
 for src in "${sources[@]}"; do
     obj="$build/obj/$(echo "$src" | tr / _).o"
     if [[ ! -f $obj || $src -nt $obj ]] || find src -name '*.hpp' -newer "$obj" | grep -q .; then
-        "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+        while (($(jobs -rp | wc -l) >= 2)); do
+            wait -n
+        done
+        "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
+        pids+=($!)
     fi
     objects+=("$obj")
+done
+for pid in "${pids[@]}"; do
+    wait "$pid"
 done
 
 status=0
