@@ -129,6 +129,21 @@ util::Result<std::int64_t> find_series(sqlite3* db, std::string const& key) {
     return std::int64_t{0};
 }
 
+/// Steps through the rows of `st` (a sum_columns query): f(sums) per row; false on an error.
+template <class F>
+bool each_sums_row(Stmt& st, F f) {
+    if (!st.ok()) {
+        return false;
+    }
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) {
+        Sums sums;
+        sums.add(st, 0);
+        f(sums);
+    }
+    return rc == SQLITE_DONE;
+}
+
 /// One series' rows of one tier in `span`, by point lookups on (t, series), grouped by
 /// `group` rows of the tier (0: one group); f(first t of the group, sums) per group.
 template <class F>
@@ -144,18 +159,11 @@ bool lookup_span(sqlite3* db, Tier const& tier, Span span, std::int64_t series, 
     if (group > 0) {
         st.bind(5, group);
     }
-    if (!st.ok()) {
-        return false;
-    }
-    int rc = 0;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        Sums sums;
-        sums.add(st, 0);
+    return each_sums_row(st, [&](Sums const& sums) {
         if (sums.checks > 0) {
             f(st.integer(6), sums);
         }
-    }
-    return rc == SQLITE_DONE;
+    });
 }
 
 /// Every series' rows of one tier in `span`, by a range scan, grouped by series and `group`
@@ -171,16 +179,7 @@ bool scan_span(sqlite3* db, Tier const& tier, Span span, std::int64_t group, F f
     if (group > 0) {
         st.bind(3, group);
     }
-    if (!st.ok()) {
-        return false;
-    }
-    int rc = 0;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        Sums sums;
-        sums.add(st, 0);
-        f(st.text(7), st.integer(6), sums);
-    }
-    return rc == SQLITE_DONE;
+    return each_sums_row(st, [&](Sums const& sums) { f(st.text(7), st.integer(6), sums); });
 }
 
 /// The tier whose rows make whole buckets of `bucket` over [from, to) (minutes).
