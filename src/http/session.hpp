@@ -219,15 +219,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         auto weak = this->weak_from_this();
         auto& io = server_.io;
         auto const& auth = server_.handler.auth();
-        bool const queued =
-            server_.verifier.submit([&io, &auth, weak, credential = std::move(credential)] {
+        bool const queued = server_.verifier.submit(
+            [&io, &auth, weak, credential = std::move(credential)] {
                 bool const ok = auth.verify(credential);
                 asio::post(io, [weak, ok] {
                     if (auto self = weak.lock()) {
                         self->on_verdict(ok);
                     }
                 });
-            });
+            },
+            address_);
         if (!queued) {
             Core::warn(server_.auth_busy.note(address_, SteadyClock::now()));
             return busy("too many logins being checked; retry");

@@ -4,8 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <functional>
 #include <future>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "http/server_fixture.hpp"
 #include "http/summary_log.hpp"
@@ -96,9 +102,79 @@ TEST(VerifierTest, FullQueueRefusesAtOnce) {
     EXPECT_FALSE(verifier.submit([] {}));
 }
 
-/// True when `c` has an answer waiting now (a poll without waiting).
+/// Records the order in which a verifier ran jobs; wait() bounds the wait for them.
+class RunOrder {
+  public:
+    std::function<void()> job(std::string name) {
+        return [this, name = std::move(name)] {
+            std::lock_guard lock(mutex_);
+            order_.push_back(name);
+            changed_.notify_all();
+        };
+    }
+    std::vector<std::string> wait(std::size_t count) {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, 10s, [&] { return order_.size() >= count; });
+        return order_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<std::string> order_;
+};
+
+/// A verifier with one thread, held busy until the returned promise is set.
+std::promise<void> hold(Verifier& verifier) {
+    std::promise<void> release;
+    std::promise<void> started;
+    auto released = release.get_future().share();
+    EXPECT_TRUE(verifier.submit([&started, released] {
+        started.set_value();
+        released.wait_for(10s);
+    }));
+    EXPECT_EQ(started.get_future().wait_for(10s), std::future_status::ready);
+    return release;
+}
+
+TEST(VerifierTest, LanesTakeTurns) {
+    Verifier verifier(1, 8);
+    RunOrder order;
+    auto release = hold(verifier);
+    for (auto const* name : {"a1", "a2", "a3", "a4"}) {
+        ASSERT_TRUE(verifier.submit(order.job(name), "10.0.0.1"));
+    }
+    ASSERT_TRUE(verifier.submit(order.job("b1"), "10.0.0.2"));
+    release.set_value();
+    // In arrival order b1 would wait for all four of a's jobs.
+    EXPECT_EQ(order.wait(5), (std::vector<std::string>{"a1", "b1", "a2", "a3", "a4"}));
+}
+
+TEST(VerifierTest, ANamedLaneHoldsHalfTheQueueTheUnnamedOneAllOfIt) {
+    Verifier verifier(1, 4);
+    RunOrder order;
+    auto release = hold(verifier);
+    EXPECT_TRUE(verifier.submit(order.job("a1"), "10.0.0.1"));
+    EXPECT_TRUE(verifier.submit(order.job("a2"), "10.0.0.1"));
+    EXPECT_FALSE(verifier.submit(order.job("a3"), "10.0.0.1"));  // its lane is full
+    EXPECT_TRUE(verifier.submit(order.job("b1"), "10.0.0.2"));   // another lane is not
+    EXPECT_TRUE(verifier.submit(order.job("b2"), "10.0.0.2"));
+    EXPECT_FALSE(verifier.submit(order.job("c1"), "10.0.0.3"));  // the queue is full
+    release.set_value();
+    EXPECT_EQ(order.wait(4), (std::vector<std::string>{"a1", "b1", "a2", "b2"}));
+
+    Verifier history(1, 3);
+    auto release_history = hold(history);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(history.submit([] {})) << i;
+    }
+    EXPECT_FALSE(history.submit([] {}));
+    release_history.set_value();
+}
+
+/// True when `c` has an answer waiting now (a poll without waiting; the answer stays unread).
 bool answered(Client& c) {
-    return c.read(std::chrono::milliseconds(1)).status != 0;
+    return c.readable();
 }
 
 TEST_F(ServerTest, PasswordChecksDoNotHoldUpOtherRequests) {
@@ -135,6 +211,35 @@ TEST_F(ServerTest, FullPasswordQueueAnswers503) {
     EXPECT_FALSE(answered(running));
     EXPECT_EQ(running.read(60s).status, 401);
     EXPECT_EQ(queued.read(60s).status, 401);
+}
+
+TEST_F(ServerTest, WrongPasswordsFromOneAddressDoNotHoldUpAnotherAddress) {
+    // One verifier thread and checks of a few hundred ms (yescrypt cost 7): 127.0.0.2 sends six
+    // wrong passwords, then 127.0.0.3 logs in. Checked in arrival order, the login would wait
+    // for all six; by turns it waits for the one being checked and at most one more.
+    start({.basic_auth_user = "ops",
+           .basic_auth_hash = yescrypt("pw", 7),
+           .auth_queue = 16,
+           .auth_threads = 1});
+    std::vector<std::unique_ptr<Client>> bad;
+    for (int i = 0; i < 6; ++i) {
+        bad.push_back(std::make_unique<Client>(server_->port(), "127.0.0.2"));
+        ASSERT_TRUE(bad.back()->connected());
+        bad.back()->send(request("GET", "/metrics", "Authorization: Basic b3BzOndyb25n\r\n"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all six queued
+    Client login(server_->port(), "127.0.0.3");
+    ASSERT_TRUE(login.connected());
+    login.send(request("GET", "/metrics", "Authorization: Basic b3BzOnB3\r\n"));
+    EXPECT_EQ(login.read(60s).status, 200);
+    int answered_before = 0;
+    for (auto& c : bad) {
+        answered_before += answered(*c);
+    }
+    EXPECT_LE(answered_before, 3);
+    for (auto& c : bad) {
+        EXPECT_EQ(c->read(60s).status, 401);
+    }
 }
 
 TEST_F(ServerTest, PublicStatusLeavesMetricsAndApiProtected) {

@@ -33,8 +33,15 @@ struct Response {
 /// A blocking loopback TCP client whose every wait is bounded by poll().
 class Client {
   public:
-    explicit Client(std::uint16_t port) {
+    /// Connects to 127.0.0.1:port, from `source` (another 127/8 address) when given.
+    explicit Client(std::uint16_t port, char const* source = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (source != nullptr) {
+            sockaddr_in from{};
+            from.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &from.sin_addr);
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
+        }
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(port);
@@ -65,6 +72,12 @@ class Client {
             if (!fill(deadline))
                 return {};
         }
+    }
+
+    /// True when an answer (or the end of the connection) is waiting now; reads nothing.
+    bool readable() {
+        pollfd p{fd_, POLLIN, 0};
+        return !buffer_.empty() || eof_ || ::poll(&p, 1, 0) > 0;
     }
 
     /// True when the server closes the connection within `timeout` (no data expected).
