@@ -52,6 +52,13 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
         out.diagnostics = std::move(p.diagnostics());
         return out;
     }
+    // An alias-free document has fewer nodes than 4 per byte: past that (and a million), its
+    // aliases multiply.
+    if (auto const problem = check_tree(root, 64, 1'000'000 + 4 * text.size())) {
+        p.add(Diagnostic::Severity::error, problem->mark, "", problem->message);
+        out.diagnostics = std::move(p.diagnostics());
+        return out;
+    }
     if (root.IsNull()) {
         // Nothing but blanks and comments: it would run no target without a word.
         YAML::Mark start;
