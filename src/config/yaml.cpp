@@ -52,13 +52,6 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
         out.diagnostics = std::move(p.diagnostics());
         return out;
     }
-    // An alias-free document has fewer nodes than 4 per byte: past that (and a million), its
-    // aliases multiply.
-    if (auto const problem = check_tree(root, 64, 1'000'000 + 4 * text.size())) {
-        p.add(Diagnostic::Severity::error, problem->mark, "", problem->message);
-        out.diagnostics = std::move(p.diagnostics());
-        return out;
-    }
     if (root.IsNull()) {
         // Nothing but blanks and comments: it would run no target without a word.
         YAML::Mark start;
@@ -154,8 +147,11 @@ ConfigFile parse_config(std::string_view text, fs::path const& file, Schema cons
                     t.options.file = file.string();
                     t.options.path = key;
                     YAML::Node kind_node;
-                    auto const to_bag = [&](auto const& kv, auto const&) {
-                        add_option(t.options, kv.first, kv.second);
+                    auto const to_bag = [&](auto const& kv, auto const& full) {
+                        if (auto const problem = add_option(t.options, kv.first, kv.second)) {
+                            p.add(Diagnostic::Severity::error, problem->mark, full,
+                                  problem->message);
+                        }
                     };
                     p.each(
                         n, key, allowed,
