@@ -3,10 +3,6 @@
 // semantics match. DNS: the test's responder on loopback (rcodes, answers, silence, TCP, a
 // closed port). ICMP: loopback inside a network namespace of the test's own, where one address
 // never answers (its echo replies are dropped) and another rejects echo requests.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -18,31 +14,10 @@
 #include "e2e/e2e_support.hpp"
 #include "support/dns_responder.hpp"
 #include "support/netns.hpp"
-#include "support/process.hpp"
+#include "support/udp_server.hpp"
 
 namespace portwatch::test {
 namespace {
-
-using namespace std::chrono_literals;
-
-// A UDP port on 127.0.0.1 that nothing listens on (bound, then closed): the kernel answers
-// datagrams to it with ICMP port unreachable.
-std::uint16_t closed_udp_port() {
-    int const fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    std::uint16_t port = 0;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    return port;
-}
 
 TEST(CheckBlackboxAgreement, DnsRcodesAnswersSilenceTcpAndClosedPort) {
     if (!Blackbox::installed()) {
@@ -112,14 +87,12 @@ TEST(CheckBlackboxAgreement, IcmpEchoDroppedAndRejectedInANamespace) {
     if (!ns.ok()) {
         GTEST_SKIP() << "cannot create a network namespace here: " << ns.error();
     }
-    auto const nft = run_process(
-        {"ip", "netns", "exec", ns.name(), "nft",
-         "add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
-         "add chain inet pw in { type filter hook input priority 0; }; "
-         "add rule inet pw in ip saddr 127.0.0.2 icmp type echo-reply drop; "
-         "add rule inet pw out ip daddr 127.0.0.3 icmp type echo-request reject"},
-        {.timeout = 10s});
-    ASSERT_EQ(nft.exit_code, 0) << nft.err;
+    ASSERT_TRUE(
+        ns.nft("add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
+               "add chain inet pw in { type filter hook input priority 0; }; "
+               "add rule inet pw in ip saddr 127.0.0.2 icmp type echo-reply drop; "
+               "add rule inet pw out ip daddr 127.0.0.3 icmp type echo-request reject"))
+        << ns.error();
     auto const ours = [](std::string const& host) {
         return fmt::format("host: '{}', kind: icmp", host);
     };

@@ -25,11 +25,7 @@ TEST(CheckDatagramKinds, UdpIcmpAndDnsTargetsInTheJsonReport) {
     SeedDir dir;
     UdpServer echo("127.0.0.1", udp_echo());
     ASSERT_TRUE(echo.ok());
-    std::uint16_t closed = 0;
-    {
-        UdpServer gone("127.0.0.1", [](std::size_t, std::string const&) { return std::nullopt; });
-        closed = gone.port();
-    }
+    auto const closed = closed_udp_port();
     DnsResponder dns;
     ASSERT_TRUE(dns.ok());
     dir.write(

@@ -156,12 +156,7 @@ TEST_F(DnsKindTest, TypeAndRcodeInAnyCaseAndPtrOfAnAddress) {
 }
 
 TEST(DnsKind, ClosedPortIsRefused) {
-    std::uint16_t closed = 0;
-    {
-        test::UdpServer gone("127.0.0.1",
-                             [](std::size_t, std::string const&) { return std::nullopt; });
-        closed = gone.port();
-    }
+    auto const closed = test::closed_udp_port();
     auto const r = probe_all({dns(closed, {{"query", "ok.test"}}, 2s)}, {}).at(0);
     EXPECT_FALSE(r.up);
     EXPECT_EQ(r.reason(), "refused") << r.detail;

@@ -155,15 +155,11 @@ TEST(IcmpKind, RejectedEchoIsIcmpUnreachable) {
     if (!ns.ok()) {
         GTEST_SKIP() << "cannot create a network namespace: " << ns.error();
     }
-    auto const nft = test::run_process(
-        {"ip", "netns", "exec", ns.name(), "nft",
-         "add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
-         "add rule inet pw out ip daddr 127.0.0.1 icmp type echo-request reject; "
-         "add rule inet pw out ip6 daddr ::1 icmpv6 type echo-request reject with icmpv6 type "
-         "addr-unreachable"},
-        {.timeout = 10s});
-    if (nft.exit_code != 0) {
-        GTEST_SKIP() << "nft did not work: " << nft.err;
+    if (!ns.nft("add table inet pw; add chain inet pw out { type filter hook output priority 0; }; "
+                "add rule inet pw out ip daddr 127.0.0.1 icmp type echo-request reject; "
+                "add rule inet pw out ip6 daddr ::1 icmpv6 type echo-request reject with icmpv6 "
+                "type addr-unreachable")) {
+        GTEST_SKIP() << "nft did not work: " << ns.error();
     }
     std::vector<ProbeResult> r;
     ASSERT_TRUE(sysctl(ns, "net.ipv4.ping_group_range=0 2147483647"));

@@ -16,13 +16,8 @@ namespace portwatch::probe {
 namespace {
 
 using namespace std::chrono_literals;
+using test::closed_udp_port;
 using test::UdpServer;
-
-// A UDP port with nothing bound: the kernel answers with ICMP port unreachable.
-std::uint16_t closed_udp_port() {
-    UdpServer s("127.0.0.1", [](std::size_t, std::string const&) { return std::nullopt; });
-    return s.port();
-}
 
 config::OptionBag bag(std::vector<std::pair<std::string, std::string>> const& kv) {
     config::OptionBag b{.file = "t.yaml", .path = "targets[0]"};

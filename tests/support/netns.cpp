@@ -101,6 +101,10 @@ bool NetNs::drop(std::string const& address, std::uint16_t port) {
     return false;
 }
 
+bool NetNs::nft(std::string const& script) {
+    return ok_ && run_ok({"ip", "netns", "exec", name_, "nft", script}, error_);
+}
+
 bool NetNs::run(std::function<void()> const& fn) {
     if (!ok_) {
         return false;

@@ -33,6 +33,10 @@ class NetNs {
     /// always there). Returns false (and sets error()) when no firewall tool works.
     bool drop(std::string const& address, std::uint16_t port);
 
+    /// Runs an nft script (`nft add table ...; add rule ...`) inside the namespace. Returns
+    /// false (and sets error()) when nft is missing or refuses it.
+    bool nft(std::string const& script);
+
     /// Runs fn on a thread inside the namespace and waits for it. Returns false (error() set)
     /// if the thread could not enter the namespace; fn then did not run.
     bool run(std::function<void()> const& fn);

@@ -96,4 +96,11 @@ inline UdpServer::Reply udp_echo() {
     return [](std::size_t, std::string const& got) { return got; };
 }
 
+/// A UDP port on `address` with nothing bound (a UdpServer's, released again): the kernel
+/// answers datagrams to it with ICMP port unreachable.
+inline std::uint16_t closed_udp_port(std::string const& address = "127.0.0.1") {
+    UdpServer gone(address, [](std::size_t, std::string const&) { return std::nullopt; });
+    return gone.port();
+}
+
 }  // namespace portwatch::test
